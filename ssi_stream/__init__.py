@@ -1,0 +1,3 @@
+"""ssi-stream: a transparent, quality-weighted Social Selling Index, computed continuously from activity events."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""ssi_stream.events"""

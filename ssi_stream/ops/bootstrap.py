@@ -1,0 +1,14 @@
+"""Which Kafka to talk to: the configured one, or the local broker started on demand."""
+
+from __future__ import annotations
+
+from ssi_stream.ops.home import ssi_home
+from ssi_stream.ops.kafka_broker import LocalBroker
+from ssi_stream.ops.settings import Settings
+
+
+def resolve_bootstrap(settings: Settings) -> str:
+    """`SSI_BROKER` when set; otherwise the local broker's address, starting it if needed."""
+    if settings.broker:
+        return settings.broker
+    return LocalBroker(ssi_home()).up().bootstrap

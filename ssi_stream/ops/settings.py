@@ -1,0 +1,72 @@
+"""Runtime settings, read from environment variables with the `SSI_` prefix.
+
+Every setting has a default that works on a laptop; `docs/configuration.md` lists them all.
+An empty `SSI_BROKER` means "use the local broker" (started on demand by `ssi-stream kafka up`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a worker, the demo or a tool needs to know about its environment."""
+
+    broker: str = ""
+    app_id: str = "ssi-stream"
+    events_topic: str = "ssi.events"
+    dlq_topic: str = "ssi.events.dlq"
+    scores_topic: str = "ssi.scores.daily"
+    effects_topic: str = "ssi.effects"
+    alerts_topic: str = "ssi.alerts"
+    partitions: int = 8
+    replication_factor: int = 1
+    grace_seconds: int = 3600
+    idle_close_seconds: int = 60
+    max_event_bytes: int = 65536
+    dedup_horizon_seconds: int = 7 * 86400
+    model_path: str = ""
+    store: str = "rocksdb://"
+    data_dir: str = "./ssi-data"
+    worker_id: str = "worker-1"
+    web_port: int = 6066
+    web_host: str = "127.0.0.1"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read `SSI_<FIELD>` for every field (e.g. `SSI_PARTITIONS=12`)."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for field in fields(cls):
+            name = f"SSI_{field.name.upper()}"
+            if name not in environ:
+                continue
+            raw = environ[name].strip()
+            if field.type == "int":
+                try:
+                    number = int(raw)
+                except ValueError:
+                    raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+                if number < 0 or (number == 0 and field.name in {"partitions", "replication_factor"}):
+                    raise SettingsError(f"{name} must be positive, got {number}")
+                values[field.name] = number
+            else:
+                values[field.name] = raw
+        return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir).expanduser().resolve()
+
+
+def env_names() -> list[str]:
+    """Every environment variable ssi-stream reads for its settings."""
+    return [f"SSI_{field.name.upper()}" for field in fields(Settings)]

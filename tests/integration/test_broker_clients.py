@@ -1,0 +1,79 @@
+"""Both Python clients ssi-stream uses talk to the real broker: kafka-python and aiokafka."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import orjson
+from kafka import KafkaConsumer, KafkaProducer
+
+from ssi_stream.ops.topics import TopicSpec, ensure_topics, partition_counts
+
+
+def _topic(prefix: str) -> str:
+    return f"test.{prefix}.{uuid.uuid4().hex[:8]}"
+
+
+def test_ensure_topics_creates_once_with_the_requested_partitions(kafka_bootstrap: str) -> None:
+    name = _topic("ensure")
+    assert ensure_topics(kafka_bootstrap, [TopicSpec(name, 3)]) == [name]
+    assert ensure_topics(kafka_bootstrap, [TopicSpec(name, 3)]) == []
+    assert partition_counts(kafka_bootstrap, [name]) == {name: 3}
+
+
+def test_kafka_python_round_trip_keeps_key_order_per_partition(kafka_bootstrap: str) -> None:
+    name = _topic("kp")
+    ensure_topics(kafka_bootstrap, [TopicSpec(name, 2)])
+    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    for index in range(50):
+        key = f"m{index % 5}".encode()
+        producer.send(name, key=key, value=orjson.dumps({"seq": index}))
+    producer.flush()
+    producer.close()
+    consumer = KafkaConsumer(
+        name, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest", consumer_timeout_ms=10_000
+    )
+    seen: dict[bytes, list[int]] = {}
+    for record in consumer:
+        seen.setdefault(record.key, []).append(orjson.loads(record.value)["seq"])
+        if sum(map(len, seen.values())) == 50:
+            break
+    consumer.close()
+    assert sum(map(len, seen.values())) == 50
+    assert all(values == sorted(values) for values in seen.values())
+
+
+def test_aiokafka_round_trip_with_a_transactional_producer(kafka_bootstrap: str) -> None:
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+    name = _topic("aio")
+    ensure_topics(kafka_bootstrap, [TopicSpec(name, 2)])
+
+    async def run() -> list[bytes]:
+        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, transactional_id=f"tx-{name}")
+        await producer.start()
+        try:
+            async with producer.transaction():
+                for index in range(20):
+                    await producer.send(name, key=b"k", value=str(index).encode())
+        finally:
+            await producer.stop()
+        consumer = AIOKafkaConsumer(
+            name,
+            bootstrap_servers=kafka_bootstrap,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+        )
+        await consumer.start()
+        values: list[bytes] = []
+        try:
+            async with asyncio.timeout(20):
+                while len(values) < 20:
+                    batch = await consumer.getmany(timeout_ms=1000)
+                    values.extend(record.value for records in batch.values() for record in records)
+        finally:
+            await consumer.stop()
+        return values
+
+    assert asyncio.run(run()) == [str(index).encode() for index in range(20)]

@@ -1,0 +1,27 @@
+import pytest
+
+from ssi_stream.ops.settings import Settings, SettingsError, env_names
+
+
+def test_defaults_need_no_environment() -> None:
+    settings = Settings.from_env({})
+    assert settings.broker == ""
+    assert settings.events_topic == "ssi.events"
+    assert settings.partitions == 8
+
+
+def test_every_field_is_read_from_its_ssi_variable() -> None:
+    settings = Settings.from_env(
+        {"SSI_BROKER": "127.0.0.1:9999", "SSI_PARTITIONS": "12", "SSI_WORKER_ID": "w7"}
+    )
+    assert (settings.broker, settings.partitions, settings.worker_id) == ("127.0.0.1:9999", 12, "w7")
+    assert "SSI_GRACE_SECONDS" in env_names()
+    assert all(name.startswith("SSI_") for name in env_names())
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("SSI_PARTITIONS", "eight"), ("SSI_PARTITIONS", "0"), ("SSI_WEB_PORT", "-1")]
+)
+def test_unusable_numbers_are_refused_with_the_variable_name(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({name: value})
