@@ -1,0 +1,103 @@
+"""When a target partition may close a day: when every source partition has finished it.
+
+Each source partition sends its `SourceMark` to every target partition after its effects, so
+when a target has a source's mark it already has all that source's effects for the days the mark
+declares complete. A target closes day `d` once every active source has declared `d` complete;
+idle sources do not hold days open, and when every source is idle the target closes through the
+newest day any of them has seen (the end of the input, for replay).
+"""
+
+from __future__ import annotations
+
+import orjson
+
+from ssi_stream.timeline.source_clock import SourceMark
+
+
+class CloseGate:
+    """Source progress as one target partition knows it, and the days it may close."""
+
+    __slots__ = ("closed_through", "expected_sources", "first_day", "marks")
+
+    def __init__(self, expected_sources: int | None = None) -> None:
+        #: With a number, a source that never reported holds every day open (the stream);
+        #: with None, only sources that reported count (replay, which knows no others exist yet).
+        self.expected_sources = expected_sources
+        self.marks: dict[int, SourceMark] = {}
+        self.closed_through: int | None = None
+        #: The earliest day any member of this target was given an effect in: where closing starts.
+        self.first_day: int | None = None
+
+    def count_day(self, day: int) -> int:
+        """The day an effect headed for `day` counts in here: `day`, or the first open day if it closed."""
+        if self.closed_through is not None and day <= self.closed_through:
+            return self.closed_through + 1
+        if self.first_day is None or day < self.first_day:
+            self.first_day = day
+        return day
+
+    def observe(self, mark: SourceMark) -> None:
+        """Record a source's mark; a mark older than the one held is ignored."""
+        held = self.marks.get(mark.source)
+        if held is not None and mark.offset < held.offset:
+            return
+        if held is not None:
+            mark = SourceMark(
+                mark.source,
+                _max(held.closable, mark.closable),
+                _max(held.top_day, mark.top_day),
+                mark.idle,
+                mark.offset,
+            )
+        self.marks[mark.source] = mark
+
+    def closable(self) -> int | None:
+        """The last day every member of this target may be closed through, or None."""
+        if self.expected_sources is not None and len(self.marks) < self.expected_sources:
+            return None
+        active = [m.closable for m in self.marks.values() if not m.idle]
+        if any(c is None for c in active):
+            return None
+        if active:
+            return min(active)  # type: ignore[type-var]
+        tops = [m.top_day for m in self.marks.values() if m.top_day is not None]
+        return max(tops) if tops else None
+
+    def days_to_close(self) -> range:
+        """Days that may close now and have not: in increasing order."""
+        through = self.closable()
+        if through is None:
+            return range(0)
+        if self.closed_through is not None:
+            return range(self.closed_through + 1, through + 1)
+        if self.first_day is None:
+            return range(0)  # nothing held yet, so nothing to close
+        return range(self.first_day, through + 1)
+
+    def to_bytes(self) -> bytes:
+        return orjson.dumps(
+            {
+                "expected": self.expected_sources,
+                "closed_through": self.closed_through,
+                "first_day": self.first_day,
+                "marks": [[m.source, m.closable, m.top_day, m.idle, m.offset] for m in self.marks.values()],
+            }
+        )
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> CloseGate:
+        stored = orjson.loads(raw)
+        gate = cls(stored["expected"])
+        gate.closed_through = stored["closed_through"]
+        gate.first_day = stored["first_day"]
+        for source, closable, top_day, idle, offset in stored["marks"]:
+            gate.marks[source] = SourceMark(source, closable, top_day, idle, offset)
+        return gate
+
+
+def _max(a: int | None, b: int | None) -> int | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return max(a, b)

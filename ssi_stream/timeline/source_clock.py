@@ -1,0 +1,114 @@
+"""The event-time clock of one input partition: which day each event counts in, and which days are done.
+
+A partition's watermark `W` is the greatest event time it has shown so far. A day `d` is *closable*
+once `W` passes its end plus the grace period; an event whose own day is already closable when it
+is read is *late*: it is never dropped, it counts in the first day that is not closable yet.
+
+Every decision depends only on the order of events within the partition, so replay (which sees each
+partition's events in the same order) decides exactly as the stream does. To stay exact across a
+worker restart, the clock keeps a few checkpoints — `(offset, W)` whenever the closable day or the
+top day changes — and places an event re-read after a restart with the clock as it was before that
+offset, not as it was when the worker died.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import orjson
+
+from ssi_stream.timeline.days import SECONDS_PER_DAY, day_of
+
+#: Checkpoints kept: each is one change of day, so this covers many days of uncommitted input.
+MAX_CHECKPOINTS = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where an event counts: `day` (its own; for a late event, the first open day) and if it was late."""
+
+    day: int
+    late: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SourceMark:
+    """What a source partition tells every target partition about its progress.
+
+    `closable`: every day ≤ it is complete at this source (None: no event yet); `top_day`: the day
+    of its watermark; `idle`: it has had no input for a while, so it should not hold days open;
+    `offset`: the input offset it was sent after, so redelivered or stale marks are recognised.
+    """
+
+    source: int
+    closable: int | None
+    top_day: int | None
+    idle: bool
+    offset: int
+
+
+class SourceClock:
+    """Watermark and lateness of one input partition."""
+
+    __slots__ = ("checkpoints", "grace", "watermark")
+
+    def __init__(self, grace_seconds: int, checkpoints: list[tuple[int, int]] | None = None) -> None:
+        if grace_seconds < 0:
+            raise ValueError(f"grace must be ≥ 0 seconds, got {grace_seconds}")
+        self.grace = grace_seconds
+        self.checkpoints: list[tuple[int, int]] = list(checkpoints or [])
+        self.watermark: int | None = self.checkpoints[-1][1] if self.checkpoints else None
+
+    def closable_through(self, watermark: int | None = None) -> int | None:
+        """The last day complete at this source (its end + grace ≤ the watermark)."""
+        w = self.watermark if watermark is None else watermark
+        if w is None:
+            return None
+        return (w - self.grace) // SECONDS_PER_DAY - 1
+
+    def top_day(self) -> int | None:
+        return None if self.watermark is None else day_of(self.watermark)
+
+    def place(self, occurred_at: int, offset: int) -> tuple[Placement, bool]:
+        """Place the event read at `offset`; return its placement and whether the clock's mark changed."""
+        if self.checkpoints and offset <= self.checkpoints[-1][0]:
+            return self._place_reread(occurred_at, offset), False
+        closable = self.closable_through()
+        own_day = day_of(occurred_at)
+        if closable is not None and own_day <= closable:
+            placement = Placement(closable + 1, True)
+        else:
+            placement = Placement(own_day, False)
+        if self.watermark is None or occurred_at > self.watermark:
+            before = (closable, self.top_day())
+            self.watermark = occurred_at
+            if (self.closable_through(), self.top_day()) != before:
+                self.checkpoints.append((offset, occurred_at))
+                del self.checkpoints[:-MAX_CHECKPOINTS]
+                return placement, True
+        return placement, False
+
+    def _place_reread(self, occurred_at: int, offset: int) -> Placement:
+        """An event at or before the newest checkpoint: a redelivery after a restart."""
+        before = [w for o, w in self.checkpoints if o < offset]
+        if not before and len(self.checkpoints) == MAX_CHECKPOINTS:
+            raise RuntimeError(
+                f"offset {offset} is older than every kept checkpoint; "
+                "the uncommitted input spans more day changes than MAX_CHECKPOINTS"
+            )
+        closable = self.closable_through(before[-1]) if before else None
+        own_day = day_of(occurred_at)
+        if closable is not None and own_day <= closable:
+            return Placement(closable + 1, True)
+        return Placement(own_day, False)
+
+    def mark(self, source: int, offset: int, *, idle: bool = False) -> SourceMark:
+        return SourceMark(source, self.closable_through(), self.top_day(), idle, offset)
+
+    def to_bytes(self) -> bytes:
+        return orjson.dumps({"grace": self.grace, "checkpoints": self.checkpoints})
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> SourceClock:
+        stored = orjson.loads(raw)
+        return cls(stored["grace"], [(int(o), int(w)) for o, w in stored["checkpoints"]])
