@@ -86,16 +86,32 @@ class Persona:
 
     def scaled(self, intensity: float) -> Persona:
         """The same habits, `intensity` times as often (probabilities are kept)."""
-        rates = (
-            "invites invites_received searches search_views other_views posts articles comments reactions "
-            "shares messages messages_received groups recommendations followers views_received"
-        ).split()
         return replace(
             self,
             active=min(1.0, self.active * intensity),
-            **{name: getattr(self, name) * intensity for name in rates},
+            **{name: getattr(self, name) * intensity for name in _RATES},
         )
 
+
+#: The Persona fields that are daily counts (scaled by `Persona.scaled`).
+_RATES = (
+    "invites",
+    "invites_received",
+    "searches",
+    "search_views",
+    "other_views",
+    "posts",
+    "articles",
+    "comments",
+    "reactions",
+    "shares",
+    "messages",
+    "messages_received",
+    "groups",
+    "recommendations",
+    "followers",
+    "views_received",
+)
 
 GENUINE = Persona(
     "genuine social seller",

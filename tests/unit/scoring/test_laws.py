@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
@@ -79,7 +80,7 @@ def test_a_member_who_stops_falls_week_after_week_without_a_cliff() -> None:
     assert stop is not None
     run = run_persona(LAPSED, days=stop + 42)
     weekly = [run.daily[day].ssi for day in range(stop - 1, len(run.daily), 7)]
-    assert all(later < earlier - 1 for earlier, later in zip(weekly, weekly[1:], strict=False)), weekly
+    assert all(later < earlier - 1 for earlier, later in pairwise(weekly)), weekly
     assert weekly[-1] < weekly[0] - 25, weekly
     daily_drops = [run.daily[d - 1].ssi - run.daily[d].ssi for d in range(stop, len(run.daily))]
     assert max(daily_drops) < 2.0, max(daily_drops)

@@ -213,7 +213,7 @@ def test_corrupt_state_bytes_are_rejected() -> None:
     raw = encode_state(build_state([[fx(K.INVITE_SENT)]]))
     with pytest.raises(ValueError, match="version"):
         decode_state(b"\x09" + raw[1:])
-    with pytest.raises(ValueError, match="corrupt|truncated"):
+    with pytest.raises(ValueError, match=r"corrupt|truncated"):
         decode_state(raw[:-3])
     with pytest.raises(ValueError, match="trailing"):
         decode_state(raw + b"\x00")
