@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ssi_stream.scoring.model import Model
+from ssi_stream.scoring.model import PILLAR_MAX, Model
 from ssi_stream.scoring.pillars import (
     PILLAR_RULES,
     Contribution,
     Signals,
     invitation_acceptance,
-    pillar_points,
 )
 from ssi_stream.scoring.state import Level, Signal
 
@@ -43,19 +42,27 @@ def top_signals(contributions: tuple[Contribution, ...]) -> tuple[Contribution, 
 
 
 def next_step(pillar: str, sig: Signals, model: Model) -> str:
-    """The sentence of the action with the biggest marginal gain in `pillar` (ties: declared order)."""
+    """The sentence of the action with the biggest marginal gain in `pillar` (ties: declared order).
+
+    Gains are measured before the pillar is clamped at 0, so a member deep in penalties still learns
+    which change helps most.
+    """
     rule = PILLAR_RULES[pillar]
-    base = pillar_points(rule(sig, model))
+    base = _uncapped_below(rule(sig, model))
     best_gain, best = MEANINGFUL_GAIN, None
     for action in ACTIONS[pillar]:
         if not action.applies(sig, model):
             continue
         what_if = sig.copy()
         action.apply(what_if, model)
-        gain = pillar_points(rule(what_if, model)) - base
+        gain = _uncapped_below(rule(what_if, model)) - base
         if gain > best_gain:
             best_gain, best = gain, action
     return KEEP_GOING if best is None else best.sentence(sig, model)
+
+
+def _uncapped_below(contributions: tuple[Contribution, ...]) -> float:
+    return min(PILLAR_MAX, sum(c.points for c in contributions))
 
 
 def _add(*changes: tuple[Signal, float]) -> Callable[[Signals, Model], None]:
@@ -86,14 +93,18 @@ def _complete_profile(sig: Signals, model: Model) -> None:
     sig.sections = (1 << 10) - 1
 
 
-def _halve_unanswered_messages(sig: Signals, model: Model) -> None:
-    sig.decayed[Signal.MESSAGES_INITIATED] = max(
-        sig[Signal.REPLIES_RECEIVED], sig[Signal.MESSAGES_INITIATED] / 2
-    )
+def _stop_unanswered_messages(sig: Signals, model: Model) -> None:
+    """Start only as many conversations as the reply-rate threshold allows for the replies received."""
+    threshold = model.pillars.engage_with_insights.quality.reply_rate_threshold
+    initiated = sig[Signal.MESSAGES_INITIATED]
+    sig.decayed[Signal.MESSAGES_INITIATED] = min(initiated, sig[Signal.REPLIES_RECEIVED] / threshold)
 
 
-def _halve_blind_invitations(sig: Signals, model: Model) -> None:
-    sig.decayed[Signal.INVITES_SENT] = max(sig[Signal.INVITES_ACCEPTED], sig[Signal.INVITES_SENT] / 2)
+def _stop_blind_invitations(sig: Signals, model: Model) -> None:
+    """Send only as many invitations as the acceptance threshold allows for those accepted."""
+    threshold = model.pillars.build_relationships.quality.acceptance_threshold
+    sent = sig[Signal.INVITES_SENT]
+    sig.decayed[Signal.INVITES_SENT] = min(sent, sig[Signal.INVITES_ACCEPTED] / threshold)
 
 
 def _text(sentence: str) -> Callable[[Signals, Model], str]:
@@ -178,9 +189,9 @@ ACTIONS: dict[str, tuple[Action, ...]] = {
     ),
     "engage_with_insights": (
         Action(
-            "send_fewer_messages",
+            "stop_unanswered_messages",
             _unanswered_messages_text,
-            _halve_unanswered_messages,
+            _stop_unanswered_messages,
         ),
         Action(
             "comment",
@@ -214,7 +225,7 @@ ACTIONS: dict[str, tuple[Action, ...]] = {
         Action(
             "stop_blind_invitations",
             _blind_invitations_text,
-            _halve_blind_invitations,
+            _stop_blind_invitations,
         ),
         Action(
             "personalised_invitations",

@@ -180,7 +180,7 @@ OCCASIONAL = Persona(
     "occasional user",
     sections=7,
     network=180,
-    active=0.3,
+    active=0.4,
     invites=1,
     personalised=0.3,
     accepted=0.4,
@@ -200,6 +200,37 @@ OCCASIONAL = Persona(
     reply_rate=0.7,
     groups=0.02,
     followers=0.2,
+)
+NETWORKER = Persona(
+    "regular networker",
+    sections=8,
+    network=300,
+    active=0.6,
+    invites=1.5,
+    personalised=0.5,
+    accepted=0.45,
+    invites_to_decision_makers=0.15,
+    invites_received=0.8,
+    searches=2,
+    fruitful=0.7,
+    search_views=4,
+    other_views=4,
+    posts=0.1,
+    articles=0.01,
+    comments_per_post=2,
+    reactions_per_post=12,
+    shares_per_post=0.3,
+    comments=1,
+    reactions=4,
+    shares=0.2,
+    messages=1,
+    replied=0.4,
+    messages_received=1,
+    reply_rate=0.7,
+    groups=0.03,
+    recommendations=0.01,
+    followers=0.5,
+    views_received=2,
 )
 NEWCOMER = Persona("newcomer with a complete profile", sections=10)
 LAPSED = replace(GENUINE, name="lapsed seller", stops_after_day=35)
@@ -402,3 +433,28 @@ def drive(
                     absorb(state, effect, day, model)
         close_day(state, day, model)
         yield state
+
+
+#: A realistic mix: mostly lurkers and occasional users, a few committed sellers (weights sum to 1).
+POPULATION_MIX: tuple[tuple[Persona, float], ...] = (
+    (LURKER, 0.30),
+    (OCCASIONAL, 0.36),
+    (NETWORKER, 0.185),
+    (NEWCOMER, 0.04),
+    (LAPSED, 0.04),
+    (GENUINE, 0.025),
+    (RECRUITER, 0.015),
+    (INFLUENCER, 0.005),
+    (SPAMMER, 0.02),
+)
+
+
+def population(size: int, seed: int = 0) -> list[Persona]:
+    """`size` members drawn from POPULATION_MIX, each with its own intensity (log-normal around 1)."""
+    rng = random.Random(seed)
+    personas, weights = zip(*POPULATION_MIX, strict=True)
+    members = []
+    for index, persona in enumerate(rng.choices(personas, weights, k=size)):
+        intensity = min(2.0, rng.lognormvariate(-0.2, 0.5))
+        members.append(replace(persona.scaled(intensity), name=f"{persona.name} #{index}"))
+    return members
