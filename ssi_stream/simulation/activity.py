@@ -255,9 +255,10 @@ class Simulation:
         for _ in range(updates):
             self._push(t + int(rand() * window), PROFILE, i)
         net = self.network
-        if rand() < persona.recommendations and net.connections.size(i):
+        per_session = 1.0 / max(1.0, persona.sessions_per_active_day)
+        if rand() < persona.recommendations * per_session and net.connections.size(i):
             self._push(t + int(rand() * window), RECOMMEND, i, self._random_connection(i))
-        if rand() < persona.removals and net.connections.size(i):
+        if rand() < persona.removals * per_session and net.connections.size(i):
             self._push(t + int(rand() * window), REMOVE, i, self._random_connection(i))
 
     def _plan_invite(self, i: int, t: int, persona: Persona) -> None:

@@ -7,7 +7,7 @@ their posts). `DEFAULT_MIX` weights them so most members are light users and a s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Final
 
@@ -286,39 +286,8 @@ NEWCOMER: Final = Persona(
     seniority_weights=(0.45, 0.10, 0.05, 0.02, 0.0, 0.0, 0.03, 0.0, 0.15, 0.20),
 )
 
-LAPSED_SELLER: Final = Persona(
-    name="lapsed_seller",
-    active_day_prob=GENUINE_SELLER.active_day_prob,
-    sessions_per_active_day=GENUINE_SELLER.sessions_per_active_day,
-    invites=GENUINE_SELLER.invites,
-    personalized_prob=GENUINE_SELLER.personalized_prob,
-    targeted_prob=GENUINE_SELLER.targeted_prob,
-    invite_acceptance=GENUINE_SELLER.invite_acceptance,
-    posts=GENUINE_SELLER.posts,
-    format_weights=GENUINE_SELLER.format_weights,
-    comments=GENUINE_SELLER.comments,
-    reactions=GENUINE_SELLER.reactions,
-    shares=GENUINE_SELLER.shares,
-    messages=GENUINE_SELLER.messages,
-    inmail_share=GENUINE_SELLER.inmail_share,
-    reply_prob=GENUINE_SELLER.reply_prob,
-    reply_appeal=GENUINE_SELLER.reply_appeal,
-    people_searches=GENUINE_SELLER.people_searches,
-    other_searches=GENUINE_SELLER.other_searches,
-    views_per_search=GENUINE_SELLER.views_per_search,
-    profile_views=GENUINE_SELLER.profile_views,
-    follows=GENUINE_SELLER.follows,
-    group_joins=GENUINE_SELLER.group_joins,
-    profile_updates=GENUINE_SELLER.profile_updates,
-    post_appeal=GENUINE_SELLER.post_appeal,
-    follow_appeal=GENUINE_SELLER.follow_appeal,
-    recommendations=GENUINE_SELLER.recommendations,
-    removals=GENUINE_SELLER.removals,
-    removed_after_accept=GENUINE_SELLER.removed_after_accept,
-    initial_sections=GENUINE_SELLER.initial_sections,
-    seniority_weights=GENUINE_SELLER.seniority_weights,
-    lapse_after_days=(3, 12),
-)
+#: A genuine seller who stops (logs in rarely) after a few days.
+LAPSED_SELLER: Final = replace(GENUINE_SELLER, name="lapsed_seller", lapse_after_days=(3, 12))
 
 INFLUENCER: Final = Persona(
     name="influencer",

@@ -20,7 +20,7 @@ HOUR_CUM: tuple[float, ...] = tuple(accumulate(HOUR_WEIGHTS))
 class Timeline:
     """Day calendar of a run and fast rendering of simulated instants as RFC 3339 strings."""
 
-    __slots__ = ("_prefixes", "_weekdays", "days", "start")
+    __slots__ = ("_minutes", "_prefixes", "_weekdays", "days", "start")
 
     def __init__(self, start: date, days: int) -> None:
         self.start = start
@@ -28,6 +28,7 @@ class Timeline:
         dates = [start + timedelta(days=d) for d in range(-1, days + 2)]
         self._prefixes = [f"{d.isoformat()}T" for d in dates]
         self._weekdays = [d.weekday() for d in dates]
+        self._minutes: dict[int, tuple[str, str]] = {}  # rendered minutes, by (minute, offset)
 
     def is_weekend(self, day: int) -> bool:
         """Whether day index `day` (0 = `start`) is a Saturday or Sunday."""
@@ -35,15 +36,24 @@ class Timeline:
 
     def timestamp(self, t: int, offset_minutes: int = 0) -> str:
         """Render `t` (ms since start) as RFC 3339 in the given UTC offset ("Z" when 0)."""
-        if offset_minutes:
-            day, ms = divmod(t + offset_minutes * MINUTE_MS, DAY_MS)
-            sign = "+" if offset_minutes > 0 else "-"
-            oh, om = divmod(abs(offset_minutes), 60)
-            suffix = f"{sign}{oh:02d}:{om:02d}"
-        else:
-            day, ms = divmod(t, DAY_MS)
-            suffix = "Z"
+        minute, ms = divmod(t, MINUTE_MS)
+        key = minute << 12 | (offset_minutes + 2048)
+        cached = self._minutes.get(key)
+        if cached is None:
+            if len(self._minutes) > 100_000:
+                self._minutes.clear()
+            cached = self._minutes[key] = self._minute_parts(minute, offset_minutes)
+        head, suffix = cached
         s, ms = divmod(ms, 1000)
-        m, s = divmod(s, 60)
+        return f"{head}{s:02d}.{ms:03d}{suffix}"
+
+    def _minute_parts(self, minute: int, offset_minutes: int) -> tuple[str, str]:
+        """("YYYY-MM-DDTHH:MM:", offset suffix) of a minute since start, shown in the given offset."""
+        day, m = divmod(minute + offset_minutes, 24 * 60)
         h, m = divmod(m, 60)
-        return f"{self._prefixes[day + 1]}{h:02d}:{m:02d}:{s:02d}.{ms:03d}{suffix}"
+        if offset_minutes:
+            oh, om = divmod(abs(offset_minutes), 60)
+            suffix = f"{'+' if offset_minutes > 0 else '-'}{oh:02d}:{om:02d}"
+        else:
+            suffix = "Z"
+        return f"{self._prefixes[day + 1]}{h:02d}:{m:02d}:", suffix
