@@ -1,0 +1,153 @@
+"""`RecentIds`: the event ids one member recently delivered, to drop duplicate deliveries.
+
+Each id is held as a 64-bit blake2b hash (stable across processes and versions, unlike `hash()`) with its
+event time in epoch seconds, ordered by event time. The set holds at most `max_entries` ids, and only
+those whose event time is within `horizon` seconds of the newest event time it has seen.
+
+Guarantee: a redelivery is recognised if its id is still held, that is if, when it arrives, (1) its event
+time is no more than `horizon` seconds before the newest event time seen for the member, and (2) it is
+among the `max_entries` most recent ids (by event time) held. Beyond that window a redelivery is counted
+again. A hash collision (about n²/2⁶⁵ for n held ids: ~2·10⁻¹⁵ at 256) would drop one genuine event.
+
+Serialised form (`to_bytes`), little-endian: a version byte (1), a u32 count n, n 8-byte hashes, then n
+u32 event times: 5 + 12·n bytes.
+"""
+
+from __future__ import annotations
+
+import struct
+import sys
+from array import array
+from bisect import bisect_left, bisect_right
+from hashlib import blake2b
+
+__all__ = ["DEFAULT_HORIZON", "DEFAULT_MAX_ENTRIES", "RecentIds", "id_hash"]
+
+#: Seven days: the redelivery window producers must respect (docs/events.md).
+DEFAULT_HORIZON = 7 * 24 * 3600
+DEFAULT_MAX_ENTRIES = 256
+
+_VERSION = 1
+_HEADER = struct.Struct("<BI")
+_HASH_BYTES = 8
+_MAX_TIME = 2**32 - 1  # u32 epoch seconds: until 2106
+_SWAP = sys.byteorder == "big"
+if array("I").itemsize != 4:  # pragma: no cover - every mainstream platform has a 4-byte unsigned int
+    raise ImportError("RecentIds needs array('I') to hold 4-byte items")
+
+
+def id_hash(key: str) -> bytes:
+    """The 8-byte digest under which an id is held (blake2b, digest_size=8, of its UTF-8 bytes)."""
+    return blake2b(key.encode("utf-8", "surrogatepass"), digest_size=_HASH_BYTES).digest()
+
+
+class RecentIds:
+    """A bounded set of recently seen event ids for one member; pure and deterministic."""
+
+    __slots__ = ("_hashes", "_times", "horizon", "max_entries")
+
+    def __init__(self, *, horizon: int = DEFAULT_HORIZON, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
+        if horizon < 0 or max_entries < 1:
+            raise ValueError(f"need horizon >= 0 and max_entries >= 1, got {horizon} and {max_entries}")
+        self.horizon = horizon
+        self.max_entries = max_entries
+        self._hashes = bytearray()  # 8 bytes per id, in the order of _times
+        self._times = array("I")  # event times, non-decreasing
+
+    def __len__(self) -> int:
+        return len(self._times)
+
+    def __contains__(self, key: str) -> bool:
+        return self._find(id_hash(key)) >= 0
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RecentIds):
+            return NotImplemented
+        return (self.horizon, self.max_entries, self._times, self._hashes) == (
+            other.horizon,
+            other.max_entries,
+            other._times,
+            other._hashes,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    @property
+    def newest(self) -> int | None:
+        """The newest event time held, or None when empty."""
+        return self._times[-1] if self._times else None
+
+    def seen_or_add(self, key: str, at: int) -> bool:
+        """True if `key` is held (a duplicate); otherwise hold it with event time `at` and return False.
+
+        An id too old to be held (before the horizon, or older than every id of a full set) is not added.
+        """
+        if not 0 <= at <= _MAX_TIME:
+            raise ValueError(f"event time {at} is outside 0..{_MAX_TIME} epoch seconds")
+        digest = id_hash(key)
+        if self._find(digest) >= 0:
+            return True
+        times = self._times
+        newest = max(at, times[-1]) if times else at
+        if at < newest - self.horizon:
+            return False
+        if len(times) >= self.max_entries and at < times[0]:
+            return False
+        index = bisect_right(times, at)
+        times.insert(index, at)
+        self._hashes[index * _HASH_BYTES : index * _HASH_BYTES] = digest
+        self._drop_before(bisect_left(times, newest - self.horizon))
+        self._drop_before(len(times) - self.max_entries)
+        return False
+
+    def to_bytes(self) -> bytes:
+        """The compact serialised form (see the module docstring)."""
+        times = self._times
+        if _SWAP:  # pragma: no cover - big-endian hosts
+            times = array("I", times)
+            times.byteswap()
+        return _HEADER.pack(_VERSION, len(times)) + bytes(self._hashes) + times.tobytes()
+
+    @classmethod
+    def from_bytes(
+        cls, data: bytes, *, horizon: int = DEFAULT_HORIZON, max_entries: int = DEFAULT_MAX_ENTRIES
+    ) -> RecentIds:
+        """Read `to_bytes` output; limits apply at once (a smaller `max_entries` drops the oldest ids).
+
+        Raises ValueError on bytes `to_bytes` cannot have written (a corrupt table entry is a bug).
+        """
+        if len(data) < _HEADER.size:
+            raise ValueError(f"RecentIds: {len(data)} bytes is shorter than the {_HEADER.size}-byte header")
+        version, n = _HEADER.unpack_from(data)
+        expected = _HEADER.size + n * (_HASH_BYTES + 4)
+        if version != _VERSION or len(data) != expected:
+            raise ValueError(
+                f"RecentIds: version {version}, {len(data)} bytes; "
+                f"expected version {_VERSION}, {expected} bytes"
+            )
+        recent = cls(horizon=horizon, max_entries=max_entries)
+        split = _HEADER.size + n * _HASH_BYTES
+        recent._hashes[:] = data[_HEADER.size : split]
+        recent._times.frombytes(data[split:])
+        if _SWAP:  # pragma: no cover - big-endian hosts
+            recent._times.byteswap()
+        if n:
+            recent._drop_before(bisect_left(recent._times, recent._times[-1] - horizon))
+            recent._drop_before(len(recent._times) - max_entries)
+        return recent
+
+    def _find(self, digest: bytes) -> int:
+        """Index of `digest` among the held hashes, or -1 (a byte search, aligned to 8-byte slots)."""
+        hashes = self._hashes
+        start = hashes.find(digest)
+        while start >= 0:
+            if start % _HASH_BYTES == 0:
+                return start // _HASH_BYTES
+            start = hashes.find(digest, start + 1)
+        return -1
+
+    def _drop_before(self, count: int) -> None:
+        """Forget the `count` oldest ids."""
+        if count > 0:
+            del self._times[:count]
+            del self._hashes[: count * _HASH_BYTES]
