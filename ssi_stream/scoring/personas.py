@@ -294,6 +294,7 @@ PERSONAS: tuple[Persona, ...] = (
     SPAMMER,
     LURKER,
     OCCASIONAL,
+    NETWORKER,
     NEWCOMER,
     LAPSED,
     INFLUENCER,
