@@ -6,13 +6,17 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from ssi_stream import __version__
 from ssi_stream.ops.home import ssi_home
 from ssi_stream.ops.kafka_broker import KafkaSetupError, LocalBroker
 from ssi_stream.ops.kafka_dist import install_kafka
-from ssi_stream.ops.settings import SettingsError
+from ssi_stream.ops.settings import Settings, SettingsError
+from ssi_stream.scoring.model import ModelError
+from ssi_stream.timeline.policy import DedupPolicy, TimelineSettings
 
 EXIT_USAGE = 2
 EXIT_NOT_BUILT = 3
@@ -75,6 +79,77 @@ def cmd_kafka_logs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _timeline(args: argparse.Namespace, settings: Settings) -> TimelineSettings:
+    return TimelineSettings(
+        partitions=args.partitions or settings.partitions,
+        grace_seconds=settings.grace_seconds if args.grace_seconds is None else args.grace_seconds,
+        dedup=DedupPolicy(horizon_seconds=settings.dedup_horizon_seconds),
+    )
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from ssi_stream.replay import replay_file
+    from ssi_stream.scoring.model import load_model
+
+    settings = Settings.from_env()
+    events = Path(args.events)
+    if not events.is_file():
+        print(f"ssi-stream replay: cannot read {events}: no such file", file=sys.stderr)
+        return 1
+    model = load_model(args.model or settings.model_path or None)
+    result = replay_file(
+        events,
+        output_path=Path(args.output) if args.output else None,
+        dlq_path=Path(args.dlq) if args.dlq else None,
+        model=model,
+        timeline=_timeline(args, settings),
+        now=datetime.now(UTC),
+    )
+    print(result.summary(), file=sys.stderr)
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from ssi_stream.simulation import SimulationConfig, generate, write_jsonl
+
+    try:
+        config = SimulationConfig(
+            members=args.members,
+            days=args.days,
+            start=date.fromisoformat(args.start),
+            seed=args.seed,
+            events_per_member_day_scale=args.scale,
+            jitter_seconds=args.jitter_seconds,
+            duplicate_rate=args.duplicate_rate,
+            invalid_rate=args.invalid_rate,
+        )
+    except ValueError as exc:
+        print(f"ssi-stream simulate: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.output in (None, "-"):
+        count = write_jsonl(generate(config), sys.stdout.buffer)
+    else:
+        count = write_jsonl(generate(config), args.output)
+    print(f"simulate: {count} events for {config.members} members over {config.days} days", file=sys.stderr)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from ssi_stream.stream.worker import run_worker
+
+    overrides = {
+        name: value
+        for name, value in (
+            ("worker_id", args.worker_id),
+            ("web_port", args.web_port),
+            ("data_dir", args.data_dir),
+        )
+        if value is not None
+    }
+    settings = replace(Settings.from_env(), **overrides)
+    return run_worker(settings, loglevel=args.loglevel)
+
+
 def _not_built(name: str, issue: str) -> Callable[[argparse.Namespace], int]:
     def run(_: argparse.Namespace) -> int:
         print(f"`ssi-stream {name}` is not built yet (see the {issue} issue).", file=sys.stderr)
@@ -108,12 +183,39 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("-f", "--follow", action="store_true")
     logs.set_defaults(run=cmd_kafka_logs)
 
-    for name, issue, text in (
-        ("worker", "streaming", "run a scoring worker"),
-        ("replay", "scoring", "score a JSON-lines event log offline"),
-        ("simulate", "simulator", "generate a simulated population's events"),
-        ("demo", "demo", "run the live demo"),
-    ):
+    replay = commands.add_parser("replay", help="score a JSON-lines event log offline, as the stream would")
+    replay.add_argument("events", metavar="EVENTS.jsonl")
+    replay.add_argument("--output", metavar="SCORES.jsonl", help="daily score records (default: stdout)")
+    replay.add_argument("--dlq", metavar="DLQ.jsonl", help="dead-letter records for rejected lines")
+    replay.add_argument("--model", help="scoring model file (default: $SSI_MODEL_PATH or the packaged one)")
+    replay.add_argument(
+        "--partitions", type=int, help="partitions of the events topic (default: $SSI_PARTITIONS)"
+    )
+    replay.add_argument(
+        "--grace-seconds", type=int, help="grace before a day closes (default: $SSI_GRACE_SECONDS)"
+    )
+    replay.set_defaults(run=cmd_replay)
+
+    simulate = commands.add_parser("simulate", help="generate a simulated population's events as JSON lines")
+    simulate.add_argument("--members", type=int, default=500)
+    simulate.add_argument("--days", type=int, default=28)
+    simulate.add_argument("--start", default="2026-03-02", help="first simulated day (YYYY-MM-DD)")
+    simulate.add_argument("--seed", type=int, default=0)
+    simulate.add_argument("--scale", type=float, default=1.0, help="multiplies every activity rate")
+    simulate.add_argument("--jitter-seconds", type=float, default=0.0)
+    simulate.add_argument("--duplicate-rate", type=float, default=0.0)
+    simulate.add_argument("--invalid-rate", type=float, default=0.0)
+    simulate.add_argument("--output", "-o", help="file to write (default: stdout)")
+    simulate.set_defaults(run=cmd_simulate)
+
+    worker = commands.add_parser("worker", help="run a scoring worker (settings from SSI_* variables)")
+    worker.add_argument("--worker-id", help="this worker's name (default: $SSI_WORKER_ID)")
+    worker.add_argument("--web-port", type=int, help="HTTP port (default: $SSI_WEB_PORT)")
+    worker.add_argument("--data-dir", help="table data directory (default: $SSI_DATA_DIR)")
+    worker.add_argument("--loglevel", default="INFO")
+    worker.set_defaults(run=cmd_worker)
+
+    for name, issue, text in (("demo", "demo", "run the live demo"),):
         sub = commands.add_parser(name, help=text)
         sub.set_defaults(run=_not_built(name, issue))
     return parser
@@ -123,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except (KafkaSetupError, SettingsError) as exc:
+    except (KafkaSetupError, SettingsError, ModelError) as exc:
         print(f"ssi-stream: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

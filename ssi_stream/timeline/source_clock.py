@@ -50,14 +50,18 @@ class SourceMark:
 class SourceClock:
     """Watermark and lateness of one input partition."""
 
-    __slots__ = ("checkpoints", "grace", "watermark")
+    __slots__ = ("checkpoints", "grace", "mark_offset", "watermark")
 
-    def __init__(self, grace_seconds: int, checkpoints: list[tuple[int, int]] | None = None) -> None:
+    def __init__(
+        self, grace_seconds: int, checkpoints: list[tuple[int, int]] | None = None, mark_offset: int = -1
+    ) -> None:
         if grace_seconds < 0:
             raise ValueError(f"grace must be ≥ 0 seconds, got {grace_seconds}")
         self.grace = grace_seconds
         self.checkpoints: list[tuple[int, int]] = list(checkpoints or [])
         self.watermark: int | None = self.checkpoints[-1][1] if self.checkpoints else None
+        #: Offset of the newest mark this source sent: an idle mark must not be older than it.
+        self.mark_offset = mark_offset
 
     def closable_through(self, watermark: int | None = None) -> int | None:
         """The last day complete at this source (its end + grace ≤ the watermark)."""
@@ -103,12 +107,17 @@ class SourceClock:
         return Placement(own_day, False)
 
     def mark(self, source: int, offset: int, *, idle: bool = False) -> SourceMark:
-        return SourceMark(source, self.closable_through(), self.top_day(), idle, offset)
+        """This source's mark, sent after the input at `offset` (never older than the previous mark)."""
+        self.mark_offset = max(self.mark_offset, offset)
+        return SourceMark(source, self.closable_through(), self.top_day(), idle, self.mark_offset)
 
     def to_bytes(self) -> bytes:
-        return orjson.dumps({"grace": self.grace, "checkpoints": self.checkpoints})
+        return orjson.dumps(
+            {"grace": self.grace, "checkpoints": self.checkpoints, "mark_offset": self.mark_offset}
+        )
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> SourceClock:
         stored = orjson.loads(raw)
-        return cls(stored["grace"], [(int(o), int(w)) for o, w in stored["checkpoints"]])
+        checkpoints = [(int(o), int(w)) for o, w in stored["checkpoints"]]
+        return cls(stored["grace"], checkpoints, stored.get("mark_offset", -1))

@@ -1,6 +1,5 @@
 from hypothesis import given
 from hypothesis import strategies as st
-from kafka.partitioner.default import DefaultPartitioner
 from kafka.partitioner.default import murmur2 as kafka_murmur2
 
 from ssi_stream.timeline.partitioner import murmur2, partition_for

@@ -1,0 +1,300 @@
+"""The Faust shell: topics, tables and the two agents around the pure core.
+
+    ssi.events ──decode/place──▶ ssi.effects ──absorb/close──▶ ssi.scores.daily
+         │ (rejected)                 (keyed by the member each effect touches; source marks
+         ▼                             go to every partition, after the effects they cover)
+    ssi.events.dlq
+
+Agent 1 (`place_events`, on `ssi.events`): decode each event (or dead-letter it), place it on its
+partition's event-time clock, and send each of its effects to the member it touches; when the
+clock's mark changes, persist the clock and send the mark to every effects partition.
+Agent 2 (`absorb_effects`, on `ssi.effects`): absorb each effect into its member's ledger (one table
+write carries the new state and the ids that prove it, so a redelivered effect is skipped), and when
+the marks allow, close days for every member of the partition and emit their daily score records.
+A timer marks input partitions idle after `SSI_IDLE_CLOSE_SECONDS` without events, so the last days
+close even when input stops. All scoring and timing decisions are the pure core's (`ssi_stream.timeline`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+import orjson
+from faust.types import EventT
+
+from ssi_stream.events.dead_letter import PayloadSource, dead_letter_record
+from ssi_stream.events.decode import Rejected, decode
+from ssi_stream.events.limits import DecodeLimits
+from ssi_stream.ops.settings import Settings
+from ssi_stream.ops.topics import TopicSpec
+from ssi_stream.scoring.effects import decode_effect, effects_of, encode_effect
+from ssi_stream.scoring.model import Model
+from ssi_stream.timeline.close_gate import CloseGate
+from ssi_stream.timeline.days import epoch_seconds
+from ssi_stream.timeline.member_ledger import (
+    MemberLedger,
+    absorb_effect,
+    close_member_day,
+    decode_ledger,
+    encode_ledger,
+    new_ledger,
+)
+from ssi_stream.timeline.partitioner import partition_for
+from ssi_stream.timeline.policy import DedupPolicy, TimelineSettings
+from ssi_stream.timeline.source_clock import SourceClock
+from ssi_stream.timeline.wire import (
+    KIND_HEADER,
+    MARK,
+    decode_mark,
+    encode_mark,
+    header_map,
+    mark_headers,
+    placement_from_headers,
+    placement_headers,
+)
+
+log = logging.getLogger(__name__)
+
+
+def topic_specs(settings: Settings) -> list[TopicSpec]:
+    """The topics a worker needs, created on start if missing (Faust creates only its changelogs)."""
+    names = (
+        settings.events_topic,
+        settings.effects_topic,
+        settings.dlq_topic,
+        settings.scores_topic,
+        settings.alerts_topic,
+    )
+    return [TopicSpec(name, settings.partitions, settings.replication_factor) for name in names]
+
+
+def timeline_settings(settings: Settings) -> TimelineSettings:
+    """The timeline knobs a worker runs with (replay must be given the same)."""
+    return TimelineSettings(
+        partitions=settings.partitions,
+        grace_seconds=settings.grace_seconds,
+        dedup=DedupPolicy(horizon_seconds=settings.dedup_horizon_seconds),
+    )
+
+
+class ScoringTopology:
+    """One worker's Faust app wired to the pure core."""
+
+    def __init__(self, settings: Settings, bootstrap: str, model: Model) -> None:
+        self.settings = settings
+        self.model = model
+        self.timeline = timeline_settings(settings)
+        self.limits = DecodeLimits(max_bytes=settings.max_event_bytes)
+        partitions = settings.partitions
+        self.app = faust.App(
+            settings.app_id,
+            broker=f"kafka://{bootstrap}",
+            store=settings.store,
+            datadir=str(settings.data_path / settings.worker_id),
+            web_enabled=True,
+            web_host=settings.web_host,
+            web_bind=settings.web_host,
+            web_port=settings.web_port,
+            topic_partitions=partitions,
+            topic_replication_factor=settings.replication_factor,
+            table_standby_replicas=0,
+            consumer_auto_offset_reset="earliest",
+            producer_acks=-1,
+            broker_commit_every=1000,
+            broker_commit_interval=1.0,
+            autodiscover=False,
+            processing_guarantee="at_least_once",
+        )
+        raw = {"key_serializer": "raw", "value_serializer": "raw"}
+        self.events_topic = self.app.topic(settings.events_topic, partitions=partitions, **raw)
+        self.effects_topic = self.app.topic(settings.effects_topic, partitions=partitions, **raw)
+        self.dlq_topic = self.app.topic(settings.dlq_topic, partitions=partitions, **raw)
+        self.scores_topic = self.app.topic(settings.scores_topic, partitions=partitions, **raw)
+        raw_schema = faust.Schema(
+            key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
+        )
+        table_options = {"partitions": partitions, "schema": raw_schema}
+        self.members = self.app.Table("members", **table_options)
+        self.clocks = self.app.Table("source-clocks", **table_options)
+        self.gates = self.app.Table("close-gates", **table_options)
+
+        self._clock_cache: dict[int, SourceClock] = {}
+        self._gate_cache: dict[int, CloseGate] = {}
+        self._members_by_partition: dict[int, set[bytes]] = {}
+        self._last_input: dict[int, float] = {}
+        self._idle_sent: set[int] = set()
+        self._announced: set[int] = set()
+
+        self.app.agent(self.events_topic, name="place-events")(self.place_events)
+        self.app.agent(self.effects_topic, name="absorb-effects")(self.absorb_effects)
+        self.app.timer(max(1.0, settings.idle_close_seconds / 4), name="mark-idle-partitions")(
+            self.mark_idle_partitions
+        )
+        self.app.on_partitions_revoked.connect(self._forget_caches)
+        self.app.on_partitions_assigned.connect(self._forget_caches)
+
+    # -- agent 1: events -> effects --------------------------------------------------------
+    async def place_events(self, stream: faust.StreamT) -> AsyncIterator[None]:
+        async for event in stream.events():
+            await self._place(event)
+            yield None
+
+    async def _place(self, event: EventT) -> None:
+        message = event.message
+        source, offset = message.partition, message.offset
+        self._last_input[source] = time.monotonic()
+        now = datetime.now(UTC)
+        decoded = decode(message.value, now=now, limits=self.limits)
+        if isinstance(decoded, Rejected):
+            where = PayloadSource.kafka(message.topic, source, offset)
+            record = dead_letter_record(message.value, decoded, source=where, rejected_at=now)
+            await self.dlq_topic.send(key=message.key, value=orjson.dumps(record))
+            return
+        clock = self._clock(source)
+        placement, mark_changed = clock.place(epoch_seconds(decoded.occurred_at), offset)
+        headers = placement_headers(placement)
+        for effect in effects_of(decoded):
+            await self.effects_topic.send(
+                key=effect.member_id.encode(), value=encode_effect(effect), headers=headers
+            )
+        woke_up = source in self._idle_sent or source not in self._announced
+        if mark_changed or woke_up:
+            self._idle_sent.discard(source)
+            self._announced.add(source)
+            mark = clock.mark(source, offset)
+            self.clocks[_clock_key(source)] = clock.to_bytes()
+            await self._broadcast(encode_mark(mark))
+
+    async def _broadcast(self, mark: bytes) -> None:
+        for target in range(self.settings.partitions):
+            await self.effects_topic.send(key=None, value=mark, partition=target, headers=mark_headers())
+
+    def _clock(self, source: int) -> SourceClock:
+        clock = self._clock_cache.get(source)
+        if clock is None:
+            stored = self.clocks.get(_clock_key(source))
+            clock = SourceClock.from_bytes(stored) if stored else SourceClock(self.timeline.grace_seconds)
+            self._clock_cache[source] = clock
+        return clock
+
+    # -- agent 2: effects -> member ledgers -> daily scores ---------------------------------
+    async def absorb_effects(self, stream: faust.StreamT) -> AsyncIterator[None]:
+        async for event in stream.events():
+            await self._absorb(event)
+            yield None
+
+    async def _absorb(self, event: EventT) -> None:
+        message = event.message
+        target = message.partition
+        headers = header_map(message.headers)
+        gate = self._gate(target)
+        if headers.get(KIND_HEADER) == MARK:
+            gate.observe(decode_mark(message.value))
+            await self._close_ready_days(target, gate)
+            self.gates[_gate_key(target)] = gate.to_bytes()
+            return
+        effect = decode_effect(message.value)
+        placement = placement_from_headers(headers)
+        first_day = gate.first_day
+        day = gate.count_day(placement.day)
+        key = effect.member_id.encode()
+        ledger = self._ledger(key)
+        if absorb_effect(ledger, effect, day, late=placement.late or day != placement.day, model=self.model):
+            self.members[key] = encode_ledger(ledger)
+            self._members_of(target).add(key)
+        if gate.first_day != first_day:
+            self.gates[_gate_key(target)] = gate.to_bytes()
+
+    async def _close_ready_days(self, target: int, gate: CloseGate) -> None:
+        days = gate.days_to_close()
+        if not days:
+            return
+        started = time.perf_counter()
+        keys = sorted(self._members_of(target))
+        emitted = 0
+        for day in days:
+            for key in keys:
+                ledger = self._ledger(key)
+                record = close_member_day(key.decode(), ledger, day, self.model)
+                if record is None:
+                    continue
+                await self.scores_topic.send(key=key, value=orjson.dumps(record))
+                self.members[key] = encode_ledger(ledger)
+                emitted += 1
+            gate.closed_through = day
+        log.info(
+            "partition %d: closed days %d..%d: %d score records in %.2f s",
+            target,
+            days.start,
+            days.stop - 1,
+            emitted,
+            time.perf_counter() - started,
+        )
+
+    def _ledger(self, key: bytes) -> MemberLedger:
+        stored = self.members.get(key)
+        if stored is None:
+            return new_ledger(self.timeline.dedup)
+        return decode_ledger(stored, self.timeline.dedup)
+
+    def _gate(self, target: int) -> CloseGate:
+        gate = self._gate_cache.get(target)
+        if gate is None:
+            stored = self.gates.get(_gate_key(target))
+            gate = (
+                CloseGate.from_bytes(stored)
+                if stored
+                else CloseGate(expected_sources=self.settings.partitions)
+            )
+            self._gate_cache[target] = gate
+        return gate
+
+    def _members_of(self, target: int) -> set[bytes]:
+        keys = self._members_by_partition.get(target)
+        if keys is None:
+            partitions = self.settings.partitions
+            keys = {
+                key
+                for key in self.members.keys()  # noqa: SIM118 - a Faust table, not a dict
+                if partition_for(key.decode(), partitions) == target
+            }
+            self._members_by_partition[target] = keys
+        return keys
+
+    # -- timer: idle input partitions ------------------------------------------------------
+    async def mark_idle_partitions(self) -> None:
+        idle_after = self.settings.idle_close_seconds
+        now = time.monotonic()
+        events_topic = self.events_topic.get_topic_name()
+        assigned = [tp.partition for tp in self.app.consumer.assignment() if tp.topic == events_topic]
+        for source in assigned:
+            last = self._last_input.setdefault(source, now)
+            if source in self._idle_sent or now - last < idle_after:
+                continue
+            clock = self._clock(source)
+            mark = clock.mark(source, clock.mark_offset, idle=True)
+            await self._broadcast(encode_mark(mark))
+            self._idle_sent.add(source)
+            log.info("input partition %d idle for %.0f s: marked idle", source, now - last)
+
+    async def _forget_caches(self, *args: Any, **kwargs: Any) -> None:
+        """After a rebalance, state may have moved: read it again from the tables."""
+        self._clock_cache.clear()
+        self._gate_cache.clear()
+        self._members_by_partition.clear()
+        self._idle_sent.clear()
+        self._announced.clear()
+        self._last_input.clear()
+
+
+def _clock_key(source: int) -> bytes:
+    return f"source:{source}".encode()
+
+
+def _gate_key(target: int) -> bytes:
+    return f"gate:{target}".encode()

@@ -1,0 +1,86 @@
+"""One member's record as the engine keeps it: scoring state, the ids it has absorbed, late counts.
+
+One value per member holds both the new state and the proof of what it contains (the recent effect
+ids), so a single table write makes an effect count exactly once: a redelivered effect, whether an
+upstream duplicate or a replay after a crash, is recognised and skipped.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from typing import Any
+
+from ssi_stream.events.dedup import RecentIds
+from ssi_stream.scoring.card import score
+from ssi_stream.scoring.codec import decode_state, encode_state
+from ssi_stream.scoring.effects import Effect
+from ssi_stream.scoring.model import Model
+from ssi_stream.scoring.record import daily_record
+from ssi_stream.scoring.state import MemberState, absorb, close_day, has_history, new_state
+from ssi_stream.timeline.policy import DedupPolicy
+
+_VERSION = 1
+_HEADER = struct.Struct("<BIIH")  # version, state length, ids length, late entries
+_LATE = struct.Struct("<iH")  # day, count
+
+
+@dataclass(slots=True)
+class MemberLedger:
+    """A member's scoring state, the effect ids it absorbed recently, and its late effects per open day."""
+
+    state: MemberState = field(default_factory=new_state)
+    seen: RecentIds = field(default_factory=RecentIds)
+    late: dict[int, int] = field(default_factory=dict)
+
+
+def new_ledger(policy: DedupPolicy) -> MemberLedger:
+    return MemberLedger(
+        new_state(), RecentIds(horizon=policy.horizon_seconds, max_entries=policy.max_entries)
+    )
+
+
+def absorb_effect(ledger: MemberLedger, effect: Effect, day: int, *, late: bool, model: Model) -> bool:
+    """Count `effect` in `day` unless this member absorbed it before; True if it counted."""
+    if ledger.seen.seen_or_add(effect.effect_id, effect.occurred_at):
+        return False
+    absorb(ledger.state, effect, day, model)
+    if late:
+        ledger.late[day] = ledger.late.get(day, 0) + 1
+    return True
+
+
+def close_member_day(member_id: str, ledger: MemberLedger, day: int, model: Model) -> dict[str, Any] | None:
+    """Close `day` for this member and return its daily score record (None before its history starts)."""
+    state = ledger.state
+    if not has_history(state, day) or (state.last_closed is not None and day <= state.last_closed):
+        return None  # nothing yet, or already closed (a redelivered close)
+    close_day(state, day, model)
+    late = ledger.late.pop(day, 0)
+    return daily_record(member_id, day, state, score(state, model), model, late_events=late)
+
+
+def encode_ledger(ledger: MemberLedger) -> bytes:
+    state = encode_state(ledger.state)
+    ids = ledger.seen.to_bytes()
+    late = b"".join(_LATE.pack(day, min(count, 0xFFFF)) for day, count in sorted(ledger.late.items()))
+    return _HEADER.pack(_VERSION, len(state), len(ids), len(ledger.late)) + state + ids + late
+
+
+def decode_ledger(raw: bytes, policy: DedupPolicy) -> MemberLedger:
+    version, state_len, ids_len, late_entries = _HEADER.unpack_from(raw)
+    if version != _VERSION:
+        raise ValueError(f"member ledger version {version} is not supported (expected {_VERSION})")
+    at = _HEADER.size
+    state = decode_state(raw[at : at + state_len])
+    at += state_len
+    seen = RecentIds.from_bytes(
+        raw[at : at + ids_len], horizon=policy.horizon_seconds, max_entries=policy.max_entries
+    )
+    at += ids_len
+    late = {}
+    for _ in range(late_entries):
+        day, count = _LATE.unpack_from(raw, at)
+        late[day] = count
+        at += _LATE.size
+    return MemberLedger(state, seen, late)

@@ -1,0 +1,179 @@
+"""Helpers for tests that run real workers on the real broker: produce a log, run workers, collect scores."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+from kafka import KafkaConsumer, KafkaProducer
+
+from ssi_stream.ops.kafka_broker import free_port
+from ssi_stream.ops.topics import TopicSpec, ensure_topics
+from ssi_stream.replay import replay_log
+from ssi_stream.scoring.model import load_model
+from ssi_stream.timeline.policy import TimelineSettings
+
+
+@dataclass(frozen=True)
+class StreamEnv:
+    """A private set of topics and an app id, so tests never see each other's data."""
+
+    bootstrap: str
+    partitions: int = 4
+    grace_seconds: int = 3600
+    idle_close_seconds: int = 4
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+
+    @property
+    def events_topic(self) -> str:
+        return f"t{self.run_id}.events"
+
+    @property
+    def scores_topic(self) -> str:
+        return f"t{self.run_id}.scores"
+
+    @property
+    def dlq_topic(self) -> str:
+        return f"t{self.run_id}.dlq"
+
+    def worker_env(self, data_dir: Path, worker_id: str) -> dict[str, str]:
+        return {
+            **os.environ,
+            "SSI_BROKER": self.bootstrap,
+            "SSI_APP_ID": f"ssi-test-{self.run_id}",
+            "SSI_EVENTS_TOPIC": self.events_topic,
+            "SSI_EFFECTS_TOPIC": f"t{self.run_id}.effects",
+            "SSI_DLQ_TOPIC": self.dlq_topic,
+            "SSI_SCORES_TOPIC": self.scores_topic,
+            "SSI_ALERTS_TOPIC": f"t{self.run_id}.alerts",
+            "SSI_PARTITIONS": str(self.partitions),
+            "SSI_GRACE_SECONDS": str(self.grace_seconds),
+            "SSI_IDLE_CLOSE_SECONDS": str(self.idle_close_seconds),
+            "SSI_STORE": "memory://",
+            "SSI_DATA_DIR": str(data_dir),
+            "SSI_WORKER_ID": worker_id,
+            "SSI_WEB_PORT": str(free_port()),
+        }
+
+    def timeline(self) -> TimelineSettings:
+        return TimelineSettings(partitions=self.partitions, grace_seconds=self.grace_seconds)
+
+
+def produce(bootstrap: str, topic: str, keyed: list[tuple[str, bytes]], partitions: int) -> None:
+    """Send every (member_id, payload) in order, keyed by member so each member stays on one partition."""
+    ensure_topics(bootstrap, [TopicSpec(topic, partitions)])
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=20, max_in_flight_requests_per_connection=1
+    )
+    for key, value in keyed:
+        producer.send(topic, key=key.encode(), value=value)
+    producer.flush()
+    producer.close()
+
+
+def replay_records(keyed: list[tuple[str, bytes]], timeline: TimelineSettings) -> list[dict]:
+    """What `ssi-stream replay` writes for the same log."""
+    log = io.BytesIO(b"".join(value + b"\n" for _, value in keyed))
+    out = io.BytesIO()
+    replay_log(log, out, model=load_model(), timeline=timeline, now=datetime.now(UTC))
+    return [orjson.loads(line) for line in out.getvalue().splitlines()]
+
+
+class Worker:
+    """`ssi-stream worker` in a child process."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env = env
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Worker:
+        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "ssi_stream.cli", "worker", "--loglevel", "WARNING"],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        return self
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=30)
+
+    def stop(self) -> int | None:
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=30)
+        return self.process.returncode
+
+    def log_tail(self, lines: int = 60) -> str:
+        with contextlib.suppress(FileNotFoundError):
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
+
+@contextlib.contextmanager
+def running(*workers: Worker) -> Iterator[tuple[Worker, ...]]:
+    for worker in workers:
+        worker.start()
+    try:
+        yield workers
+    finally:
+        for worker in workers:
+            worker.stop()
+
+
+def collect_scores(
+    bootstrap: str, topic: str, expected: int, *, timeout: float, workers: tuple[Worker, ...] = ()
+) -> dict[tuple[str, str], dict]:
+    """Read score records until `expected` distinct (member, date) pairs arrived; redeliveries must agree."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False, group_id=None
+    )
+    deadline = time.monotonic() + timeout
+    while topic not in (consumer.topics() or set()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"score topic {topic} never appeared\n" + _tails(workers))
+        time.sleep(0.5)
+    consumer.subscribe([topic])
+    scores: dict[tuple[str, str], dict] = {}
+    try:
+        while len(scores) < expected:
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"only {len(scores)} of {expected} score records arrived\n" + _tails(workers)
+                )
+            for records in consumer.poll(timeout_ms=500).values():
+                for record in records:
+                    value = orjson.loads(record.value)
+                    key = (value["member_id"], value["date"])
+                    if key in scores:
+                        assert scores[key] == value, f"a redelivered score differs for {key}"
+                    scores[key] = value
+    finally:
+        consumer.close()
+    return scores
+
+
+def _tails(workers: tuple[Worker, ...]) -> str:
+    return "\n".join(f"--- {w.log_path.name} ---\n{w.log_tail()}" for w in workers)
