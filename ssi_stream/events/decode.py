@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 import orjson
@@ -87,6 +87,7 @@ def _assert_constructible(spec: TypeSpec) -> None:
 _PLANS = {name: _plan(spec) for name, spec in CONTRACT.items()}
 _MAX_EVENT_ID = OBJECT_ID_CHARS[1]
 _MAX_MEMBER_ID = MEMBER_ID_CHARS[1]
+_END_OF_TIME = datetime.max.replace(tzinfo=UTC)
 _TYPE_NAMES = ", ".join(CONTRACT)
 
 
@@ -122,7 +123,11 @@ def decode(raw: bytes, *, now: datetime, limits: DecodeLimits = DEFAULT_LIMITS) 
     occurred_at = obj.get("occurred_at")
     if occurred_at is None:
         return _absent(obj, "occurred_at")
-    when = parse_timestamp("occurred_at", occurred_at, now + limits.max_future_skew)
+    try:
+        latest = now + limits.max_future_skew
+    except OverflowError:  # a clock at the end of time: nothing is in the future
+        latest = _END_OF_TIME
+    when = parse_timestamp("occurred_at", occurred_at, latest)
     if type(when) is Rejected:
         return when
     event = _new(cls)

@@ -1,9 +1,9 @@
 """RFC 3339 timestamps on the wire: one strict syntax, shared word for word with the JSON Schema.
 
 Accepted: `YYYY-MM-DDTHH:MM:SS[.fraction]` followed by `Z` or `±HH:MM`, uppercase `T` and `Z` (RFC 3339
-§5.6 lets a specification require uppercase), 1–9 fraction digits (kept to the microsecond), year 2000 or
-later as written. Rejected although `datetime.fromisoformat` takes them: no offset, a space or lowercase
-separator, week or ordinal dates, basic (no-dash) forms, leap second `:60`.
+§5.6 lets a specification require uppercase), 1–9 fraction digits (kept to the microsecond), not before
+2000-01-01 (as written, and as an instant). Rejected although `datetime.fromisoformat` takes them: no
+offset, a space or lowercase separator, week or ordinal dates, basic (no-dash) forms, leap second `:60`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ TIMESTAMP_PATTERN = (
     r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,9})?"
     r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
 )
-#: Earliest accepted instant; the pattern's year rule says the same for the date as written.
+#: Earliest accepted instant. The pattern's year rule says the same for the date as written; only a
+#: positive offset on 2000-01-01 can pass the one and not the other (a rule the schema cannot state).
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 _match = re.compile(TIMESTAMP_PATTERN).fullmatch
@@ -53,7 +54,16 @@ def parse_timestamp(field: str, value: object, latest: datetime) -> datetime | R
             field,
             f"{field}: {show(value)} is later than {format_timestamp(latest)}, the latest accepted now",
         )
-    return when if when.tzinfo is UTC else when.astimezone(UTC)
+    if when.tzinfo is UTC:
+        return when
+    when = when.astimezone(UTC)
+    if when < EARLIEST:  # "2000-01-01T05:00:00+06:00": the written year passes, the instant does not
+        return Rejected(
+            RejectionCode.ANCIENT_TIMESTAMP,
+            field,
+            f"{field}: {show(value)} is before 2000-01-01T00:00:00Z, the earliest accepted instant",
+        )
+    return when
 
 
 def _syntax_problem(field: str, value: str) -> Rejected:

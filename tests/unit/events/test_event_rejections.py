@@ -76,6 +76,7 @@ CASES: list[tuple[bytes, RejectionCode, str | None, tuple[str, ...]]] = [
     (payload(occurred_at="2026-05-30 09:15:00"), C.BAD_TIMESTAMP, "occurred_at", ("offset",)),
     (payload(occurred_at="2026-02-29T09:15:00Z"), C.BAD_TIMESTAMP, "occurred_at", ("calendar",)),
     (payload(occurred_at="1970-01-01T00:00:00Z"), C.ANCIENT_TIMESTAMP, "occurred_at", ("2000-01-01",)),
+    (payload(occurred_at="2000-01-01T05:00:00+06:00"), C.ANCIENT_TIMESTAMP, "occurred_at", ("instant",)),
     (
         payload(occurred_at="2026-06-02T12:00:01Z"),
         C.FUTURE_TIMESTAMP,

@@ -80,6 +80,10 @@ def assert_agree(document: Any) -> None:
     if isinstance(result, Rejected) and result.code is RejectionCode.SELF_REFERENCE:
         assert not errors, f"{result}: the schema also found {errors}"
         return
+    if isinstance(result, Rejected) and result.code is RejectionCode.ANCIENT_TIMESTAMP and not errors:
+        instant = datetime.fromisoformat(document["occurred_at"])  # written in 2000, UTC instant in 1999
+        assert instant < datetime(2000, 1, 1, tzinfo=UTC), result
+        return
     decoded_ok = not isinstance(result, Rejected)
     assert decoded_ok == (not errors), f"decoder: {result}\nschema: {errors}\npayload: {payload!r}"
 
