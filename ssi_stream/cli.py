@@ -83,7 +83,7 @@ def _timeline(args: argparse.Namespace, settings: Settings) -> TimelineSettings:
     return TimelineSettings(
         partitions=args.partitions or settings.partitions,
         grace_seconds=settings.grace_seconds if args.grace_seconds is None else args.grace_seconds,
-        dedup=DedupPolicy(horizon_seconds=settings.dedup_horizon_seconds),
+        dedup=DedupPolicy.from_seconds(settings.dedup_horizon_seconds),
     )
 
 

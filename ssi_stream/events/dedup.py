@@ -1,13 +1,15 @@
-"""`RecentIds`: the event ids one member recently delivered, to drop duplicate deliveries.
+"""`RecentIds`: the effect ids one member absorbed recently, to drop duplicate deliveries.
 
 Each id is held as a 64-bit blake2b hash (stable across processes and versions, unlike `hash()`) with its
-event time in epoch seconds, ordered by event time. The set holds at most `max_entries` ids, and only
-those whose event time is within `horizon` seconds of the newest event time it has seen.
+event time in epoch seconds, ordered by event time. The owner decides what to forget, with
+`forget_before(at)`: the engine forgets by *closed day*, never by arrival order, so that whether a
+redelivery is recognised does not depend on how deliveries from different partitions interleave
+(replay and the stream must agree). See `ssi_stream.timeline.member_ledger` for the rule and
+docs/events.md for the redelivery window it guarantees.
 
-Guarantee: a redelivery is recognised if its id is still held, that is if, when it arrives, (1) its event
-time is no more than `horizon` seconds before the newest event time seen for the member, and (2) it is
-among the `max_entries` most recent ids (by event time) held. Beyond that window a redelivery is counted
-again. A hash collision (about n²/2⁶⁵ for n held ids: ~2·10⁻¹⁵ at 256) would drop one genuine event.
+`max_entries` is a safety valve against abuse (a member flooding millions of events): when full, the
+oldest ids are forgotten first. Within it, the set is exact; past it, a very late redelivery of a
+forgotten id would count again. A hash collision (about n²/2⁶⁵ for n held ids) would drop one event.
 
 Serialised form (`to_bytes`), little-endian: a version byte (1), a u32 count n, n 8-byte hashes, then n
 u32 event times: 5 + 12·n bytes.
@@ -21,11 +23,10 @@ from array import array
 from bisect import bisect_left, bisect_right
 from hashlib import blake2b
 
-__all__ = ["DEFAULT_HORIZON", "DEFAULT_MAX_ENTRIES", "RecentIds", "id_hash"]
+__all__ = ["DEFAULT_MAX_ENTRIES", "RecentIds", "id_hash"]
 
-#: Seven days: the redelivery window producers must respect (docs/events.md).
-DEFAULT_HORIZON = 7 * 24 * 3600
-DEFAULT_MAX_ENTRIES = 256
+#: The safety cap on ids held per member (about 12 bytes each).
+DEFAULT_MAX_ENTRIES = 4096
 
 _VERSION = 1
 _HEADER = struct.Struct("<BI")
@@ -44,12 +45,11 @@ def id_hash(key: str) -> bytes:
 class RecentIds:
     """A bounded set of recently seen event ids for one member; pure and deterministic."""
 
-    __slots__ = ("_hashes", "_times", "horizon", "max_entries")
+    __slots__ = ("_hashes", "_times", "max_entries")
 
-    def __init__(self, *, horizon: int = DEFAULT_HORIZON, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
-        if horizon < 0 or max_entries < 1:
-            raise ValueError(f"need horizon >= 0 and max_entries >= 1, got {horizon} and {max_entries}")
-        self.horizon = horizon
+    def __init__(self, *, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
+        if max_entries < 1:
+            raise ValueError(f"need max_entries >= 1, got {max_entries}")
         self.max_entries = max_entries
         self._hashes = bytearray()  # 8 bytes per id, in the order of _times
         self._times = array("I")  # event times, non-decreasing
@@ -63,8 +63,7 @@ class RecentIds:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, RecentIds):
             return NotImplemented
-        return (self.horizon, self.max_entries, self._times, self._hashes) == (
-            other.horizon,
+        return (self.max_entries, self._times, self._hashes) == (
             other.max_entries,
             other._times,
             other._hashes,
@@ -80,7 +79,8 @@ class RecentIds:
     def seen_or_add(self, key: str, at: int) -> bool:
         """True if `key` is held (a duplicate); otherwise hold it with event time `at` and return False.
 
-        An id too old to be held (before the horizon, or older than every id of a full set) is not added.
+        When the set is full, the oldest id is forgotten to make room (an id older than every held one
+        is then not added at all).
         """
         if not 0 <= at <= _MAX_TIME:
             raise ValueError(f"event time {at} is outside 0..{_MAX_TIME} epoch seconds")
@@ -88,17 +88,17 @@ class RecentIds:
         if self._find(digest) >= 0:
             return True
         times = self._times
-        newest = max(at, times[-1]) if times else at
-        if at < newest - self.horizon:
-            return False
         if len(times) >= self.max_entries and at < times[0]:
             return False
         index = bisect_right(times, at)
         times.insert(index, at)
         self._hashes[index * _HASH_BYTES : index * _HASH_BYTES] = digest
-        self._drop_before(bisect_left(times, newest - self.horizon))
         self._drop_before(len(times) - self.max_entries)
         return False
+
+    def forget_before(self, at: int) -> None:
+        """Forget every id whose event time is before `at` (epoch seconds)."""
+        self._drop_before(bisect_left(self._times, at))
 
     def to_bytes(self) -> bytes:
         """The compact serialised form (see the module docstring)."""
@@ -109,9 +109,7 @@ class RecentIds:
         return _HEADER.pack(_VERSION, len(times)) + bytes(self._hashes) + times.tobytes()
 
     @classmethod
-    def from_bytes(
-        cls, data: bytes, *, horizon: int = DEFAULT_HORIZON, max_entries: int = DEFAULT_MAX_ENTRIES
-    ) -> RecentIds:
+    def from_bytes(cls, data: bytes, *, max_entries: int = DEFAULT_MAX_ENTRIES) -> RecentIds:
         """Read `to_bytes` output; limits apply at once (a smaller `max_entries` drops the oldest ids).
 
         Raises ValueError on bytes `to_bytes` cannot have written (a corrupt table entry is a bug).
@@ -125,15 +123,13 @@ class RecentIds:
                 f"RecentIds: version {version}, {len(data)} bytes; "
                 f"expected version {_VERSION}, {expected} bytes"
             )
-        recent = cls(horizon=horizon, max_entries=max_entries)
+        recent = cls(max_entries=max_entries)
         split = _HEADER.size + n * _HASH_BYTES
         recent._hashes[:] = data[_HEADER.size : split]
         recent._times.frombytes(data[split:])
         if _SWAP:  # pragma: no cover - big-endian hosts
             recent._times.byteswap()
-        if n:
-            recent._drop_before(bisect_left(recent._times, recent._times[-1] - horizon))
-            recent._drop_before(len(recent._times) - max_entries)
+        recent._drop_before(len(recent._times) - max_entries)
         return recent
 
     def _find(self, digest: bytes) -> int:

@@ -32,7 +32,7 @@ class Settings:
     grace_seconds: int = 3600
     idle_close_seconds: int = 60
     max_event_bytes: int = 65536
-    dedup_horizon_seconds: int = 7 * 86400
+    dedup_horizon_seconds: int = 3 * 86400
     model_path: str = ""
     store: str = "rocksdb://"
     data_dir: str = "./ssi-data"

@@ -25,7 +25,7 @@ from typing import Any
 
 import faust
 import orjson
-from faust.types import EventT
+from faust.types import TP, EventT
 
 from ssi_stream.events.dead_letter import PayloadSource, dead_letter_record
 from ssi_stream.events.decode import Rejected, decode
@@ -78,7 +78,7 @@ def timeline_settings(settings: Settings) -> TimelineSettings:
     return TimelineSettings(
         partitions=settings.partitions,
         grace_seconds=settings.grace_seconds,
-        dedup=DedupPolicy(horizon_seconds=settings.dedup_horizon_seconds),
+        dedup=DedupPolicy.from_seconds(settings.dedup_horizon_seconds),
     )
 
 
@@ -127,6 +127,7 @@ class ScoringTopology:
         self._gate_cache: dict[int, CloseGate] = {}
         self._members_by_partition: dict[int, set[bytes]] = {}
         self._last_input: dict[int, float] = {}
+        self._processed: dict[int, int] = {}
         self._idle_sent: set[int] = set()
         self._announced: set[int] = set()
 
@@ -148,6 +149,7 @@ class ScoringTopology:
         message = event.message
         source, offset = message.partition, message.offset
         self._last_input[source] = time.monotonic()
+        self._processed[source] = offset
         now = datetime.now(UTC)
         decoded = decode(message.value, now=now, limits=self.limits)
         if isinstance(decoded, Rejected):
@@ -204,7 +206,8 @@ class ScoringTopology:
         day = gate.count_day(placement.day)
         key = effect.member_id.encode()
         ledger = self._ledger(key)
-        if absorb_effect(ledger, effect, day, late=placement.late or day != placement.day, model=self.model):
+        late = placement.late or day != placement.day
+        if absorb_effect(ledger, effect, day, late=late, model=self.model, policy=self.timeline.dedup):
             self.members[key] = encode_ledger(ledger)
             self._members_of(target).add(key)
         if gate.first_day != first_day:
@@ -220,7 +223,7 @@ class ScoringTopology:
         for day in days:
             for key in keys:
                 ledger = self._ledger(key)
-                record = close_member_day(key.decode(), ledger, day, self.model)
+                record = close_member_day(key.decode(), ledger, day, self.model, self.timeline.dedup)
                 if record is None:
                     continue
                 await self.scores_topic.send(key=key, value=orjson.dumps(record))
@@ -276,11 +279,28 @@ class ScoringTopology:
             last = self._last_input.setdefault(source, now)
             if source in self._idle_sent or now - last < idle_after:
                 continue
+            if not await self._caught_up(TP(events_topic, source)):
+                continue  # quiet only because the worker is busy elsewhere: input is waiting
             clock = self._clock(source)
             mark = clock.mark(source, clock.mark_offset, idle=True)
             await self._broadcast(encode_mark(mark))
             self._idle_sent.add(source)
             log.info("input partition %d idle for %.0f s: marked idle", source, now - last)
+
+    async def _caught_up(self, tp: TP) -> bool:
+        """True if this worker has processed everything the input partition holds."""
+        consumer = self.app.consumer
+        try:
+            highwater = consumer.highwater(tp)  # as of the latest fetch response: no request
+        except Exception:  # not fetched yet (the driver raises or asserts): assume input is waiting
+            return False
+        if highwater is None:
+            return False
+        processed = self._processed.get(tp.partition)
+        if processed is not None:
+            return processed + 1 >= highwater
+        position = await consumer.position(tp)
+        return position is not None and position >= highwater
 
     async def _forget_caches(self, *args: Any, **kwargs: Any) -> None:
         """After a rebalance, state may have moved: read it again from the tables."""
@@ -290,6 +310,7 @@ class ScoringTopology:
         self._idle_sent.clear()
         self._announced.clear()
         self._last_input.clear()
+        self._processed.clear()
 
 
 def _clock_key(source: int) -> bytes:

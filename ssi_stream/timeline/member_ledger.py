@@ -18,6 +18,7 @@ from ssi_stream.scoring.effects import Effect
 from ssi_stream.scoring.model import Model
 from ssi_stream.scoring.record import daily_record
 from ssi_stream.scoring.state import MemberState, absorb, close_day, has_history, new_state
+from ssi_stream.timeline.days import day_of, day_start
 from ssi_stream.timeline.policy import DedupPolicy
 
 _VERSION = 1
@@ -35,14 +36,20 @@ class MemberLedger:
 
 
 def new_ledger(policy: DedupPolicy) -> MemberLedger:
-    return MemberLedger(
-        new_state(), RecentIds(horizon=policy.horizon_seconds, max_entries=policy.max_entries)
-    )
+    return MemberLedger(new_state(), RecentIds(max_entries=policy.max_entries))
 
 
-def absorb_effect(ledger: MemberLedger, effect: Effect, day: int, *, late: bool, model: Model) -> bool:
-    """Count `effect` in `day` unless this member absorbed it before; True if it counted."""
-    if ledger.seen.seen_or_add(effect.effect_id, effect.occurred_at):
+def absorb_effect(
+    ledger: MemberLedger, effect: Effect, day: int, *, late: bool, model: Model, policy: DedupPolicy
+) -> bool:
+    """Count `effect` in `day` unless this member absorbed it before; True if it counted.
+
+    The check runs when `day` is less than `policy.horizon_days` after the effect's own day; an effect
+    counted later than that is beyond the dedup horizon and always counts (docs/events.md).
+    """
+    if day - day_of(effect.occurred_at) < policy.horizon_days and ledger.seen.seen_or_add(
+        effect.effect_id, effect.occurred_at
+    ):
         return False
     absorb(ledger.state, effect, day, model)
     if late:
@@ -50,12 +57,19 @@ def absorb_effect(ledger: MemberLedger, effect: Effect, day: int, *, late: bool,
     return True
 
 
-def close_member_day(member_id: str, ledger: MemberLedger, day: int, model: Model) -> dict[str, Any] | None:
-    """Close `day` for this member and return its daily score record (None before its history starts)."""
+def close_member_day(
+    member_id: str, ledger: MemberLedger, day: int, model: Model, policy: DedupPolicy
+) -> dict[str, Any] | None:
+    """Close `day` for this member and return its daily score record (None before its history starts).
+
+    Ids whose own day can no longer be checked (see `absorb_effect`) are forgotten: after closing `day`,
+    every effect still to come counts in day + 1 or later, so ids older than day + 2 − horizon are done.
+    """
     state = ledger.state
     if not has_history(state, day) or (state.last_closed is not None and day <= state.last_closed):
         return None  # nothing yet, or already closed (a redelivered close)
     close_day(state, day, model)
+    ledger.seen.forget_before(day_start(day + 2 - policy.horizon_days))
     late = ledger.late.pop(day, 0)
     return daily_record(member_id, day, state, score(state, model), model, late_events=late)
 
@@ -74,9 +88,7 @@ def decode_ledger(raw: bytes, policy: DedupPolicy) -> MemberLedger:
     at = _HEADER.size
     state = decode_state(raw[at : at + state_len])
     at += state_len
-    seen = RecentIds.from_bytes(
-        raw[at : at + ids_len], horizon=policy.horizon_seconds, max_entries=policy.max_entries
-    )
+    seen = RecentIds.from_bytes(raw[at : at + ids_len], max_entries=policy.max_entries)
     at += ids_len
     late = {}
     for _ in range(late_entries):

@@ -97,7 +97,9 @@ class OfflineScorer:
             day = self._gate.count_day(placement.day)
             late_here = placement.late or day != placement.day
             late = late or late_here
-            counted += absorb_effect(ledger, effect, day, late=late_here, model=self.model)
+            counted += absorb_effect(
+                ledger, effect, day, late=late_here, model=self.model, policy=self.timeline.dedup
+            )
         if effects and not counted:
             self.stats.duplicates += 1
         elif late:
@@ -118,7 +120,9 @@ class OfflineScorer:
         records: list[Record] = []
         for day in self._gate.days_to_close():
             for member_id in sorted(self.members):
-                record = close_member_day(member_id, self.members[member_id], day, self.model)
+                record = close_member_day(
+                    member_id, self.members[member_id], day, self.model, self.timeline.dedup
+                )
                 if record is not None:
                     records.append(record)
             self._gate.closed_through = day

@@ -7,10 +7,24 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True, slots=True)
 class DedupPolicy:
-    """How long and how many effect ids each member remembers (see docs/events.md for the guarantee)."""
+    """How long each member remembers the effect ids it absorbed (docs/events.md states the guarantee).
 
-    horizon_seconds: int = 7 * 86_400
-    max_entries: int = 256
+    A redelivered effect is recognised when it is counted less than `horizon_days` days after its own
+    day; ids are forgotten by closed day, never by arrival order, so replay and stream decide alike.
+    `max_entries` is a safety cap per member against floods.
+    """
+
+    horizon_days: int = 3
+    max_entries: int = 4096
+
+    def __post_init__(self) -> None:
+        if self.horizon_days < 1 or self.max_entries < 1:
+            raise ValueError(f"dedup horizon must be ≥ 1 day and max_entries ≥ 1, got {self}")
+
+    @classmethod
+    def from_seconds(cls, horizon_seconds: int) -> DedupPolicy:
+        """The policy for a horizon given in seconds (rounded up to whole days)."""
+        return cls(horizon_days=max(1, -(-horizon_seconds // 86_400)))
 
 
 @dataclass(frozen=True, slots=True)

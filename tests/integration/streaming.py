@@ -101,7 +101,7 @@ class Worker:
     def start(self) -> Worker:
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "ssi_stream.cli", "worker", "--loglevel", "WARNING"],
+            [sys.executable, "-m", "ssi_stream.cli", "worker", "--loglevel", "INFO"],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,

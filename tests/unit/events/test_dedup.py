@@ -23,21 +23,33 @@ def test_a_redelivery_is_a_duplicate_and_a_new_id_is_not() -> None:
     assert len(recent) == 2 and "e-2" in recent and "e-3" not in recent
 
 
-def test_ids_older_than_the_horizon_before_the_newest_are_forgotten() -> None:
-    recent = RecentIds(horizon=7 * DAY)
+def test_forget_before_drops_exactly_the_older_ids() -> None:
+    recent = RecentIds()
     recent.seen_or_add("old", T0)
-    recent.seen_or_add("new", T0 + 7 * DAY)  # exactly at the horizon: both held
-    assert "old" in recent
-    recent.seen_or_add("newer", T0 + 7 * DAY + 1)
-    assert "old" not in recent and len(recent) == 2
-    assert recent.seen_or_add("old", T0) is False  # beyond the window: counted again ...
-    assert "old" not in recent  # ... and not held, since it is older than the horizon
+    recent.seen_or_add("edge", T0 + DAY)
+    recent.seen_or_add("new", T0 + 2 * DAY)
+    recent.forget_before(T0 + DAY)
+    assert "old" not in recent and "edge" in recent and "new" in recent
+    assert recent.seen_or_add("old", T0) is False  # forgotten: counted again, and held again
 
 
-def test_a_late_event_within_the_horizon_is_held_in_time_order() -> None:
-    recent = RecentIds(horizon=7 * DAY)
+def test_holding_does_not_depend_on_arrival_order() -> None:
+    """Replay and the stream interleave partitions differently; the set must not care."""
+    ids = [(f"e-{index}", T0 + (index * 7919) % (3 * DAY)) for index in range(300)]
+    forward, backward = RecentIds(), RecentIds()
+    for key, at in ids:
+        forward.seen_or_add(key, at)
+    for key, at in reversed(ids):
+        backward.seen_or_add(key, at)
+    forward.forget_before(T0 + DAY)
+    backward.forget_before(T0 + DAY)
+    assert forward == backward
+
+
+def test_a_late_event_is_held_in_time_order() -> None:
+    recent = RecentIds()
     recent.seen_or_add("b", T0 + 3 * DAY)
-    recent.seen_or_add("a", T0 + DAY)  # arrives late, still within the horizon
+    recent.seen_or_add("a", T0 + DAY)  # arrives late
     assert recent.seen_or_add("a", T0 + DAY) is True
     assert recent.newest == T0 + 3 * DAY
 
@@ -52,33 +64,41 @@ def test_the_cap_drops_the_oldest_ids() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 30 * DAY)), max_size=600))
-def test_memory_is_bounded_and_the_window_guarantee_holds(deliveries: list[tuple[int, int]]) -> None:
-    """Every redelivery of an id still in the documented window is recognised; size never exceeds the cap."""
-    recent = RecentIds(horizon=7 * DAY, max_entries=16)
-    held: dict[str, int] = {}  # a model: id -> event time, with the same window rules
-    for number, offset in deliveries:
+@given(
+    st.lists(
+        st.one_of(st.tuples(st.integers(0, 40), st.integers(0, 30 * DAY)), st.integers(0, 30 * DAY)),
+        max_size=600,
+    )
+)
+def test_memory_is_bounded_and_every_held_id_is_recognised(steps: list[tuple[int, int] | int]) -> None:
+    """A model check: deliveries (id, time) and forgets (time); size never exceeds the cap."""
+    recent = RecentIds(max_entries=16)
+    held: dict[str, int] = {}  # a model: id -> event time, with the same rules
+    for step in steps:
+        if isinstance(step, int):
+            recent.forget_before(T0 + step)
+            held = {k: t for k, t in held.items() if t >= T0 + step}
+            continue
+        number, offset = step
         key, at = f"e-{number}", T0 + offset
         duplicate = recent.seen_or_add(key, at)
         assert duplicate == (key in held), (key, at)
-        if not duplicate:
+        if not duplicate and (len(held) < 16 or at >= min(held.values())):
             held[key] = at
-        newest = max(held.values())
-        held = {k: t for k, t in held.items() if t >= newest - 7 * DAY}
-        kept = sorted(held.items(), key=lambda item: item[1])  # stable: equal times keep arrival order
-        held = dict(kept[-16:])
+            kept = sorted(held.items(), key=lambda item: item[1])  # stable: equal times keep arrival order
+            held = dict(kept[-16:])
         assert len(recent) == len(held) <= 16
         assert len(recent.to_bytes()) == 5 + 12 * len(recent)
 
 
 def test_bytes_round_trip_and_are_about_twelve_bytes_per_id() -> None:
-    recent = RecentIds()
+    recent = RecentIds(max_entries=256)
     rng = random.Random(7)
     for index in range(300):
         recent.seen_or_add(f"evt-{index}", T0 + rng.randrange(DAY))
     data = recent.to_bytes()
     assert len(recent) == 256 and len(data) == 5 + 12 * 256
-    again = RecentIds.from_bytes(data)
+    again = RecentIds.from_bytes(data, max_entries=256)
     assert again == recent and again.to_bytes() == data
     assert all(again.seen_or_add(f"evt-{i}", T0) == recent.seen_or_add(f"evt-{i}", T0) for i in range(300))
 
