@@ -60,6 +60,31 @@ def encode_mark(mark: SourceMark) -> bytes:
     )
 
 
+_MARK_KEYS = ("source", "closable", "top_day", "idle", "offset")
+
+
 def decode_mark(raw: bytes) -> SourceMark:
-    wire = orjson.loads(raw)
-    return SourceMark(wire["source"], wire["closable"], wire["top_day"], bool(wire["idle"]), wire["offset"])
+    """Parse `encode_mark` output; raises ValueError naming the faulty key on malformed input."""
+    try:
+        wire = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"source mark: not JSON ({exc})") from None
+    if type(wire) is not dict:
+        raise ValueError(f"source mark: expected a JSON object, got {type(wire).__name__}")
+    if wire.keys() != set(_MARK_KEYS):
+        missing, unknown = sorted(set(_MARK_KEYS) - wire.keys()), sorted(wire.keys() - set(_MARK_KEYS))
+        raise ValueError(f"source mark: missing keys {missing}, unknown keys {unknown}")
+    source, closable, top_day, idle, offset = (wire[key] for key in _MARK_KEYS)
+    if type(source) is not int or source < 0:
+        raise ValueError(f"source mark: 'source' must be an integer >= 0, got {source!r}")
+    if type(offset) is not int or offset < -1:
+        raise ValueError(f"source mark: 'offset' must be an integer >= -1, got {offset!r}")
+    if type(idle) is not bool:
+        raise ValueError(f"source mark: 'idle' must be true or false, got {idle!r}")
+    both_null = closable is None and top_day is None
+    if not (both_null or (type(closable) is int and type(top_day) is int)):
+        raise ValueError(
+            f"source mark: 'closable' and 'top_day' must be both null or both integers, "
+            f"got {closable!r} and {top_day!r}"
+        )
+    return SourceMark(source, closable, top_day, idle, offset)
