@@ -31,6 +31,7 @@ class Settings:
     replication_factor: int = 1
     grace_seconds: int = 3600
     idle_close_seconds: int = 60
+    session_timeout_seconds: int = 30
     max_event_bytes: int = 65536
     dedup_horizon_seconds: int = 3 * 86400
     model_path: str = ""

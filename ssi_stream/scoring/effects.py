@@ -229,6 +229,8 @@ def decode_effect(raw: bytes) -> Effect:
     kind_number = _required(wire, "k", int)
     occurred_at = _required(wire, "t", int)
     flags = wire.get("f", 0)
+    if any(key in wire and wire[key] is None for key in ("s", "x")):
+        raise ValueError("effect: 's' and 'x' are omitted when empty, never null")
     seniority = wire.get("s")
     text = wire.get("x")
     try:

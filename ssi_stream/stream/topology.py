@@ -105,6 +105,8 @@ class ScoringTopology:
             table_standby_replicas=0,
             consumer_auto_offset_reset="earliest",
             producer_acks=-1,
+            broker_session_timeout=settings.session_timeout_seconds,
+            broker_heartbeat_interval=max(1.0, settings.session_timeout_seconds / 10),
             broker_commit_every=1000,
             broker_commit_interval=1.0,
             autodiscover=False,
@@ -115,10 +117,8 @@ class ScoringTopology:
         self.effects_topic = self.app.topic(settings.effects_topic, partitions=partitions, **raw)
         self.dlq_topic = self.app.topic(settings.dlq_topic, partitions=partitions, **raw)
         self.scores_topic = self.app.topic(settings.scores_topic, partitions=partitions, **raw)
-        raw_schema = faust.Schema(
-            key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
-        )
-        table_options = {"partitions": partitions, "schema": raw_schema}
+        # bytes in, bytes out: the tables and their changelogs hold the core's own compact encodings.
+        table_options = {"partitions": partitions, "key_type": bytes, "value_type": bytes}
         self.members = self.app.Table("members", **table_options)
         self.clocks = self.app.Table("source-clocks", **table_options)
         self.gates = self.app.Table("close-gates", **table_options)

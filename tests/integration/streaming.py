@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +32,7 @@ class StreamEnv:
     bootstrap: str
     partitions: int = 4
     grace_seconds: int = 3600
-    idle_close_seconds: int = 4
+    idle_close_seconds: int = 15
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
     @property
@@ -61,6 +61,7 @@ class StreamEnv:
             "SSI_GRACE_SECONDS": str(self.grace_seconds),
             "SSI_IDLE_CLOSE_SECONDS": str(self.idle_close_seconds),
             "SSI_STORE": "memory://",
+            "SSI_SESSION_TIMEOUT_SECONDS": "10",
             "SSI_DATA_DIR": str(data_dir),
             "SSI_WORKER_ID": worker_id,
             "SSI_WEB_PORT": str(free_port()),
@@ -74,7 +75,11 @@ def produce(bootstrap: str, topic: str, keyed: list[tuple[str, bytes]], partitio
     """Send every (member_id, payload) in order, keyed by member so each member stays on one partition."""
     ensure_topics(bootstrap, [TopicSpec(topic, partitions)])
     producer = KafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", linger_ms=20, max_in_flight_requests_per_connection=1
+        bootstrap_servers=bootstrap,
+        acks="all",
+        linger_ms=20,
+        batch_size=256 * 1024,
+        max_in_flight_requests_per_connection=1,
     )
     for key, value in keyed:
         producer.send(topic, key=key.encode(), value=value)
@@ -100,6 +105,8 @@ class Worker:
 
     def start(self) -> Worker:
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
+        log.write(f"==== started at {time.strftime('%H:%M:%S')} ====\n".encode())
+        log.flush()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "ssi_stream.cli", "worker", "--loglevel", "INFO"],
             env=self.env,
@@ -144,9 +151,18 @@ def running(*workers: Worker) -> Iterator[tuple[Worker, ...]]:
 
 
 def collect_scores(
-    bootstrap: str, topic: str, expected: int, *, timeout: float, workers: tuple[Worker, ...] = ()
+    bootstrap: str,
+    topic: str,
+    expected: int,
+    *,
+    timeout: float,
+    workers: tuple[Worker, ...] = (),
+    on_progress: Callable[[int], None] = lambda count: None,
 ) -> dict[tuple[str, str], dict]:
-    """Read score records until `expected` distinct (member, date) pairs arrived; redeliveries must agree."""
+    """Read score records until `expected` distinct (member, date) pairs arrived; redeliveries must agree.
+
+    `on_progress` is called with the count so far after every poll (a test kills workers from it).
+    """
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False, group_id=None
     )
@@ -170,6 +186,7 @@ def collect_scores(
                     if key in scores:
                         assert scores[key] == value, f"a redelivered score differs for {key}"
                     scores[key] = value
+            on_progress(len(scores))
     finally:
         consumer.close()
     return scores
