@@ -1,0 +1,110 @@
+"""`ssi-stream replay` and `ssi-stream simulate` as a user runs them: exit codes, streams, messages."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+import orjson
+import pytest
+
+from ssi_stream.cli import main
+
+from .conftest import Replayed, World
+
+
+@pytest.fixture(autouse=True)
+def _no_ssi_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command's defaults, not whatever SSI_* variables the shell running the tests has."""
+    for name in list(os.environ):
+        if name.startswith("SSI_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="module")
+def log_file(world: World, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("replay-cli") / "events.jsonl"
+    path.write_bytes(world.log)
+    return path
+
+
+def test_replay_writes_records_to_output_dead_letters_to_dlq_and_the_summary_to_stderr(
+    log_file: Path, replayed: Replayed, tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    scores, dlq = tmp_path / "scores.jsonl", tmp_path / "dlq.jsonl"
+    code = main(["replay", str(log_file), "--output", str(scores), "--dlq", str(dlq), "--partitions", "8"])
+    out, err = capsysbinary.readouterr()
+    assert code == 0
+    assert out == b""
+    assert scores.read_bytes() == replayed.output
+    dead = [orjson.loads(line) for line in dlq.read_bytes().splitlines()]
+    assert [d["source"]["line"] for d in dead] == [d["source"]["line"] for d in replayed.dead_letters]
+    assert {d["source"]["file"] for d in dead} == {str(log_file)}
+    summary = err.decode()
+    stats = replayed.stats
+    assert summary.startswith(f"replay: {stats.events_read} events read, {stats.rejected} rejected (")
+    assert f"{stats.duplicates} duplicates, 0 late; 60 members, {stats.days} days" in summary
+    assert "events/s" in summary
+
+
+def test_replay_without_output_writes_the_records_to_stdout(log_file: Path, replayed: Replayed) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "ssi_stream.cli", "replay", str(log_file)],
+        capture_output=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("SSI_")},
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr.decode()
+    assert run.stdout == replayed.output
+    assert run.stderr.decode().startswith("replay: ")
+    assert "\r" not in run.stderr.decode()  # no progress bar when stderr is not a terminal
+
+
+def test_replay_of_a_missing_file_fails_with_a_clear_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nope.jsonl"
+    code = main(["replay", str(missing)])
+    out, err = capsys.readouterr()
+    assert code != 0
+    assert out == ""
+    assert err.strip() == f"ssi-stream replay: cannot read {missing}: no such file"
+
+
+def test_replay_with_an_invalid_model_fails_with_the_models_error(
+    log_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    default = resources.files("ssi_stream").joinpath("model", "default.toml").read_text()
+    assert "invitations = 14.0" in default
+    broken = tmp_path / "broken-model.toml"
+    broken.write_text(default.replace("invitations = 14.0", 'invitations = "fortnight"', 1))
+    scores = tmp_path / "scores.jsonl"
+    code = main(["replay", str(log_file), "--model", str(broken), "--output", str(scores)])
+    out, err = capsys.readouterr()
+    assert code != 0
+    assert out == ""
+    assert err.startswith("ssi-stream: broken-model.toml: half_life_days.invitations must be a number")
+    assert "'fortnight'" in err
+    assert not scores.exists()  # nothing written before the model was known to be good
+
+
+def test_simulate_writes_the_events_it_reports_and_the_same_bytes_for_a_seed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = []
+    for name in ("a.jsonl", "b.jsonl"):
+        path = tmp_path / name
+        argv = ["simulate", "--members", "12", "--days", "3", "--seed", "5", "--output", str(path)]
+        assert main([*argv, "--duplicate-rate", "0.05"]) == 0
+        runs.append(path.read_bytes())
+    err = capsys.readouterr().err
+    count = runs[0].count(b"\n")
+    assert count > 50
+    assert err.splitlines()[0] == f"simulate: {count} events for 12 members over 3 days"
+    assert runs[0] == runs[1]
+    other = tmp_path / "c.jsonl"
+    main(["simulate", "--members", "12", "--days", "3", "--seed", "6", "--output", str(other)])
+    assert other.read_bytes() != runs[0]
