@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -19,7 +19,6 @@ from ssi_stream.scoring.model import ModelError
 from ssi_stream.timeline.policy import DedupPolicy, TimelineSettings
 
 EXIT_USAGE = 2
-EXIT_NOT_BUILT = 3
 
 
 def _broker(args: argparse.Namespace) -> LocalBroker:
@@ -150,12 +149,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return run_worker(settings, loglevel=args.loglevel)
 
 
-def _not_built(name: str, issue: str) -> Callable[[argparse.Namespace], int]:
-    def run(_: argparse.Namespace) -> int:
-        print(f"`ssi-stream {name}` is not built yet (see the {issue} issue).", file=sys.stderr)
-        return EXIT_NOT_BUILT
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ssi_stream.demo.runner import DemoOptions, run_demo
 
-    return run
+    options = DemoOptions(
+        members=args.members, days=args.days, rate=args.rate, seed=args.seed, duration=args.duration
+    )
+    return run_demo(Settings.from_env(), options)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -215,9 +215,15 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--loglevel", default="INFO")
     worker.set_defaults(run=cmd_worker)
 
-    for name, issue, text in (("demo", "demo", "run the live demo"),):
-        sub = commands.add_parser(name, help=text)
-        sub.set_defaults(run=_not_built(name, issue))
+    demo = commands.add_parser(
+        "demo", help="run the live demo: broker, worker, simulated members, live scores"
+    )
+    demo.add_argument("--members", type=int, default=2000)
+    demo.add_argument("--days", type=int, default=60, help="simulated days")
+    demo.add_argument("--rate", type=float, default=2000.0, help="events per second to produce")
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl-C)")
+    demo.set_defaults(run=cmd_demo)
     return parser
 
 

@@ -1,0 +1,232 @@
+"""`ssi-stream demo`: a local broker, a worker and simulated members, with score updates shown live.
+
+Everything it starts it stops again on Ctrl-C (or after `--duration`): the simulator thread, the
+worker process and, if the demo started it, the local broker. Each run uses its own topics and
+consumer group (`ssi-demo.<run>.*`), so a second run starts from a clean slate.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import orjson
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+
+from ssi_stream.demo.view import DemoBoard, render
+from ssi_stream.ops.home import ssi_home
+from ssi_stream.ops.kafka_broker import LocalBroker, free_port
+from ssi_stream.ops.settings import Settings
+from ssi_stream.ops.topics import ensure_topics
+from ssi_stream.simulation import SimulationConfig, iter_encoded
+from ssi_stream.stream.topology import topic_specs
+
+DEMO_PREFIX = "ssi-demo."
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOptions:
+    members: int = 2000
+    days: int = 60
+    rate: float = 2000.0
+    seed: int = 1
+    duration: float | None = None
+    start: date = date(2026, 3, 2)
+
+
+class SimulatedTraffic(threading.Thread):
+    """Produces the simulator's events to the events topic at about `rate` events per second."""
+
+    def __init__(self, bootstrap: str, topic: str, options: DemoOptions) -> None:
+        super().__init__(name="demo-simulator", daemon=True)
+        self.bootstrap, self.topic, self.options = bootstrap, topic, options
+        self.sent = 0
+        self.finished = False
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        producer = KafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=20, acks=1)
+        config = SimulationConfig(
+            members=self.options.members,
+            days=self.options.days,
+            seed=self.options.seed,
+            start=self.options.start,
+        )
+        started = time.monotonic()
+        try:
+            for key, value in iter_encoded(config):
+                if self._halt.is_set():
+                    break
+                producer.send(self.topic, key=key.encode(), value=value)
+                self.sent += 1
+                ahead = self.sent / self.options.rate - (time.monotonic() - started)
+                if ahead > 0.05:
+                    time.sleep(ahead)
+            self.finished = not self._halt.is_set()
+        finally:
+            producer.flush()
+            producer.close()
+
+    def stop(self) -> None:
+        self._halt.set()
+
+
+def run_demo(settings: Settings, options: DemoOptions, out: object = sys.stdout) -> int:
+    """Run the demo until Ctrl-C or `options.duration`; return the exit code."""
+    broker = LocalBroker(ssi_home())
+    started_broker = False
+    if settings.broker:
+        bootstrap = settings.broker
+    else:
+        started_broker = not broker.status().running
+        print("Starting the local Kafka broker (installing Kafka with mvn the first time)...", flush=True)
+        bootstrap = broker.up().bootstrap
+    run = time.strftime("%Y%m%d%H%M%S")
+    demo = _demo_settings(settings, bootstrap, run)
+    _forget_previous_runs(bootstrap, keep=run)
+    ensure_topics(bootstrap, topic_specs(demo))
+    worker = _start_worker(demo)
+    traffic = SimulatedTraffic(bootstrap, demo.events_topic, options)
+    consumer = KafkaConsumer(demo.scores_topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    board = DemoBoard()
+    urls = [f"worker: http://{demo.web_host}:{demo.web_port}/   (topics {DEMO_PREFIX}{run}.*)"]
+    interactive = hasattr(out, "isatty") and out.isatty()  # type: ignore[attr-defined]
+    began = time.monotonic()
+    rate_mark = (began, 0)
+    events_per_second = 0.0
+    traffic.start()
+    try:
+        while options.duration is None or time.monotonic() - began < options.duration:
+            if worker.poll() is not None:
+                print(f"ssi-stream demo: the worker exited with code {worker.returncode}", file=sys.stderr)
+                return 1
+            for records in consumer.poll(timeout_ms=1000).values():
+                for record in records:
+                    board.add(orjson.loads(record.value))
+            now = time.monotonic()
+            events_per_second = (traffic.sent - rate_mark[1]) / max(now - rate_mark[0], 1e-9)
+            rate_mark = (now, traffic.sent)
+            screen = render(
+                board,
+                events_sent=traffic.sent,
+                events_per_second=events_per_second,
+                lag=_lag(admin, consumer, demo),
+                urls=urls,
+            )
+            if interactive:
+                out.write("\x1b[2J\x1b[H" + screen + "\n")  # type: ignore[attr-defined]
+            else:
+                top = max(board.latest.values(), key=lambda r: r["ssi"], default=None)
+                best = f"; top {top['member_id']} {top['ssi']:.2f}" if top else ""
+                out.write(  # type: ignore[attr-defined]
+                    f"demo: {traffic.sent} events sent, {board.records} score records for "
+                    f"{len(board.latest)} members, latest day {board.newest_date or '-'}{best}\n"
+                )
+            out.flush()  # type: ignore[attr-defined]
+        if not interactive:
+            out.write(screen + "\n")  # type: ignore[attr-defined]
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        traffic.stop()
+        traffic.join(timeout=10)
+        consumer.close()
+        admin.close()
+        _stop_worker(worker)
+        if started_broker:
+            broker.down()
+        print("demo stopped: simulator, worker" + (" and broker" if started_broker else "") + " are down")
+
+
+def _demo_settings(settings: Settings, bootstrap: str, run: str) -> Settings:
+    from dataclasses import replace
+
+    prefix = f"{DEMO_PREFIX}{run}"
+    return replace(
+        settings,
+        broker=bootstrap,
+        app_id=f"ssi-demo-{run}",
+        events_topic=f"{prefix}.events",
+        effects_topic=f"{prefix}.effects",
+        dlq_topic=f"{prefix}.dlq",
+        scores_topic=f"{prefix}.scores",
+        alerts_topic=f"{prefix}.alerts",
+        data_dir=str(ssi_home() / "demo" / run),
+        worker_id="demo-worker",
+        web_port=free_port(),
+        idle_close_seconds=10,
+    )
+
+
+def _start_worker(settings: Settings) -> subprocess.Popen[bytes]:
+    env = {**os.environ, **{f"SSI_{name.upper()}": str(getattr(settings, name)) for name in _PASSED}}
+    log_dir = Path(settings.data_dir)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log = open(log_dir / "worker.log", "ab")  # noqa: SIM115 - handed to the child
+    return subprocess.Popen(
+        [sys.executable, "-m", "ssi_stream.cli", "worker", "--loglevel", "WARNING"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+_PASSED = (
+    "broker",
+    "app_id",
+    "events_topic",
+    "effects_topic",
+    "dlq_topic",
+    "scores_topic",
+    "alerts_topic",
+    "data_dir",
+    "worker_id",
+    "web_port",
+    "idle_close_seconds",
+    "partitions",
+    "grace_seconds",
+)
+
+
+def _stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    if worker.poll() is None:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(timeout=30)
+
+
+def _lag(admin: KafkaAdminClient, consumer: KafkaConsumer, settings: Settings) -> int | None:
+    """Events not yet processed by the worker's consumer group."""
+    with contextlib.suppress(Exception):
+        committed = admin.list_group_offsets(settings.app_id)[settings.app_id]
+        partitions = [TopicPartition(settings.events_topic, p) for p in range(settings.partitions)]
+        ends = consumer.end_offsets(partitions)
+        return sum(max(0, ends[tp] - (committed[tp].offset if tp in committed else 0)) for tp in partitions)
+    return None
+
+
+def _forget_previous_runs(bootstrap: str, *, keep: str) -> None:
+    """Delete the topics of earlier demo runs, so the local broker does not fill up."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        old = [name for name in admin.list_topics() if name.startswith(DEMO_PREFIX) and keep not in name]
+        old += [name for name in admin.list_topics() if name.startswith("ssi-demo-") and keep not in name]
+        if old:
+            with contextlib.suppress(Exception):
+                admin.delete_topics(old)
+    finally:
+        admin.close()

@@ -1,0 +1,46 @@
+"""`ssi-stream demo` runs end to end on the real broker and leaves nothing running."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from kafka import KafkaAdminClient
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_demo_shows_live_scores_and_stops_its_worker(kafka_bootstrap: str, tmp_path: Path) -> None:
+    env = {**os.environ, "SSI_BROKER": kafka_bootstrap, "SSI_STREAM_HOME": str(tmp_path)}
+    command = [
+        sys.executable,
+        "-m",
+        "ssi_stream.cli",
+        "demo",
+        "--duration",
+        "45",
+        "--members",
+        "150",
+        "--rate",
+        "3000",
+    ]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stderr[-3000:]
+    progress = [int(n) for n in re.findall(r"(\d+) score records for", result.stdout)]
+    assert progress and progress[-1] > 0, result.stdout[-3000:]
+    assert progress == sorted(progress)  # scores keep arriving while it runs
+    assert "SSI bands: 0-20" in result.stdout and "next step" in result.stdout
+    assert "demo stopped: simulator, worker are down" in result.stdout
+    group = re.search(r"topics ssi-demo\.(\d+)\.\*", result.stdout)
+    assert group
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    try:
+        app_id = f"ssi-demo-{group.group(1)}"
+        described = admin.describe_groups([app_id])[app_id]
+        assert described["members"] == [], "the demo's worker is still in its consumer group"
+    finally:
+        admin.close()
