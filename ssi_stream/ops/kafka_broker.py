@@ -183,11 +183,14 @@ class LocalBroker:
             if not port_is_free(port):
                 raise KafkaSetupError(f"port {port} on {HOST} is already in use: choose another with --port")
             return port, free_port(exclude={port})
-        if previous is not None and port_is_free(previous.port) and port_is_free(previous.controller_port):
-            return (
-                previous.port,
-                previous.controller_port,
-            )  # keep the bootstrap address stable across restarts
+        if previous is not None:
+            # Keep the bootstrap address stable across restarts: a killed broker's ports can take a
+            # moment to be released, so wait a little before giving up on them.
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                if port_is_free(previous.port) and port_is_free(previous.controller_port):
+                    return previous.port, previous.controller_port
+                time.sleep(0.25)
         broker_port = free_port()
         return broker_port, free_port(exclude={broker_port})
 

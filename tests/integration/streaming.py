@@ -33,6 +33,7 @@ class StreamEnv:
     partitions: int = 4
     grace_seconds: int = 3600
     idle_close_seconds: int = 15
+    store: str = "memory://"
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
     @property
@@ -60,7 +61,7 @@ class StreamEnv:
             "SSI_PARTITIONS": str(self.partitions),
             "SSI_GRACE_SECONDS": str(self.grace_seconds),
             "SSI_IDLE_CLOSE_SECONDS": str(self.idle_close_seconds),
-            "SSI_STORE": "memory://",
+            "SSI_STORE": self.store,
             "SSI_SESSION_TIMEOUT_SECONDS": "10",
             "SSI_DATA_DIR": str(data_dir),
             "SSI_WORKER_ID": worker_id,

@@ -10,7 +10,7 @@ from ssi_stream.simulation import SimulationConfig, iter_encoded
 
 from .streaming import StreamEnv, Worker, collect_scores, produce, replay_records, running
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 @pytest.fixture(scope="module")
@@ -25,14 +25,14 @@ def simulated_log() -> list[tuple[str, bytes]]:
 def test_one_worker_emits_exactly_the_replayed_daily_scores(
     kafka_bootstrap: str, simulated_log: list[tuple[str, bytes]], tmp_path: Path
 ) -> None:
-    env = StreamEnv(kafka_bootstrap)
+    env = StreamEnv(kafka_bootstrap, store="rocksdb://")  # the production store
     expected = {(r["member_id"], r["date"]): r for r in replay_records(simulated_log, env.timeline())}
     assert len(expected) > 3000  # hundreds of members over weeks
     worker = Worker(env.worker_env(tmp_path / "data", "w1"), tmp_path / "w1.log")
     with running(worker):
         produce(kafka_bootstrap, env.events_topic, simulated_log, env.partitions)
         streamed = collect_scores(
-            kafka_bootstrap, env.scores_topic, len(expected), timeout=300, workers=(worker,)
+            kafka_bootstrap, env.scores_topic, len(expected), timeout=420, workers=(worker,)
         )
     assert streamed.keys() == expected.keys()
     mismatched = [key for key in expected if streamed[key] != expected[key]]

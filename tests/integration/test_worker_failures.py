@@ -10,7 +10,7 @@ from ssi_stream.simulation import SimulationConfig, iter_encoded
 
 from .streaming import StreamEnv, Worker, collect_scores, produce, replay_records
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 @pytest.fixture(scope="module")
