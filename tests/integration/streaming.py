@@ -147,8 +147,9 @@ def running(*workers: Worker) -> Iterator[tuple[Worker, ...]]:
     try:
         yield workers
     finally:
-        for worker in workers:
-            worker.stop()
+        codes = [worker.stop() for worker in workers]
+    # Reached only when the body succeeded: a worker must also shut down cleanly on SIGTERM.
+    assert codes == [0] * len(workers), f"exit codes on SIGTERM: {codes}\n{_tails(workers)}"
 
 
 def collect_scores(
