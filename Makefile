@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup kafka test unit lint demo clean
+.PHONY: setup kafka system-tools test unit lint demo clean
 
 setup: $(STAMP)
 
@@ -19,6 +19,14 @@ $(STAMP): pyproject.toml
 kafka: setup  ## install Kafka with mvn into the cache (once)
 	$(BIN)/ssi-stream kafka install
 
+system-tools:  ## Debian packages the tests use for real: Prometheus and promtool
+	@command -v promtool >/dev/null && command -v prometheus >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus; \
+	  else \
+	    echo "error: prometheus and promtool are needed: install the Debian package 'prometheus' (apt-get install prometheus)" >&2; exit 1; \
+	  fi; }
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -26,7 +34,7 @@ lint: setup
 unit: setup  ## the fast path: no broker
 	$(BIN)/python -m pytest -m "not kafka"
 
-test: setup kafka lint  ## everything, against a real broker
+test: setup kafka system-tools lint  ## everything, against a real broker and a real Prometheus
 	$(BIN)/python -m pytest
 
 demo: setup kafka
