@@ -69,6 +69,8 @@ class OfflineScorer:
         self.members: dict[str, MemberLedger] = {}
         self._clocks = [SourceClock(timeline.grace_seconds) for _ in range(timeline.partitions)]
         self._offsets = [0] * timeline.partitions
+        #: Each member's source partition, hashed once: murmur2 in Python costs ~1.8 µs per event.
+        self._partition_of: dict[str, int] = {}
         self._gate = CloseGate(expected_sources=None)
 
     def feed(self, raw: bytes, line: int) -> list[Record]:
@@ -82,7 +84,11 @@ class OfflineScorer:
         if isinstance(event, Rejected):
             self._reject(raw, event, line)
             return []
-        source = partition_for(event.member_id, self.timeline.partitions)
+        source = self._partition_of.get(event.member_id)
+        if source is None:
+            source = self._partition_of[event.member_id] = partition_for(
+                event.member_id, self.timeline.partitions
+            )
         offset = self._offsets[source]
         self._offsets[source] = offset + 1
         clock = self._clocks[source]
