@@ -98,3 +98,24 @@ def test_cli_up_on_a_given_port_and_bootstrap_for_scripts(tmp_path: Path) -> Non
     finally:
         down = subprocess.run([*cli, "down"], env=env, capture_output=True, text=True, timeout=60)
     assert down.returncode == 0 and "stopped" in down.stdout
+
+
+def test_a_cached_install_needs_no_maven(broker: LocalBroker, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ssi_stream.ops import kafka_dist
+
+    real_which = kafka_dist.shutil.which
+    monkeypatch.setattr(kafka_dist.shutil, "which", lambda name: None if name == "mvn" else real_which(name))
+    state = broker.up()  # the session already installed Kafka: no mvn, no network
+    assert answers_metadata(state.bootstrap)
+
+
+def test_a_broker_dying_at_start_shows_its_log(broker: LocalBroker) -> None:
+    broker.up()
+    broker.down()
+    meta = broker.data_dir / "meta.properties"
+    meta.write_text(meta.read_text().replace("node.id=1", "node.id=7"))  # storage now belongs to another node
+    with pytest.raises(KafkaSetupError, match="exited at start") as failure:
+        broker.up(timeout=60)
+    message = str(failure.value)
+    assert "last lines of" in message and "Stored node id 7" in message  # the cause, from the log
+    assert not broker.status().running
