@@ -90,10 +90,37 @@ def produce(bootstrap: str, topic: str, keyed: list[tuple[str, bytes]], partitio
 
 def replay_records(keyed: list[tuple[str, bytes]], timeline: TimelineSettings) -> list[dict]:
     """What `ssi-stream replay` writes for the same log."""
+    return replay_outputs(keyed, timeline)[0]
+
+
+def replay_outputs(
+    keyed: list[tuple[str, bytes]], timeline: TimelineSettings
+) -> tuple[list[dict], list[dict]]:
+    """The score records and the dead-letter records `ssi-stream replay` writes for the same log."""
     log = io.BytesIO(b"".join(value + b"\n" for _, value in keyed))
-    out = io.BytesIO()
-    replay_log(log, out, model=load_model(), timeline=timeline, now=datetime.now(UTC))
-    return [orjson.loads(line) for line in out.getvalue().splitlines()]
+    out, dlq = io.BytesIO(), io.BytesIO()
+    replay_log(log, out, model=load_model(), timeline=timeline, now=datetime.now(UTC), dead_letters=dlq)
+    return [orjson.loads(line) for line in out.getvalue().splitlines()], [
+        orjson.loads(line) for line in dlq.getvalue().splitlines()
+    ]
+
+
+def read_topic(bootstrap: str, topic: str, count: int, *, timeout: float) -> list[dict]:
+    """The first `count` JSON records of `topic` (fails if fewer arrive within `timeout` seconds)."""
+    consumer = KafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    records: list[dict] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(records) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"only {len(records)} of {count} records arrived on {topic}")
+            for batch in consumer.poll(timeout_ms=500).values():
+                records.extend(orjson.loads(record.value) for record in batch)
+    finally:
+        consumer.close()
+    return records
 
 
 class Worker:

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from ssi_stream.ops.topics import partition_counts
 from ssi_stream.simulation import SimulationConfig, iter_encoded
 
-from .streaming import StreamEnv, Worker, collect_scores, produce, replay_records, running
+from .streaming import StreamEnv, Worker, collect_scores, produce, read_topic, replay_outputs, running
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -26,7 +27,9 @@ def test_one_worker_emits_exactly_the_replayed_daily_scores(
     kafka_bootstrap: str, simulated_log: list[tuple[str, bytes]], tmp_path: Path
 ) -> None:
     env = StreamEnv(kafka_bootstrap, store="rocksdb://")  # the production store
-    expected = {(r["member_id"], r["date"]): r for r in replay_records(simulated_log, env.timeline())}
+    records, dead_letters = replay_outputs(simulated_log, env.timeline())
+    expected = {(r["member_id"], r["date"]): r for r in records}
+    assert dead_letters, "the log should hold broken payloads"
     assert len(expected) > 3000  # hundreds of members over weeks
     worker = Worker(env.worker_env(tmp_path / "data", "w1"), tmp_path / "w1.log")
     with running(worker):
@@ -34,6 +37,23 @@ def test_one_worker_emits_exactly_the_replayed_daily_scores(
         streamed = collect_scores(
             kafka_bootstrap, env.scores_topic, len(expected), timeout=420, workers=(worker,)
         )
+        streamed_dead = read_topic(kafka_bootstrap, env.dlq_topic, len(dead_letters), timeout=60)
     assert streamed.keys() == expected.keys()
     mismatched = [key for key in expected if streamed[key] != expected[key]]
     assert not mismatched, f"{len(mismatched)} records differ, e.g. {mismatched[:3]}"
+
+    # Every rejection reached the dead-letter topic, with the reason replay gives and where it came from.
+    def rejection(record: dict) -> tuple:
+        return record["reason"], record["field"], record["payload"]
+
+    assert sorted(map(rejection, streamed_dead)) == sorted(map(rejection, dead_letters))
+    assert all(r["source"]["topic"] == env.events_topic and r["source"]["offset"] >= 0 for r in streamed_dead)
+    # The worker created its topics with the configured partition count.
+    topics = [
+        env.events_topic,
+        env.dlq_topic,
+        env.scores_topic,
+        f"t{env.run_id}.effects",
+        f"t{env.run_id}.alerts",
+    ]
+    assert partition_counts(kafka_bootstrap, topics) == dict.fromkeys(topics, env.partitions)
