@@ -22,7 +22,7 @@ from ssi_stream.timeline.days import day_of, day_start
 from ssi_stream.timeline.policy import DedupPolicy
 
 _VERSION = 1
-_HEADER = struct.Struct("<BIIH")  # version, state length, ids length, late entries
+_HEADER = struct.Struct("<BIIHH")  # version, state length, ids length, late entries, last close's late
 _LATE = struct.Struct("<iH")  # day, count
 
 
@@ -33,6 +33,8 @@ class MemberLedger:
     state: MemberState = field(default_factory=new_state)
     seen: RecentIds = field(default_factory=RecentIds)
     late: dict[int, int] = field(default_factory=dict)
+    #: Late effects counted in the last closed day, so a redelivered close re-emits the same record.
+    closed_late: int = 0
 
 
 def new_ledger(policy: DedupPolicy) -> MemberLedger:
@@ -64,25 +66,33 @@ def close_member_day(
 
     Ids whose own day can no longer be checked (see `absorb_effect`) are forgotten: after closing `day`,
     every effect still to come counts in day + 1 or later, so ids older than day + 2 − horizon are done.
+    A close of the member's last closed day again (a worker re-reading its input after a crash) returns
+    the same record again, byte for byte: it may never have reached Kafka the first time. Scores read
+    closed days only, so effects absorbed since into later days do not change it.
     """
     state = ledger.state
-    if not has_history(state, day) or (state.last_closed is not None and day <= state.last_closed):
-        return None  # nothing yet, or already closed (a redelivered close)
+    if not has_history(state, day):
+        return None  # nothing before this day
+    if state.last_closed is not None and day <= state.last_closed:
+        if day < state.last_closed:
+            return None  # older closes were flushed before the next day began (see docs/streaming.md)
+        return daily_record(member_id, day, state, score(state, model), model, late_events=ledger.closed_late)
     close_day(state, day, model)
     ledger.seen.forget_before(day_start(day + 2 - policy.horizon_days))
-    late = ledger.late.pop(day, 0)
-    return daily_record(member_id, day, state, score(state, model), model, late_events=late)
+    ledger.closed_late = ledger.late.pop(day, 0)
+    return daily_record(member_id, day, state, score(state, model), model, late_events=ledger.closed_late)
 
 
 def encode_ledger(ledger: MemberLedger) -> bytes:
     state = encode_state(ledger.state)
     ids = ledger.seen.to_bytes()
     late = b"".join(_LATE.pack(day, min(count, 0xFFFF)) for day, count in sorted(ledger.late.items()))
-    return _HEADER.pack(_VERSION, len(state), len(ids), len(ledger.late)) + state + ids + late
+    closed_late = min(ledger.closed_late, 0xFFFF)
+    return _HEADER.pack(_VERSION, len(state), len(ids), len(ledger.late), closed_late) + state + ids + late
 
 
 def decode_ledger(raw: bytes, policy: DedupPolicy) -> MemberLedger:
-    version, state_len, ids_len, late_entries = _HEADER.unpack_from(raw)
+    version, state_len, ids_len, late_entries, closed_late = _HEADER.unpack_from(raw)
     if version != _VERSION:
         raise ValueError(f"member ledger version {version} is not supported (expected {_VERSION})")
     at = _HEADER.size
@@ -95,4 +105,4 @@ def decode_ledger(raw: bytes, policy: DedupPolicy) -> MemberLedger:
         day, count = _LATE.unpack_from(raw, at)
         late[day] = count
         at += _LATE.size
-    return MemberLedger(state, seen, late)
+    return MemberLedger(state, seen, late, closed_late)

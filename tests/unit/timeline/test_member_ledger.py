@@ -1,0 +1,89 @@
+"""A member's ledger: effects count once, late ones are reported, closes are idempotent and re-emittable."""
+
+from __future__ import annotations
+
+import pytest
+
+from ssi_stream.scoring.effects import Effect, EffectKind
+from ssi_stream.scoring.model import load_model
+from ssi_stream.timeline.days import day_start
+from ssi_stream.timeline.member_ledger import (
+    absorb_effect,
+    close_member_day,
+    decode_ledger,
+    encode_ledger,
+    new_ledger,
+)
+from ssi_stream.timeline.policy import DedupPolicy
+
+MODEL = load_model()
+POLICY = DedupPolicy(horizon_days=3)
+DAY = 20_500
+
+
+def effect(number: int, day: int = DAY, kind: EffectKind = EffectKind.ENGAGEMENT_GIVEN) -> Effect:
+    return Effect("m1", f"e{number}/a", kind, day_start(day) + 3600 + number)
+
+
+def test_a_redelivered_effect_counts_once_within_the_horizon() -> None:
+    ledger = new_ledger(POLICY)
+    assert absorb_effect(ledger, effect(1), DAY, late=False, model=MODEL, policy=POLICY)
+    assert not absorb_effect(ledger, effect(1), DAY, late=False, model=MODEL, policy=POLICY)
+    # Re-counted in a later open day (late at its source), still within the horizon: still a duplicate.
+    assert not absorb_effect(ledger, effect(1), DAY + 2, late=True, model=MODEL, policy=POLICY)
+
+
+def test_a_redelivery_beyond_the_horizon_counts_again_by_design() -> None:
+    ledger = new_ledger(POLICY)
+    absorb_effect(ledger, effect(1), DAY, late=False, model=MODEL, policy=POLICY)
+    assert absorb_effect(ledger, effect(1), DAY + 3, late=True, model=MODEL, policy=POLICY)
+
+
+def test_closing_forgets_ids_that_can_no_longer_be_checked() -> None:
+    ledger = new_ledger(POLICY)
+    absorb_effect(ledger, effect(1, DAY), DAY, late=False, model=MODEL, policy=POLICY)
+    absorb_effect(ledger, effect(2, DAY + 1), DAY + 1, late=False, model=MODEL, policy=POLICY)
+    close_member_day("m1", ledger, DAY, MODEL, POLICY)
+    close_member_day("m1", ledger, DAY + 1, MODEL, POLICY)
+    assert len(ledger.seen) == 2  # a copy of DAY's effect could still count in DAY + 2: within 3 days
+    close_member_day("m1", ledger, DAY + 2, MODEL, POLICY)
+    assert len(ledger.seen) == 1  # from now on it would count in DAY + 3 or later: beyond the horizon
+
+
+def test_late_effects_are_reported_on_the_day_they_count_in() -> None:
+    ledger = new_ledger(POLICY)
+    absorb_effect(ledger, effect(1, DAY - 4), DAY, late=True, model=MODEL, policy=POLICY)
+    absorb_effect(ledger, effect(2), DAY, late=False, model=MODEL, policy=POLICY)
+    record = close_member_day("m1", ledger, DAY, MODEL, POLICY)
+    assert record is not None and record["late_events"] == 1
+
+
+def test_no_record_before_history_and_a_repeated_close_re_emits_the_same_record() -> None:
+    ledger = new_ledger(POLICY)
+    absorb_effect(ledger, effect(1), DAY, late=True, model=MODEL, policy=POLICY)
+    assert close_member_day("m1", ledger, DAY - 1, MODEL, POLICY) is None
+    first = close_member_day("m1", ledger, DAY, MODEL, POLICY)
+    absorb_effect(ledger, effect(2, DAY + 1), DAY + 1, late=False, model=MODEL, policy=POLICY)  # a later day
+    again = close_member_day("m1", ledger, DAY, MODEL, POLICY)  # the input re-read after a crash
+    assert first is not None and again == first
+    close_member_day("m1", ledger, DAY + 1, MODEL, POLICY)
+    assert close_member_day("m1", ledger, DAY, MODEL, POLICY) is None  # older: flushed long ago
+
+
+def test_bytes_round_trip_keeps_state_ids_and_late_counts() -> None:
+    ledger = new_ledger(POLICY)
+    absorb_effect(ledger, effect(1), DAY, late=True, model=MODEL, policy=POLICY)
+    absorb_effect(ledger, effect(2, DAY + 1), DAY + 1, late=True, model=MODEL, policy=POLICY)
+    first = close_member_day("m1", ledger, DAY, MODEL, POLICY)
+    copy = decode_ledger(encode_ledger(ledger), POLICY)
+    assert encode_ledger(copy) == encode_ledger(ledger)
+    assert copy.late == {DAY + 1: 1} and copy.closed_late == 1
+    assert close_member_day("m1", copy, DAY, MODEL, POLICY) == first
+    assert not absorb_effect(copy, effect(2, DAY + 1), DAY + 1, late=False, model=MODEL, policy=POLICY)
+
+
+def test_an_unknown_ledger_version_is_refused() -> None:
+    raw = bytearray(encode_ledger(new_ledger(POLICY)))
+    raw[0] = 99
+    with pytest.raises(ValueError, match="version 99"):
+        decode_ledger(bytes(raw), POLICY)
