@@ -71,7 +71,9 @@ class OfflineScorer:
         self._offsets = [0] * timeline.partitions
         #: Each member's source partition, hashed once: murmur2 in Python costs ~1.8 µs per event.
         self._partition_of: dict[str, int] = {}
-        self._gate = CloseGate(expected_sources=None)
+        # Like the stream's: a partition that has not reported yet holds every day open, so the result
+        # does not depend on how the partitions' events interleave in the log.
+        self._gate = CloseGate(expected_sources=timeline.partitions)
 
     def feed(self, raw: bytes, line: int) -> list[Record]:
         """Score one log line (1-based `line`); return the records of any days it allowed to close."""
@@ -118,8 +120,7 @@ class OfflineScorer:
     def finish(self) -> list[Record]:
         """The end of the log: every source goes idle, so every day seen closes."""
         for source, clock in enumerate(self._clocks):
-            if clock.watermark is not None:
-                self._gate.observe(clock.mark(source, self._offsets[source], idle=True))
+            self._gate.observe(clock.mark(source, self._offsets[source], idle=True))
         return self._close_ready_days()
 
     def _close_ready_days(self) -> list[Record]:

@@ -113,12 +113,6 @@ def test_an_event_by_event_random_merge_gives_byte_identical_records(
     assert score_lines(merged).output == replayed.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="replay's CloseGate(expected_sources=None) lets the partitions it has seen close days "
-    "before an unseen partition reports, so that partition's events count late; the stream's gate "
-    "(expected_sources=partitions) would wait for it",
-)
 def test_a_partition_read_after_the_others_have_finished_gives_the_same_records(
     world: World, replayed: Replayed
 ) -> None:
