@@ -16,6 +16,7 @@ from ssi_stream.ops.kafka_broker import KafkaSetupError, LocalBroker
 from ssi_stream.ops.kafka_dist import install_kafka
 from ssi_stream.ops.settings import Settings, SettingsError
 from ssi_stream.scoring.model import ModelError
+from ssi_stream.simulation.config import SimulationConfig
 from ssi_stream.timeline.policy import DedupPolicy, TimelineSettings
 
 EXIT_USAGE = 2
@@ -109,7 +110,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from ssi_stream.simulation import SimulationConfig, generate, write_jsonl
+    from ssi_stream.simulation import generate, write_jsonl
 
     try:
         config = SimulationConfig(
@@ -125,12 +126,42 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"ssi-stream simulate: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if args.output in (None, "-"):
+    if args.kafka:
+        count = _simulate_to_kafka(config, rate=args.rate)
+    elif args.output in (None, "-"):
         count = write_jsonl(generate(config), sys.stdout.buffer)
     else:
         count = write_jsonl(generate(config), args.output)
     print(f"simulate: {count} events for {config.members} members over {config.days} days", file=sys.stderr)
     return 0
+
+
+def _simulate_to_kafka(config: SimulationConfig, *, rate: float | None) -> int:
+    from ssi_stream.ops.bootstrap import resolve_bootstrap
+    from ssi_stream.ops.topics import ensure_topics
+    from ssi_stream.simulation import iter_encoded
+    from ssi_stream.stream.producer import produce_events
+    from ssi_stream.stream.topology import topic_specs
+
+    settings = Settings.from_env()
+    bootstrap = resolve_bootstrap(settings)
+    ensure_topics(bootstrap, topic_specs(settings))
+    started = time.monotonic()
+
+    def progress(sent: int) -> None:
+        if sys.stderr.isatty():
+            rate_now = sent / max(time.monotonic() - started, 1e-9)
+            sys.stderr.write(
+                f"\rsimulate: {sent:,} events sent to {settings.events_topic} ({rate_now:,.0f}/s)"
+            )
+            sys.stderr.flush()
+
+    count = produce_events(
+        bootstrap, settings.events_topic, iter_encoded(config), rate=rate, on_progress=progress
+    )
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
+    return count
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -206,6 +237,14 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--duplicate-rate", type=float, default=0.0)
     simulate.add_argument("--invalid-rate", type=float, default=0.0)
     simulate.add_argument("--output", "-o", help="file to write (default: stdout)")
+    simulate.add_argument(
+        "--kafka",
+        action="store_true",
+        help="produce to $SSI_EVENTS_TOPIC instead (the local broker by default)",
+    )
+    simulate.add_argument(
+        "--rate", type=float, help="with --kafka: events per second (default: as fast as possible)"
+    )
     simulate.set_defaults(run=cmd_simulate)
 
     worker = commands.add_parser("worker", help="run a scoring worker (settings from SSI_* variables)")

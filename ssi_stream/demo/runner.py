@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 
 import orjson
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from ssi_stream.demo.view import DemoBoard, render
 from ssi_stream.ops.home import ssi_home
@@ -27,6 +27,7 @@ from ssi_stream.ops.kafka_broker import LocalBroker, free_port
 from ssi_stream.ops.settings import Settings
 from ssi_stream.ops.topics import ensure_topics
 from ssi_stream.simulation import SimulationConfig, iter_encoded
+from ssi_stream.stream.producer import produce_events
 from ssi_stream.stream.topology import topic_specs
 
 DEMO_PREFIX = "ssi-demo."
@@ -49,31 +50,27 @@ class SimulatedTraffic(threading.Thread):
         super().__init__(name="demo-simulator", daemon=True)
         self.bootstrap, self.topic, self.options = bootstrap, topic, options
         self.sent = 0
-        self.finished = False
         self._halt = threading.Event()
 
     def run(self) -> None:
-        producer = KafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=20, acks=1)
         config = SimulationConfig(
             members=self.options.members,
             days=self.options.days,
             seed=self.options.seed,
             start=self.options.start,
         )
-        started = time.monotonic()
-        try:
-            for key, value in iter_encoded(config):
-                if self._halt.is_set():
-                    break
-                producer.send(self.topic, key=key.encode(), value=value)
-                self.sent += 1
-                ahead = self.sent / self.options.rate - (time.monotonic() - started)
-                if ahead > 0.05:
-                    time.sleep(ahead)
-            self.finished = not self._halt.is_set()
-        finally:
-            producer.flush()
-            producer.close()
+
+        def count(sent: int) -> None:
+            self.sent = sent
+
+        produce_events(
+            self.bootstrap,
+            self.topic,
+            iter_encoded(config),
+            rate=self.options.rate,
+            stop=self._halt,
+            on_progress=count,
+        )
 
     def stop(self) -> None:
         self._halt.set()

@@ -16,12 +16,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaConsumer
 
 from ssi_stream.ops.kafka_broker import free_port
 from ssi_stream.ops.topics import TopicSpec, ensure_topics
 from ssi_stream.replay import replay_log
 from ssi_stream.scoring.model import load_model
+from ssi_stream.stream.producer import produce_events
 from ssi_stream.timeline.policy import TimelineSettings
 
 
@@ -75,17 +76,7 @@ class StreamEnv:
 def produce(bootstrap: str, topic: str, keyed: list[tuple[str, bytes]], partitions: int) -> None:
     """Send every (member_id, payload) in order, keyed by member so each member stays on one partition."""
     ensure_topics(bootstrap, [TopicSpec(topic, partitions)])
-    producer = KafkaProducer(
-        bootstrap_servers=bootstrap,
-        acks="all",
-        linger_ms=20,
-        batch_size=256 * 1024,
-        max_in_flight_requests_per_connection=1,
-    )
-    for key, value in keyed:
-        producer.send(topic, key=key.encode(), value=value)
-    producer.flush()
-    producer.close()
+    assert produce_events(bootstrap, topic, keyed) == len(keyed)
 
 
 def replay_records(keyed: list[tuple[str, bytes]], timeline: TimelineSettings) -> list[dict]:

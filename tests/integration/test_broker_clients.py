@@ -77,3 +77,39 @@ def test_aiokafka_round_trip_with_a_transactional_producer(kafka_bootstrap: str)
         return values
 
     assert asyncio.run(run()) == [str(index).encode() for index in range(20)]
+
+
+def test_simulate_to_kafka_sends_the_simulated_log_keyed_by_member(kafka_bootstrap: str, tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from ssi_stream.simulation import SimulationConfig, iter_encoded
+    from ssi_stream.timeline.partitioner import partition_for
+
+    topic = _topic("simulate")
+    env = {**os.environ, "SSI_BROKER": kafka_bootstrap, "SSI_EVENTS_TOPIC": topic, "SSI_PARTITIONS": "3"}
+    for name in ("EFFECTS", "DLQ", "SCORES", "ALERTS"):
+        env[f"SSI_{name}_TOPIC"] = f"{topic}.{name.lower()}"
+    command = [
+        sys.executable,
+        "-m",
+        "ssi_stream.cli",
+        "simulate",
+        "--kafka",
+        "--members",
+        "40",
+        "--days",
+        "3",
+    ]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    expected = list(iter_encoded(SimulationConfig(members=40, days=3)))
+    assert f"simulate: {len(expected)} events" in result.stderr
+    consumer = KafkaConsumer(
+        topic, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest", consumer_timeout_ms=5000
+    )
+    received = [(r.partition, r.key.decode(), r.value) for r in consumer]
+    consumer.close()
+    assert sorted(value for _, _, value in received) == sorted(value for _, value in expected)
+    assert all(partition == partition_for(key, 3) for partition, key, _ in received)
