@@ -1,0 +1,83 @@
+"""Prometheus configuration and alert rules: promtool accepts them, their unit tests pass, and they only
+refer to metrics the worker exports and to runbook sections that exist."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.deploy import catalog
+from tests.deploy.catalog import DEPLOY, JOB, REPO, github_anchors, unknown_references
+
+PROMETHEUS_DIR = DEPLOY / "prometheus"
+CONFIGS = ["prometheus.yml", "prometheus-k8s.yml"]
+RULES = PROMETHEUS_DIR / "alerts.yml"
+RULE_TESTS = PROMETHEUS_DIR / "alerts_test.yml"
+RUNBOOK = DEPLOY / "RUNBOOK.md"
+
+
+def promtool(*args: str | Path, cwd: Path = PROMETHEUS_DIR) -> str:
+    return catalog.promtool(*args, cwd=cwd)
+
+
+def alert_rules() -> list[dict]:
+    return [rule for group in yaml.safe_load(RULES.read_text())["groups"] for rule in group["rules"]]
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_promtool_accepts_the_configuration(config: str) -> None:
+    assert "SUCCESS" in promtool("check", "config", config)
+
+
+def test_promtool_accepts_the_alert_rules() -> None:
+    assert "SUCCESS: 5 rules found" in promtool("check", "rules", RULES.name)
+
+
+def test_alert_unit_tests_pass() -> None:
+    assert "SUCCESS" in promtool("test", "rules", RULE_TESTS.name)
+
+
+def test_promtool_reports_a_broken_rule(tmp_path: Path) -> None:
+    """The checks above can fail: promtool rejects a rule with a PromQL syntax error."""
+    broken = tmp_path / "broken.yml"
+    broken.write_text(RULES.read_text().replace("> 0.01", "> > 0.01", 1))
+    with pytest.raises(AssertionError, match="promtool check rules"):
+        promtool("check", "rules", broken, cwd=tmp_path)
+
+
+def test_every_alert_is_tested_firing_and_quiet() -> None:
+    fired: set[str] = set()
+    quiet: set[str] = set()
+    for case in yaml.safe_load(RULE_TESTS.read_text())["tests"]:
+        for check in case.get("alert_rule_test", []):
+            (fired if check["exp_alerts"] else quiet).add(check["alertname"])
+    names = {rule["alert"] for rule in alert_rules()}
+    assert names - fired == set(), "alerts with no test where they fire"
+    assert names - quiet == set(), "alerts with no test where they stay quiet"
+
+
+@pytest.mark.parametrize("rule", alert_rules(), ids=lambda rule: rule["alert"])
+def test_alert_says_how_bad_what_and_where_to_look(rule: dict) -> None:
+    assert rule["labels"]["severity"] in {"warning", "critical"}
+    assert {"summary", "description", "runbook_url"} <= set(rule["annotations"])
+    path, _, anchor = rule["annotations"]["runbook_url"].partition("#")
+    assert (REPO / path) == RUNBOOK
+    assert anchor == rule["alert"].lower()
+    assert anchor in github_anchors(RUNBOOK.read_text()), f"RUNBOOK.md has no section '{rule['alert']}'"
+
+
+@pytest.mark.parametrize("rule", alert_rules(), ids=lambda rule: rule["alert"])
+def test_alert_uses_only_exported_metrics(rule: dict) -> None:
+    assert unknown_references(rule["expr"]) == []
+
+
+def test_alerts_select_the_scrape_job_of_every_configuration() -> None:
+    jobs_in_rules = set(re.findall(r'job="([^"]+)"', RULES.read_text()))
+    assert jobs_in_rules == {JOB}
+    for config in CONFIGS:
+        scrape = yaml.safe_load((PROMETHEUS_DIR / config).read_text())
+        assert JOB in {job["job_name"] for job in scrape["scrape_configs"]}, config
+        assert scrape["rule_files"] == [RULES.name], config
