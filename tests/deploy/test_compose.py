@@ -4,7 +4,6 @@ services and files that exist. (No Docker engine is needed: these read the file.
 from __future__ import annotations
 
 import re
-import shlex
 
 import pytest
 import yaml
@@ -117,15 +116,15 @@ def test_images_are_built_from_the_dockerfile() -> None:
     assert (REPO / "Dockerfile").is_file()
 
 
-def test_the_simulator_pipeline_is_a_valid_command() -> None:
+def test_the_simulator_produces_to_the_workers_topics_with_a_valid_command() -> None:
     simulator = SERVICES["simulator"]
-    assert simulator["entrypoint"][:3] == ["bash", "-o", "pipefail"]
-    command = re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", simulator["command"][0])  # compose's ${VAR:-default}
-    simulate, produce = (shlex.split(part) for part in command.split("|"))
-    assert simulate[0] == "ssi-stream"
-    arguments = build_parser().parse_args(simulate[1:])
-    assert (arguments.command, arguments.output) == ("simulate", None)  # writes to stdout, into the pipe
-    script = produce[1]
-    mounts = dict(volume.split(":")[:2] for volume in simulator["volumes"])
-    source = next(host for host, target in mounts.items() if target == script)
-    assert (REPO / source).is_file()
+    command = [re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", part) for part in simulator["command"]]  # ${VAR:-default}
+    arguments = build_parser().parse_args(command)
+    assert (arguments.command, arguments.kafka) == ("simulate", True)
+    assert arguments.rate > 0
+    # It creates missing topics from its own settings: they must be the workers'.
+    per_worker = {"SSI_WORKER_ID", "SSI_WEB_PORT"}
+    shared = {
+        name: value for name, value in ssi_environment(WORKERS["worker-1"]).items() if name not in per_worker
+    }
+    assert ssi_environment(simulator) == shared
