@@ -1,0 +1,171 @@
+"""A realistic set of member states, the digest of every card and record `score` gives on them, and its cost.
+
+The states: every persona driven for six weeks (each closed day), a simulated population of 200 members
+over 21 days replayed through `OfflineScorer` (each member-day it closes), and a few hundred seeded
+random states for the corners (penalties, huge counts, empty profiles). `test_score_golden.py` pins the
+digest, so a faster `score` must give byte-identical cards and records.
+
+Run as a script to time `score` on the realistic states (µs per call, best of five passes)::
+
+    .venv/bin/python tests/unit/scoring/golden_scores.py
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from ssi_stream.scoring import MemberState, ScoreCard, daily_record, load_model, score
+from ssi_stream.scoring.codec import decode_state, encode_state
+from ssi_stream.scoring.personas import FIRST_DAY, PERSONAS, drive
+from ssi_stream.scoring.state import N_LEVELS, N_SIGNALS, new_state
+from ssi_stream.simulation import SimulationConfig, iter_encoded
+from ssi_stream.timeline import member_ledger, offline
+from ssi_stream.timeline.offline import OfflineScorer
+from ssi_stream.timeline.policy import TimelineSettings
+
+MODEL = load_model()
+PERSONA_DAYS = 42
+SIMULATION = SimulationConfig(
+    members=200, days=21, seed=5, jitter_seconds=600, duplicate_rate=0.005, invalid_rate=0.001
+)
+#: The receiving clock: after the simulated period, so no event is in the future.
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+RANDOM_STATES = 300
+
+
+@dataclass(frozen=True)
+class ScoredState:
+    """A state as `score` saw it, with the member and the day its record is for."""
+
+    member_id: str
+    day: int
+    state: MemberState
+
+
+def persona_states() -> list[ScoredState]:
+    """Each persona (seeds 0 and 1) after every closed day of its first six weeks."""
+    states = []
+    for persona in PERSONAS:
+        for seed in (0, 1):
+            for offset, state in enumerate(drive(persona, PERSONA_DAYS, MODEL, seed=seed)):
+                states.append(ScoredState(f"{persona.name}:{seed}", FIRST_DAY + offset, _copy(state)))
+    return states
+
+
+def simulated_states() -> tuple[list[ScoredState], list[dict[str, Any]]]:
+    """Every member-day `OfflineScorer` closes over the simulated log, and the records it emits."""
+    states: list[ScoredState] = []
+    with _recording_scores(states):
+        scorer = OfflineScorer(MODEL, timeline=TimelineSettings(), now=NOW)
+        records = []
+        for line, (_, raw) in enumerate(iter_encoded(SIMULATION), start=1):
+            records.extend(scorer.feed(raw, line))
+        records.extend(scorer.finish())
+    return states, records
+
+
+def random_states(count: int = RANDOM_STATES, seed: int = 11) -> list[ScoredState]:
+    """Seeded states with sparse, wide-ranging signals: the corners realistic runs rarely reach."""
+    rng = random.Random(seed)
+    states = []
+    for index in range(count):
+        state = new_state()
+        for signal in range(N_SIGNALS):
+            if rng.random() < 0.6:
+                state.decayed[signal] = rng.choice((0.4, 1.0, 3.0, 30.0, 400.0, 5000.0)) * rng.random()
+        for level in range(N_LEVELS):
+            if rng.random() < 0.6:
+                state.levels[level] = rng.choice((1, 5, 50, 3000))
+        state.profile.sections = rng.randrange(1 << 10)
+        states.append(ScoredState(f"random-{index}", FIRST_DAY, state))
+    return states
+
+
+def card_entry(card: ScoreCard) -> list[Any]:
+    """Everything on a card, unrounded: each pillar's points, contributions, top signals and next step."""
+    return [
+        card.ssi,
+        [
+            [
+                p.pillar,
+                p.points,
+                [[c.signal, c.value, c.points, c.text] for c in p.contributions],
+                [p.contributions.index(c) for c in p.top_signals],
+                p.next_step,
+            ]
+            for p in card.pillars
+        ],
+    ]
+
+
+def digest(entries: list[Any]) -> str:
+    """SHA-256 of the orjson encoding (exact floats, keys in insertion order)."""
+    return hashlib.sha256(orjson.dumps(entries)).hexdigest()
+
+
+def score_entries(states: list[ScoredState]) -> list[Any]:
+    """For each state: the card, and the daily record it gives."""
+    entries = []
+    for scored in states:
+        card = score(scored.state, MODEL)
+        record = daily_record(scored.member_id, scored.day, scored.state, card, MODEL)
+        entries.append([card_entry(card), record])
+    return entries
+
+
+def _copy(state: MemberState) -> MemberState:
+    return decode_state(encode_state(state))
+
+
+@contextmanager
+def _recording_scores(states: list[ScoredState]) -> Iterator[None]:
+    """Record a copy of every state `close_member_day` scores (its member id and day come from the call)."""
+    original_score, original_close = member_ledger.score, offline.close_member_day
+    current: list[tuple[str, int]] = []
+
+    def recording_score(state: MemberState, model: Any) -> ScoreCard:
+        member_id, day = current[-1]
+        states.append(ScoredState(member_id, day, _copy(state)))
+        return original_score(state, model)
+
+    def close_member_day(member_id: str, ledger: Any, day: int, *args: Any) -> Any:
+        current.append((member_id, day))
+        return original_close(member_id, ledger, day, *args)
+
+    # OfflineScorer imported `close_member_day` by name, and the ledger `score`: patch those references.
+    member_ledger.score = recording_score
+    offline.close_member_day = close_member_day
+    try:
+        yield
+    finally:
+        member_ledger.score = original_score
+        offline.close_member_day = original_close
+
+
+def microseconds_per_score(states: list[ScoredState], passes: int = 5) -> float:
+    """`score` µs per call over `states`: the best of `passes` passes."""
+    best = float("inf")
+    for _ in range(passes):
+        started = time.perf_counter()
+        for scored in states:
+            score(scored.state, MODEL)
+        best = min(best, time.perf_counter() - started)
+    return best / len(states) * 1e6
+
+
+if __name__ == "__main__":
+    personas = persona_states()
+    simulated, _ = simulated_states()
+    print(f"persona states: {len(personas):,}, simulated member-days: {len(simulated):,}")
+    print(f"score() on persona states:   {microseconds_per_score(personas):7.1f} µs/call")
+    print(f"score() on simulated states: {microseconds_per_score(simulated):7.1f} µs/call")
+    print(f"score() on both:             {microseconds_per_score(personas + simulated):7.1f} µs/call")

@@ -1,0 +1,44 @@
+"""`score` gives byte-identical cards and records to the pinned ones on a realistic set of states.
+
+The digests were computed with the straightforward implementation (every what-if re-scores its whole
+pillar); any faster `score` must reproduce them exactly. See `golden_scores.py` for the states.
+"""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from .golden_scores import digest, persona_states, random_states, score_entries, simulated_states
+
+#: (entries, SHA-256) per set of states, computed before `score` was optimised.
+PERSONA_GOLDEN = (756, "0c5a763062744b045eaaf351e5eb38c841cfcdc23242d9ce1c00d6ec7076b014")
+SIMULATED_GOLDEN = (4198, "2e46e7f2728e540e5c51dae861b0996ca30d574e8d8286860b8012f3d1af4a65")
+SIMULATED_RECORDS_GOLDEN = (4198, "92b850bea70c4ff28e5b429bcaced2d5095560e388afc4215c9a5e082867b02d")
+RANDOM_GOLDEN = (300, "5ebde2f9595dcbac9a2e94eefa9d8a50cc1120400c8a52364ae6f3a2940bc40c")
+
+
+@pytest.fixture(scope="module")
+def simulated() -> tuple[list, list]:
+    return simulated_states()
+
+
+def test_persona_cards_and_records_are_unchanged() -> None:
+    entries = score_entries(persona_states())
+    assert (len(entries), digest(entries)) == PERSONA_GOLDEN
+
+
+def test_simulated_cards_and_records_are_unchanged(simulated) -> None:
+    states, _ = simulated
+    entries = score_entries(states)
+    assert (len(entries), digest(entries)) == SIMULATED_GOLDEN
+
+
+def test_replayed_records_are_unchanged(simulated) -> None:
+    _, records = simulated
+    assert (len(records), digest([orjson.dumps(r).decode() for r in records])) == SIMULATED_RECORDS_GOLDEN
+
+
+def test_corner_case_cards_are_unchanged() -> None:
+    entries = score_entries(random_states())
+    assert (len(entries), digest(entries)) == RANDOM_GOLDEN
