@@ -1,0 +1,293 @@
+"""A worker's Prometheus metrics: the metric objects and the small calls the Faust shell makes.
+
+Pure prometheus-client (no Faust): `stream/topology.py` calls these methods and serves
+`exposition(registry)` at `GET /metrics`. Every label takes its values from a fixed, finite set (event
+types, rejection codes, pillars, stages, partitions); a value outside its set is mapped to `unknown` or
+dropped, never passed through, so no input can grow the number of series. docs/operations.md lists every
+metric and how to use it.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, Literal
+
+import orjson
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
+from prometheus_client.exposition import choose_encoder
+
+from ssi_stream.events.rejection import RejectionCode
+from ssi_stream.events.types import EVENT_TYPES
+from ssi_stream.scoring.model import PILLAR_MAX, PILLARS
+from ssi_stream.timeline.days import SECONDS_PER_DAY
+
+#: `type` label values: every event type, and `unknown` for payloads whose type cannot be read.
+EVENT_TYPE_LABELS: tuple[str, ...] = (*EVENT_TYPES, "unknown")
+#: `ssi_events_consumed_total` outcomes, as agent 1 sees them (duplicates are found per effect, later).
+EVENT_OUTCOMES: tuple[str, ...] = ("accepted", "late", "rejected")
+#: `ssi_effects_absorbed_total` outcomes.
+EFFECT_OUTCOMES: tuple[str, ...] = ("counted", "late", "duplicate")
+STAGES: tuple[str, ...] = ("place", "absorb")
+ALERT_KINDS: tuple[str, ...] = ("below_threshold", "weekly_drop", "recovered")
+
+Stage = Literal["place", "absorb"]
+
+#: Event time -> processed: seconds up to 30 days (replays and backfills are days behind).
+LAG_BUCKETS = (
+    1,
+    5,
+    15,
+    30,
+    60,
+    120,
+    300,
+    600,
+    1800,
+    3600,
+    7200,
+    21600,
+    43200,
+    86400,
+    172800,
+    604800,
+    2592000,
+)
+#: One message: from tens of microseconds to a whole day close triggered by a mark.
+PROCESSING_BUCKETS = (
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+)  # fmt: skip
+CLOSE_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
+SCORE_BUCKETS = tuple(float(points) for points in range(0, 101, 10))
+PILLAR_BUCKETS = tuple(PILLAR_MAX * step / 10 for step in range(11))
+
+#: Rejections that happen before a payload's `type` can be read.
+_TYPELESS = frozenset(
+    {
+        RejectionCode.TOO_LARGE,
+        RejectionCode.INVALID_UTF8,
+        RejectionCode.NOT_JSON,
+        RejectionCode.TOO_DEEP,
+        RejectionCode.NOT_OBJECT,
+        RejectionCode.UNKNOWN_TYPE,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BuildInfo:
+    """What `ssi_build_info` reports: the versions of ssi-stream, Python and Faust."""
+
+    version: str
+    python: str
+    faust: str
+
+    @classmethod
+    def current(cls) -> BuildInfo:
+        """This process's versions, read from package metadata (Faust is not imported)."""
+        return cls(
+            _package_version("ssi-stream"), platform.python_version(), _package_version("faust-streaming")
+        )
+
+
+class WorkerMetrics:
+    """The metrics of one worker, in a registry of their own."""
+
+    def __init__(
+        self,
+        model_version: str,
+        *,
+        build: BuildInfo | None = None,
+        clock: Callable[[], float] = time.time,
+        process_metrics: bool = True,
+    ) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self._clock = clock
+        self._newest_closed_day: int | None = None
+        reg = self.registry
+        if process_metrics:
+            ProcessCollector(registry=reg)  # process_cpu_seconds_total, process_resident_memory_bytes, ...
+
+        self.events_consumed = Counter(
+            "ssi_events_consumed_total",
+            "Events read from the events topic, by type and outcome (accepted, late, rejected).",
+            ["type", "outcome"],
+            registry=reg,
+        )
+        self.events_rejected = Counter(
+            "ssi_events_rejected_total",
+            "Events rejected by the decoder, by rejection code.",
+            ["reason"],
+            registry=reg,
+        )
+        self.dead_letters = Counter(
+            "ssi_dead_letters_total", "Dead-letter records sent to the DLQ topic.", registry=reg
+        )
+        self.effects_absorbed = Counter(
+            "ssi_effects_absorbed_total",
+            "Effects read from the effects topic, by outcome (counted, late, duplicate).",
+            ["outcome"],
+            registry=reg,
+        )
+        self.event_lag = Histogram(
+            "ssi_event_lag_seconds",
+            "Wall clock when an event is placed minus its occurred_at (event time to processing).",
+            buckets=LAG_BUCKETS,
+            registry=reg,
+        )
+        self.processing = Histogram(
+            "ssi_processing_seconds",
+            "Time to process one message, by stage (place: an event, absorb: an effect or a mark).",
+            ["stage"],
+            buckets=PROCESSING_BUCKETS,
+            registry=reg,
+        )
+        self.consumer_lag = Gauge(
+            "ssi_consumer_lag",
+            "Messages behind the high-water mark, per assigned partition of the events and effects topics.",
+            ["topic", "partition"],
+            registry=reg,
+        )
+        self.members = Gauge("ssi_members", "Members held by this worker's tables.", registry=reg)
+        self.daily_close = Histogram(
+            "ssi_daily_close_seconds",
+            "Duration of closing one day for one partition (every member's daily record).",
+            buckets=CLOSE_BUCKETS,
+            registry=reg,
+        )
+        self.daily_close_records = Counter(
+            "ssi_daily_close_records_total", "Daily score records emitted by day closes.", registry=reg
+        )
+        self.last_daily_close = Gauge(
+            "ssi_last_daily_close_timestamp_seconds",
+            "Wall clock (Unix seconds) when this worker last closed a day.",
+            registry=reg,
+        )
+        self.closed_day = Gauge(
+            "ssi_closed_day_timestamp_seconds",
+            "Midnight UTC (Unix seconds) of the newest day this worker has closed.",
+            registry=reg,
+        )
+        self.score = Histogram(
+            "ssi_score", "SSI (0-100) of every daily record emitted.", buckets=SCORE_BUCKETS, registry=reg
+        )
+        self.pillar_score = Histogram(
+            "ssi_pillar_score",
+            "Pillar points (0-25) of every daily record emitted, by pillar.",
+            ["pillar"],
+            buckets=PILLAR_BUCKETS,
+            registry=reg,
+        )
+        self.alerts_emitted = Counter(
+            "ssi_alerts_emitted_total", "Score alerts emitted, by kind.", ["kind"], registry=reg
+        )
+        self.model_info = Gauge(
+            "ssi_model_info", "Always 1; the scoring model version in use.", ["version"], registry=reg
+        )
+        self.build_info = Gauge(
+            "ssi_build_info",
+            "Always 1; versions of ssi-stream, Python and Faust.",
+            ["version", "python", "faust"],
+            registry=reg,
+        )
+
+        # Children are created once, so every series exists from the start (at 0) and the hot path
+        # does a dict lookup instead of a label resolution.
+        self._consumed = {
+            (kind, outcome): self.events_consumed.labels(kind, outcome)
+            for kind in EVENT_TYPE_LABELS
+            for outcome in EVENT_OUTCOMES
+        }
+        self._rejected = {code: self.events_rejected.labels(code.value) for code in RejectionCode}
+        self._absorbed = {outcome: self.effects_absorbed.labels(outcome) for outcome in EFFECT_OUTCOMES}
+        self._processing = {stage: self.processing.labels(stage) for stage in STAGES}
+        self._pillars = {pillar: self.pillar_score.labels(pillar) for pillar in PILLARS}
+        self._alerts = {kind: self.alerts_emitted.labels(kind) for kind in ALERT_KINDS}
+        self.model_info.labels(model_version).set(1)
+        build = build or BuildInfo.current()
+        self.build_info.labels(build.version, build.python, build.faust).set(1)
+
+    # -- agent 1 -------------------------------------------------------------------------------
+    def event_placed(self, event_type: str, *, late: bool, lag_seconds: float) -> None:
+        """An event was decoded and placed (late: its own day was already complete at its partition)."""
+        kind = event_type if event_type in EVENT_TYPES else "unknown"
+        self._consumed[kind, "late" if late else "accepted"].inc()
+        self.event_lag.observe(max(0.0, lag_seconds))  # clock skew can put occurred_at ahead of us
+
+    def event_rejected(self, code: RejectionCode, payload: bytes) -> None:
+        """An event failed the contract; counted by its type when the payload shows a known one."""
+        self._consumed[rejected_type(code, payload), "rejected"].inc()
+        self._rejected[code].inc()
+
+    def dead_lettered(self) -> None:
+        """A dead-letter record was sent."""
+        self.dead_letters.inc()
+
+    # -- agent 2 -------------------------------------------------------------------------------
+    def effect_absorbed(self, *, counted: bool, late: bool) -> None:
+        """An effect reached its member: counted (on time or late) or skipped as already absorbed."""
+        outcome = "duplicate" if not counted else "late" if late else "counted"
+        self._absorbed[outcome].inc()
+
+    def day_closed(self, day: int, *, records: int, seconds: float) -> None:
+        """One partition closed `day` (days since the epoch), emitting `records` daily records."""
+        self.daily_close.observe(seconds)
+        self.daily_close_records.inc(records)
+        self.last_daily_close.set(self._clock())
+        if self._newest_closed_day is None or day > self._newest_closed_day:  # partitions close apart
+            self._newest_closed_day = day
+            self.closed_day.set(day * SECONDS_PER_DAY)
+
+    def score_emitted(self, record: Mapping[str, Any]) -> None:
+        """A daily score record was emitted: observe its SSI and pillars."""
+        self.score.observe(record["ssi"])
+        for pillar, points in record["pillars"].items():
+            child = self._pillars.get(pillar)
+            if child is not None:
+                child.observe(points)
+
+    def alert_emitted(self, kind: str) -> None:
+        """A score alert was emitted (no agent emits alerts yet)."""
+        self._alerts[kind].inc()
+
+    # -- both agents and the timer ----------------------------------------------------------------
+    def processed(self, stage: Stage, seconds: float) -> None:
+        """One message took `seconds` in `stage`."""
+        self._processing[stage].observe(seconds)
+
+    def set_consumer_lag(self, lags: Mapping[tuple[str, int], int]) -> None:
+        """Replace the lag series with `lags`, by (topic, partition) assigned to this worker now."""
+        self.consumer_lag.clear()  # partitions revoked since the last call disappear
+        for (topic, partition), lag in lags.items():
+            self.consumer_lag.labels(topic, str(partition)).set(max(0, lag))
+
+    def set_members(self, count: int) -> None:
+        self.members.set(count)
+
+
+def rejected_type(code: RejectionCode, payload: bytes) -> str:
+    """The `type` label of a rejected payload: its declared type if it is a known one, else `unknown`."""
+    if code in _TYPELESS:
+        return "unknown"
+    try:
+        document = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return "unknown"
+    declared = document.get("type") if isinstance(document, dict) else None
+    return declared if isinstance(declared, str) and declared in EVENT_TYPES else "unknown"
+
+
+def exposition(registry: CollectorRegistry, accept: str | None) -> tuple[bytes, str]:
+    """The registry in the format the scraper's Accept header asks for, and its content type."""
+    encoder, content_type = choose_encoder(accept or "")
+    return encoder(registry), content_type
+
+
+def _package_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "unknown"
