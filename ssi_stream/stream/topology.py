@@ -13,6 +13,7 @@ write carries the new state and the ids that prove it, so a redelivered effect i
 the marks allow, close days for every member of the partition and emit their daily score records.
 A timer marks input partitions idle after `SSI_IDLE_CLOSE_SECONDS` without events, so the last days
 close even when input stops. All scoring and timing decisions are the pure core's (`ssi_stream.timeline`).
+The web server serves `GET /metrics` (Prometheus, `ssi_stream.ops.metrics`) and `GET /healthz`.
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ from typing import Any
 
 import faust
 import orjson
+from faust import web
 from faust.types import TP, EventT
 
 from ssi_stream.events.dead_letter import PayloadSource, dead_letter_record
 from ssi_stream.events.decode import Rejected, decode
 from ssi_stream.events.limits import DecodeLimits
+from ssi_stream.ops.metrics import WorkerMetrics, exposition
 from ssi_stream.ops.settings import Settings
 from ssi_stream.ops.topics import TopicSpec
 from ssi_stream.scoring.effects import decode_effect, effects_of, encode_effect
@@ -59,6 +62,9 @@ from ssi_stream.timeline.wire import (
 )
 
 log = logging.getLogger(__name__)
+
+#: How often the lag and member gauges are refreshed.
+METRICS_INTERVAL_SECONDS = 2.0
 
 
 def topic_specs(settings: Settings) -> list[TopicSpec]:
@@ -128,6 +134,7 @@ class ScoringTopology:
         self._members_by_partition: dict[int, set[bytes]] = {}
         self._last_input: dict[int, float] = {}
         self._processed: dict[int, int] = {}
+        self._absorbed: dict[int, int] = {}  # effects partition -> last offset processed (for lag)
         self._idle_sent: set[int] = set()
         self._announced: set[int] = set()
 
@@ -139,10 +146,17 @@ class ScoringTopology:
         self.app.on_partitions_revoked.connect(self._forget_caches)
         self.app.on_partitions_assigned.connect(self._forget_caches)
 
+        self.metrics = WorkerMetrics(model.version)
+        self.app.timer(METRICS_INTERVAL_SECONDS, name="update-gauges")(self.update_gauges)
+        self.app.page("/metrics", name="metrics")(self.serve_metrics)
+        self.app.page("/healthz", name="healthz")(self.serve_health)
+
     # -- agent 1: events -> effects --------------------------------------------------------
     async def place_events(self, stream: faust.StreamT) -> AsyncIterator[None]:
         async for event in stream.events():
+            started = time.perf_counter()
             await self._place(event)
+            self.metrics.processed("place", time.perf_counter() - started)
             yield None
 
     async def _place(self, event: EventT) -> None:
@@ -153,12 +167,16 @@ class ScoringTopology:
         now = datetime.now(UTC)
         decoded = decode(message.value, now=now, limits=self.limits)
         if isinstance(decoded, Rejected):
+            self.metrics.event_rejected(decoded.code, message.value)
             where = PayloadSource.kafka(message.topic, source, offset)
             record = dead_letter_record(message.value, decoded, source=where, rejected_at=now)
             await self.dlq_topic.send(key=message.key, value=orjson.dumps(record))
+            self.metrics.dead_lettered()
             return
         clock = self._clock(source)
         placement, mark_changed = clock.place(epoch_seconds(decoded.occurred_at), offset)
+        lag = (now - decoded.occurred_at).total_seconds()
+        self.metrics.event_placed(decoded.type, late=placement.late, lag_seconds=lag)
         headers = placement_headers(placement)
         for effect in effects_of(decoded):
             await self.effects_topic.send(
@@ -187,12 +205,15 @@ class ScoringTopology:
     # -- agent 2: effects -> member ledgers -> daily scores ---------------------------------
     async def absorb_effects(self, stream: faust.StreamT) -> AsyncIterator[None]:
         async for event in stream.events():
+            started = time.perf_counter()
             await self._absorb(event)
+            self.metrics.processed("absorb", time.perf_counter() - started)
             yield None
 
     async def _absorb(self, event: EventT) -> None:
         message = event.message
         target = message.partition
+        self._absorbed[target] = message.offset
         headers = header_map(message.headers)
         gate = self._gate(target)
         if headers.get(KIND_HEADER) == MARK:
@@ -207,9 +228,11 @@ class ScoringTopology:
         key = effect.member_id.encode()
         ledger = self._ledger(key)
         late = placement.late or day != placement.day
-        if absorb_effect(ledger, effect, day, late=late, model=self.model, policy=self.timeline.dedup):
+        counted = absorb_effect(ledger, effect, day, late=late, model=self.model, policy=self.timeline.dedup)
+        if counted:
             self.members[key] = encode_ledger(ledger)
             self._members_of(target).add(key)
+        self.metrics.effect_absorbed(counted=counted, late=late)
         if gate.first_day != first_day:
             self.gates[_gate_key(target)] = gate.to_bytes()
 
@@ -221,6 +244,7 @@ class ScoringTopology:
         keys = sorted(self._members_of(target))
         emitted = 0
         for day in days:
+            day_started, day_emitted = time.perf_counter(), emitted
             for key in keys:
                 ledger = self._ledger(key)
                 record = close_member_day(key.decode(), ledger, day, self.model, self.timeline.dedup)
@@ -228,8 +252,12 @@ class ScoringTopology:
                     continue
                 await self.scores_topic.send(key=key, value=orjson.dumps(record))
                 self.members[key] = encode_ledger(ledger)
+                self.metrics.score_emitted(record)
                 emitted += 1
             gate.closed_through = day
+            self.metrics.day_closed(
+                day, records=emitted - day_emitted, seconds=time.perf_counter() - day_started
+            )
         log.info(
             "partition %d: closed days %d..%d: %d score records in %.2f s",
             target,
@@ -289,18 +317,58 @@ class ScoringTopology:
 
     async def _caught_up(self, tp: TP) -> bool:
         """True if this worker has processed everything the input partition holds."""
+        lag = await self._lag(tp, self._processed)
+        return lag is not None and lag <= 0
+
+    async def _lag(self, tp: TP, processed_offsets: dict[int, int]) -> int | None:
+        """Messages of `tp` not yet processed by this worker (None: unknown before the first fetch)."""
         consumer = self.app.consumer
         try:
             highwater = consumer.highwater(tp)  # as of the latest fetch response: no request
         except Exception:  # not fetched yet (the driver raises or asserts): assume input is waiting
-            return False
+            return None
         if highwater is None:
-            return False
-        processed = self._processed.get(tp.partition)
+            return None
+        processed = processed_offsets.get(tp.partition)
         if processed is not None:
-            return processed + 1 >= highwater
+            return highwater - (processed + 1)
         position = await consumer.position(tp)
-        return position is not None and position >= highwater
+        return None if position is None else highwater - position
+
+    # -- timer and web views: metrics ------------------------------------------------------
+    async def update_gauges(self) -> None:
+        """Refresh the gauges a scrape cannot compute itself: consumer lag per partition and members."""
+        processed_by_topic = {
+            self.events_topic.get_topic_name(): self._processed,
+            self.effects_topic.get_topic_name(): self._absorbed,
+        }
+        lags: dict[tuple[str, int], int] = {}
+        for tp in sorted(self.app.consumer.assignment()):
+            processed = processed_by_topic.get(tp.topic)
+            if processed is None:
+                continue  # a changelog: Faust's business
+            try:
+                lag = await self._lag(tp, processed)
+            except Exception:  # e.g. revoked mid-rebalance: skip it now, never break the worker
+                log.debug("no consumer lag for %s this time", tp, exc_info=True)
+                continue
+            if lag is not None:
+                lags[tp.topic, tp.partition] = lag
+        self.metrics.set_consumer_lag(lags)
+        # Partitions whose members are loaded (after a rebalance, each loads on its first effect);
+        # counting the table itself would scan every key of the store.
+        self.metrics.set_members(sum(len(keys) for keys in self._members_by_partition.values()))
+
+    # Faust makes a View class of each handler; a bound method stays bound, so it gets only `request`.
+    async def serve_metrics(self, request: web.Request) -> web.Response:
+        """GET /metrics: this worker's metrics in the Prometheus (or OpenMetrics) text format."""
+        payload, content_type = exposition(self.metrics.registry, request.headers.get("Accept"))
+        # in headers: aiohttp refuses a charset in its `content_type` argument
+        return self.app.web.bytes(payload, headers={"Content-Type": content_type})
+
+    async def serve_health(self, request: web.Request) -> web.Response:
+        """GET /healthz: 200 while the worker process runs and its web server answers."""
+        return self.app.web.text("ok\n")
 
     async def _forget_caches(self, *args: Any, **kwargs: Any) -> None:
         """After a rebalance, state may have moved: read it again from the tables."""
@@ -311,6 +379,7 @@ class ScoringTopology:
         self._announced.clear()
         self._last_input.clear()
         self._processed.clear()
+        self._absorbed.clear()
 
 
 def _clock_key(source: int) -> bytes:
