@@ -188,6 +188,10 @@ class ScoringTopology:
             self._announced.add(source)
             mark = clock.mark(source, offset)
             self.clocks[_clock_key(source)] = clock.to_bytes()
+            # A mark promises that this source's effects for the days it declares complete were sent.
+            # Effects and marks go to different partitions, so make sure the effects are delivered first:
+            # a mark that arrived while an effect was lost in a crash would close a day without it.
+            await self.app.producer.flush()
             await self._broadcast(encode_mark(mark))
 
     async def _broadcast(self, mark: bytes) -> None:
@@ -254,7 +258,12 @@ class ScoringTopology:
                 self.members[key] = encode_ledger(ledger)
                 self.metrics.score_emitted(record)
                 emitted += 1
+            # The gate may say "day closed" only once every record of the day is delivered: after a crash,
+            # a re-read mark re-closes from the gate's day, and a member's repeated close re-emits its
+            # record (close_member_day), so nothing between the gate and the records can be lost.
+            await self.app.producer.flush()
             gate.closed_through = day
+            self.gates[_gate_key(target)] = gate.to_bytes()
             self.metrics.day_closed(
                 day, records=emitted - day_emitted, seconds=time.perf_counter() - day_started
             )
