@@ -227,7 +227,6 @@ class ScoringTopology:
             return
         effect = decode_effect(message.value)
         placement = placement_from_headers(headers)
-        first_day = gate.first_day
         day = gate.count_day(placement.day)
         key = effect.member_id.encode()
         ledger = self._ledger(key)
@@ -237,8 +236,6 @@ class ScoringTopology:
             self.members[key] = encode_ledger(ledger)
             self._members_of(target).add(key)
         self.metrics.effect_absorbed(counted=counted, late=late)
-        if gate.first_day != first_day:
-            self.gates[_gate_key(target)] = gate.to_bytes()
 
     async def _close_ready_days(self, target: int, gate: CloseGate) -> None:
         days = gate.days_to_close()

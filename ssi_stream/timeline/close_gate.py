@@ -17,7 +17,7 @@ from ssi_stream.timeline.source_clock import SourceMark
 class CloseGate:
     """Source progress as one target partition knows it, and the days it may close."""
 
-    __slots__ = ("closed_through", "expected_sources", "first_day", "marks")
+    __slots__ = ("closed_through", "expected_sources", "marks")
 
     def __init__(self, expected_sources: int | None = None) -> None:
         #: With a number, a source that never reported holds every day open (the stream);
@@ -25,15 +25,21 @@ class CloseGate:
         self.expected_sources = expected_sources
         self.marks: dict[int, SourceMark] = {}
         self.closed_through: int | None = None
-        #: The earliest day any member of this target was given an effect in: where closing starts.
-        self.first_day: int | None = None
+
+    @property
+    def first_day(self) -> int | None:
+        """The earliest day any source placed an effect in: where every target starts closing.
+
+        Every target sees the same value when it first closes: a source can still lower its first day
+        only to a day after its closable day, and closing waits for every source's closable day.
+        """
+        days = [m.first_day for m in self.marks.values() if m.first_day is not None]
+        return min(days) if days else None
 
     def count_day(self, day: int) -> int:
         """The day an effect headed for `day` counts in here: `day`, or the first open day if it closed."""
         if self.closed_through is not None and day <= self.closed_through:
             return self.closed_through + 1
-        if self.first_day is None or day < self.first_day:
-            self.first_day = day
         return day
 
     def observe(self, mark: SourceMark) -> None:
@@ -48,6 +54,7 @@ class CloseGate:
                 _max(held.top_day, mark.top_day),
                 mark.idle,
                 mark.offset,
+                _min(held.first_day, mark.first_day),
             )
         self.marks[mark.source] = mark
 
@@ -70,17 +77,20 @@ class CloseGate:
             return range(0)
         if self.closed_through is not None:
             return range(self.closed_through + 1, through + 1)
-        if self.first_day is None:
-            return range(0)  # nothing held yet, so nothing to close
-        return range(self.first_day, through + 1)
+        first = self.first_day
+        if first is None:
+            return range(0)  # no source placed anything yet, so nothing to close
+        return range(first, through + 1)
 
     def to_bytes(self) -> bytes:
         return orjson.dumps(
             {
                 "expected": self.expected_sources,
                 "closed_through": self.closed_through,
-                "first_day": self.first_day,
-                "marks": [[m.source, m.closable, m.top_day, m.idle, m.offset] for m in self.marks.values()],
+                "marks": [
+                    [m.source, m.closable, m.top_day, m.idle, m.offset, m.first_day]
+                    for m in self.marks.values()
+                ],
             }
         )
 
@@ -89,10 +99,17 @@ class CloseGate:
         stored = orjson.loads(raw)
         gate = cls(stored["expected"])
         gate.closed_through = stored["closed_through"]
-        gate.first_day = stored["first_day"]
-        for source, closable, top_day, idle, offset in stored["marks"]:
-            gate.marks[source] = SourceMark(source, closable, top_day, idle, offset)
+        for source, closable, top_day, idle, offset, first_day in stored["marks"]:
+            gate.marks[source] = SourceMark(source, closable, top_day, idle, offset, first_day)
         return gate
+
+
+def _min(a: int | None, b: int | None) -> int | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return min(a, b)
 
 
 def _max(a: int | None, b: int | None) -> int | None:

@@ -37,7 +37,8 @@ class SourceMark:
 
     `closable`: every day ≤ it is complete at this source (None: no event yet); `top_day`: the day
     of its watermark; `idle`: it has had no input for a while, so it should not hold days open;
-    `offset`: the input offset it was sent after, so redelivered or stale marks are recognised.
+    `offset`: the input offset it was sent after, so redelivered or stale marks are recognised;
+    `first_day`: the earliest day it has placed an effect in (None: none yet), where closing starts.
     """
 
     source: int
@@ -45,15 +46,20 @@ class SourceMark:
     top_day: int | None
     idle: bool
     offset: int
+    first_day: int | None = None
 
 
 class SourceClock:
     """Watermark and lateness of one input partition."""
 
-    __slots__ = ("checkpoints", "grace", "mark_offset", "watermark")
+    __slots__ = ("checkpoints", "first_day", "grace", "mark_offset", "watermark")
 
     def __init__(
-        self, grace_seconds: int, checkpoints: list[tuple[int, int]] | None = None, mark_offset: int = -1
+        self,
+        grace_seconds: int,
+        checkpoints: list[tuple[int, int]] | None = None,
+        mark_offset: int = -1,
+        first_day: int | None = None,
     ) -> None:
         if grace_seconds < 0:
             raise ValueError(f"grace must be ≥ 0 seconds, got {grace_seconds}")
@@ -62,6 +68,8 @@ class SourceClock:
         self.watermark: int | None = self.checkpoints[-1][1] if self.checkpoints else None
         #: Offset of the newest mark this source sent: an idle mark must not be older than it.
         self.mark_offset = mark_offset
+        #: The earliest day an effect was placed in: every target starts closing there.
+        self.first_day = first_day
 
     def closable_through(self, watermark: int | None = None) -> int | None:
         """The last day complete at this source (its end + grace ≤ the watermark)."""
@@ -83,6 +91,9 @@ class SourceClock:
             placement = Placement(closable + 1, True)
         else:
             placement = Placement(own_day, False)
+        first_day_moved = self.first_day is None or placement.day < self.first_day
+        if first_day_moved:
+            self.first_day = placement.day
         if self.watermark is None or occurred_at > self.watermark:
             before = (closable, self.top_day())
             self.watermark = occurred_at
@@ -90,7 +101,7 @@ class SourceClock:
                 self.checkpoints.append((offset, occurred_at))
                 del self.checkpoints[:-MAX_CHECKPOINTS]
                 return placement, True
-        return placement, False
+        return placement, first_day_moved
 
     def _place_reread(self, occurred_at: int, offset: int) -> Placement:
         """An event at or before the newest checkpoint: a redelivery after a restart."""
@@ -109,15 +120,22 @@ class SourceClock:
     def mark(self, source: int, offset: int, *, idle: bool = False) -> SourceMark:
         """This source's mark, sent after the input at `offset` (never older than the previous mark)."""
         self.mark_offset = max(self.mark_offset, offset)
-        return SourceMark(source, self.closable_through(), self.top_day(), idle, self.mark_offset)
+        return SourceMark(
+            source, self.closable_through(), self.top_day(), idle, self.mark_offset, self.first_day
+        )
 
     def to_bytes(self) -> bytes:
         return orjson.dumps(
-            {"grace": self.grace, "checkpoints": self.checkpoints, "mark_offset": self.mark_offset}
+            {
+                "grace": self.grace,
+                "checkpoints": self.checkpoints,
+                "mark_offset": self.mark_offset,
+                "first_day": self.first_day,
+            }
         )
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> SourceClock:
         stored = orjson.loads(raw)
         checkpoints = [(int(o), int(w)) for o, w in stored["checkpoints"]]
-        return cls(stored["grace"], checkpoints, stored.get("mark_offset", -1))
+        return cls(stored["grace"], checkpoints, stored["mark_offset"], stored["first_day"])

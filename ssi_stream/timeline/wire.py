@@ -56,11 +56,12 @@ def encode_mark(mark: SourceMark) -> bytes:
             "top_day": mark.top_day,
             "idle": mark.idle,
             "offset": mark.offset,
+            "first_day": mark.first_day,
         }
     )
 
 
-_MARK_KEYS = ("source", "closable", "top_day", "idle", "offset")
+_MARK_KEYS = ("source", "closable", "top_day", "idle", "offset", "first_day")
 
 
 def decode_mark(raw: bytes) -> SourceMark:
@@ -74,7 +75,7 @@ def decode_mark(raw: bytes) -> SourceMark:
     if wire.keys() != set(_MARK_KEYS):
         missing, unknown = sorted(set(_MARK_KEYS) - wire.keys()), sorted(wire.keys() - set(_MARK_KEYS))
         raise ValueError(f"source mark: missing keys {missing}, unknown keys {unknown}")
-    source, closable, top_day, idle, offset = (wire[key] for key in _MARK_KEYS)
+    source, closable, top_day, idle, offset, first_day = (wire[key] for key in _MARK_KEYS)
     if type(source) is not int or source < 0:
         raise ValueError(f"source mark: 'source' must be an integer >= 0, got {source!r}")
     if type(offset) is not int or offset < -1:
@@ -87,4 +88,6 @@ def decode_mark(raw: bytes) -> SourceMark:
             f"source mark: 'closable' and 'top_day' must be both null or both integers, "
             f"got {closable!r} and {top_day!r}"
         )
-    return SourceMark(source, closable, top_day, idle, offset)
+    if first_day is not None and type(first_day) is not int:
+        raise ValueError(f"source mark: 'first_day' must be an integer or null, got {first_day!r}")
+    return SourceMark(source, closable, top_day, idle, offset, first_day)

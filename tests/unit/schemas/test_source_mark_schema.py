@@ -69,6 +69,7 @@ def valid_wires(draw: st.DrawFn) -> dict[str, Any]:
         "top_day": top_day,
         "idle": draw(st.booleans()),
         "offset": draw(st.integers(-1, 2**63 - 1)),
+        "first_day": draw(st.one_of(st.none(), _INT64)),
     }
     return dict(draw(st.permutations(list(wire.items()))))
 
@@ -76,7 +77,7 @@ def valid_wires(draw: st.DrawFn) -> dict[str, Any]:
 #: One fault each: a missing or unknown key, a wrong type, a value out of range, one day null.
 _FAULTS = st.one_of(
     st.tuples(st.sampled_from(["source", "offset", "idle"]), st.sampled_from([None, "1", [], 0.5])),
-    st.tuples(st.sampled_from(["closable", "top_day"]), st.sampled_from(["1", True, 0.5, {}])),
+    st.tuples(st.sampled_from(["closable", "top_day", "first_day"]), st.sampled_from(["1", True, 0.5, {}])),
     st.tuples(st.just("idle"), st.sampled_from([0, 1, "true"])),
     st.tuples(st.just("source"), st.integers(-(2**63), -1)),
     st.tuples(st.just("offset"), st.integers(-(2**63), -2)),
@@ -123,8 +124,9 @@ def test_decode_mark_rejects_every_mark_the_schema_rejects(wire: dict[str, Any])
 
 def test_integral_floats_are_integers_to_the_schema_but_not_to_the_decoder() -> None:
     """The one rule JSON Schema cannot state (1.0 is the integer 1 to it): the decoder wants `1`."""
-    for key in ("source", "closable", "top_day", "offset"):
-        wire = {"source": 1, "closable": 20513, "top_day": 20514, "idle": False, "offset": 7} | {key: 1.0}
+    for key in ("source", "closable", "top_day", "offset", "first_day"):
+        wire = {"source": 1, "closable": 20513, "top_day": 20514, "idle": False, "offset": 7, "first_day": 9}
+        wire |= {key: 1.0}
         assert VALIDATOR.is_valid(wire)
         assert not _decoder_accepts(orjson.dumps(wire))
 
