@@ -57,7 +57,7 @@ def score(state: MemberState, model: Model) -> ScoreCard:
                 pillar_points(contributions),
                 contributions,
                 top_signals(contributions),
-                next_step(pillar, sig, model),
+                next_step(pillar, sig, model, contributions),
             )
         )
     return ScoreCard(*scores)

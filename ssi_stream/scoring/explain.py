@@ -1,19 +1,23 @@
 """Why a pillar scores what it does, and the one action that would raise it most.
 
 `next_step` scores a few concrete what-if actions per pillar (a copy of the signals with the action's
-typical outcome added) and recommends the one with the biggest gain.
+typical outcome added) and recommends the one with the biggest gain. An action changes one or two
+signals, so only the components that read them are scored again; the others keep their points.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ssi_stream.scoring.model import PILLAR_MAX, Model
 from ssi_stream.scoring.pillars import (
-    PILLAR_RULES,
+    COMPONENTS,
+    Component,
     Contribution,
+    Inputs,
     Signals,
+    inputs,
     invitation_acceptance,
 )
 from ssi_stream.scoring.state import Level, Signal
@@ -26,67 +30,100 @@ KEEP_GOING = "You are close to the top of this pillar: keep your current habits.
 
 
 @dataclass(frozen=True, slots=True)
+class Change:
+    """What doing an action once does to the signals, and which inputs it touches."""
+
+    apply: Callable[[Signals, Model], None]
+    touches: Inputs
+
+
+@dataclass(frozen=True, slots=True)
 class Action:
     """A what-if: a concrete sentence and the signals after doing it once."""
 
     name: str
     sentence: Callable[[Signals, Model], str]
-    apply: Callable[[Signals, Model], None]
+    change: Change
     applies: Callable[[Signals, Model], bool] = lambda sig, model: True
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIf:
+    """An action of a pillar and the components its change can move; the others keep their points."""
+
+    action: Action
+    #: (position in the pillar, points function) of each component that reads what the action changes.
+    rescored: tuple[tuple[int, Callable[[Signals, Model], float]], ...]
+
+    @classmethod
+    def of(cls, action: Action, components: tuple[Component, ...]) -> WhatIf:
+        touches = action.change.touches
+        return cls(
+            action,
+            tuple((i, c.points) for i, c in enumerate(components) if c.reads.overlaps(touches)),
+        )
+
+    def points(self, sig: Signals, model: Model, points: Sequence[float]) -> list[float]:
+        """The pillar's component points after the action, given their `points` before it."""
+        what_if = sig.copy()
+        self.action.change.apply(what_if, model)
+        after = list(points)
+        for position, points_of in self.rescored:
+            after[position] = points_of(what_if, model)
+        return after
 
 
 def top_signals(contributions: tuple[Contribution, ...]) -> tuple[Contribution, ...]:
     """The contributions that move the pillar most (penalties included), biggest first."""
-    ranked = sorted(range(len(contributions)), key=lambda i: (-abs(contributions[i].points), i))
-    return tuple(contributions[i] for i in ranked[:TOP_SIGNALS])
+    ranked = sorted(contributions, key=_effect_size)  # stable: ties keep the declared order
+    return tuple(ranked[:TOP_SIGNALS])
 
 
-def next_step(pillar: str, sig: Signals, model: Model) -> str:
+def _effect_size(contribution: Contribution) -> float:
+    return -abs(contribution.points)
+
+
+def next_step(
+    pillar: str, sig: Signals, model: Model, contributions: tuple[Contribution, ...] | None = None
+) -> str:
     """The sentence of the action with the biggest marginal gain in `pillar` (ties: declared order).
 
+    `contributions` are the pillar's, as its rule scored them on `sig` (scored here when not given).
     Gains are measured before the pillar is clamped at 0, so a member deep in penalties still learns
     which change helps most.
     """
-    rule = PILLAR_RULES[pillar]
-    base = _uncapped_below(rule(sig, model))
+    if contributions is None:
+        points = [component.points(sig, model) for component in COMPONENTS[pillar]]
+    else:
+        points = [contribution.points for contribution in contributions]
+    base = _uncapped_below(points)
     best_gain, best = MEANINGFUL_GAIN, None
-    for action in ACTIONS[pillar]:
+    for what_if in WHAT_IFS[pillar]:
+        action = what_if.action
         if not action.applies(sig, model):
             continue
-        what_if = sig.copy()
-        action.apply(what_if, model)
-        gain = _uncapped_below(rule(what_if, model)) - base
+        gain = _uncapped_below(what_if.points(sig, model, points)) - base
         if gain > best_gain:
             best_gain, best = gain, action
     return KEEP_GOING if best is None else best.sentence(sig, model)
 
 
-def _uncapped_below(contributions: tuple[Contribution, ...]) -> float:
-    return min(PILLAR_MAX, sum(c.points for c in contributions))
+def _uncapped_below(points: Sequence[float]) -> float:
+    return min(PILLAR_MAX, sum(points))
 
 
-def _add(*changes: tuple[Signal, float]) -> Callable[[Signals, Model], None]:
+def _add(*changes: tuple[Signal, float], levels: tuple[tuple[Level, int], ...] = ()) -> Change:
+    """Add `changes` to decayed signals and `levels` to levels."""
+
     def apply(sig: Signals, model: Model) -> None:
         for signal, amount in changes:
             sig.decayed[signal] += amount
-
-    return apply
-
-
-def _add_levels(*changes: tuple[Level, int]) -> Callable[[Signals, Model], None]:
-    def apply(sig: Signals, model: Model) -> None:
-        for level, amount in changes:
+        for level, amount in levels:
             sig.levels[level] += amount
 
-    return apply
-
-
-def _both(*steps: Callable[[Signals, Model], None]) -> Callable[[Signals, Model], None]:
-    def apply(sig: Signals, model: Model) -> None:
-        for step in steps:
-            step(sig, model)
-
-    return apply
+    return Change(
+        apply, inputs(*(signal for signal, _ in changes), levels=tuple(level for level, _ in levels))
+    )
 
 
 def _complete_profile(sig: Signals, model: Model) -> None:
@@ -105,6 +142,11 @@ def _stop_blind_invitations(sig: Signals, model: Model) -> None:
     threshold = model.pillars.build_relationships.quality.acceptance_threshold
     sent = sig[Signal.INVITES_SENT]
     sig.decayed[Signal.INVITES_SENT] = min(sent, sig[Signal.INVITES_ACCEPTED] / threshold)
+
+
+COMPLETE_PROFILE = Change(_complete_profile, inputs(sections=True))
+STOP_UNANSWERED_MESSAGES = Change(_stop_unanswered_messages, inputs(Signal.MESSAGES_INITIATED))
+STOP_BLIND_INVITATIONS = Change(_stop_blind_invitations, inputs(Signal.INVITES_SENT))
 
 
 def _text(sentence: str) -> Callable[[Signals, Model], str]:
@@ -134,7 +176,7 @@ ACTIONS: dict[str, tuple[Action, ...]] = {
                 "Complete your profile (photo, headline, summary, experience, skills): "
                 "it is the base of your brand."
             ),
-            _complete_profile,
+            COMPLETE_PROFILE,
             lambda sig, model: sig.sections != (1 << 10) - 1,
         ),
         Action(
@@ -156,7 +198,7 @@ ACTIONS: dict[str, tuple[Action, ...]] = {
         Action(
             "ask_recommendation",
             _text("Ask a client or colleague you have worked with closely for a recommendation."),
-            _add_levels((Level.RECOMMENDATIONS, 1)),
+            _add(levels=((Level.RECOMMENDATIONS, 1),)),
         ),
     ),
     "find_right_people": (
@@ -191,7 +233,7 @@ ACTIONS: dict[str, tuple[Action, ...]] = {
         Action(
             "stop_unanswered_messages",
             _unanswered_messages_text,
-            _stop_unanswered_messages,
+            STOP_UNANSWERED_MESSAGES,
         ),
         Action(
             "comment",
@@ -218,14 +260,14 @@ ACTIONS: dict[str, tuple[Action, ...]] = {
         Action(
             "join_group",
             _text("Join an active group in your industry and take part in its discussions."),
-            _add_levels((Level.GROUPS, 1)),
+            _add(levels=((Level.GROUPS, 1),)),
         ),
     ),
     "build_relationships": (
         Action(
             "stop_blind_invitations",
             _blind_invitations_text,
-            _stop_blind_invitations,
+            STOP_BLIND_INVITATIONS,
         ),
         Action(
             "personalised_invitations",
@@ -233,11 +275,11 @@ ACTIONS: dict[str, tuple[Action, ...]] = {
                 "Send personalised invitations to people you have engaged with: they are accepted far more "
                 "often than blind ones."
             ),
-            _both(
-                _add(
-                    (Signal.INVITES_SENT, 5), (Signal.INVITES_PERSONALISED, 5), (Signal.INVITES_ACCEPTED, 3)
-                ),
-                _add_levels((Level.CONNECTIONS, 3)),
+            _add(
+                (Signal.INVITES_SENT, 5),
+                (Signal.INVITES_PERSONALISED, 5),
+                (Signal.INVITES_ACCEPTED, 3),
+                levels=((Level.CONNECTIONS, 3),),
             ),
         ),
         Action(
@@ -245,18 +287,24 @@ ACTIONS: dict[str, tuple[Action, ...]] = {
             _text(
                 "Invite decision makers (VP and above) you have met or exchanged with, with a personal note."
             ),
-            _both(
-                _add(
-                    (Signal.INVITES_SENT, 2), (Signal.INVITES_PERSONALISED, 2), (Signal.INVITES_ACCEPTED, 1)
-                ),
-                _add_levels((Level.CONNECTIONS, 1), (Level.DECISION_MAKER_CONNECTIONS, 1)),
+            _add(
+                (Signal.INVITES_SENT, 2),
+                (Signal.INVITES_PERSONALISED, 2),
+                (Signal.INVITES_ACCEPTED, 1),
+                levels=((Level.CONNECTIONS, 1), (Level.DECISION_MAKER_CONNECTIONS, 1)),
             ),
         ),
         Action(
             "accept_invitations",
             _text("Accept the relevant invitations waiting for you."),
-            _both(_add((Signal.INVITES_ACCEPTED_BY_ME, 2)), _add_levels((Level.CONNECTIONS, 2))),
+            _add((Signal.INVITES_ACCEPTED_BY_ME, 2), levels=((Level.CONNECTIONS, 2),)),
             lambda sig, model: sig[Signal.INVITES_RECEIVED] > sig[Signal.INVITES_ACCEPTED_BY_ME] + 1,
         ),
     ),
+}
+
+#: Each pillar's actions, with the components each can move: the rest keep their points in the what-if.
+WHAT_IFS: dict[str, tuple[WhatIf, ...]] = {
+    pillar: tuple(WhatIf.of(action, COMPONENTS[pillar]) for action in actions)
+    for pillar, actions in ACTIONS.items()
 }
