@@ -1,0 +1,610 @@
+"""Streaming benchmark: one worker end to end, its ceiling, two peers, the daily close, recovery, latency.
+
+Everything runs in one invocation on one broker and one pre-produced log, one system at a time (the
+machine has 2 cores: nothing is measured while another system runs), so the ratios are comparable:
+
+  1. ceiling     a bare aiokafka consumer that reads and decodes the events topic (run first and last)
+  2. worker      `ssi-stream worker` (memory://), from the first committed offset to the group's committed
+                 offsets at the end of the events topic and of the effects topic
+  3. recovery    that worker stopped (SIGTERM), a new one with a fresh data dir: seconds to "Recovery
+                 complete" (the first worker's own start, on empty tables, is the baseline)
+  4. quix        the same scoring on Quix Streams (`stream_peers.py quix`), measured like the worker
+  5. faust       a naive one-event-at-a-time Faust agent (`stream_peers.py faust`), measured likewise
+  6. worker      again with rocksdb:// (unless --no-rocksdb)
+  7. close       daily close of N members on the pure path and memory per member (`stream_peers.py close`)
+  8. latency     a fresh worker fed events stamped "now" at half the worker's rate: produce → effect seen
+                 in the effects topic by a side consumer, plus the worker's ssi_processing_seconds
+
+    SSI_STREAM_HOME=bench/results/home .venv/bin/ssi-stream kafka up
+    SSI_STREAM_HOME=bench/results/home .venv/bin/python bench/stream_bench.py [--quick]
+
+Figures go to stdout and to bench/results/stream-<time>.json; child logs to bench/results/stream-<run>/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import platform
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+
+from ssi_stream.ops.bootstrap import resolve_bootstrap
+from ssi_stream.ops.kafka_broker import free_port
+from ssi_stream.ops.settings import Settings
+from ssi_stream.ops.topics import TopicSpec, ensure_topics
+from ssi_stream.simulation import SimulationConfig, iter_encoded, keyed_events
+from ssi_stream.stream.producer import produce_events
+
+BENCH = Path(__file__).resolve().parent
+RESULTS = BENCH / "results"
+PEERS = BENCH / "stream_peers.py"
+RECOVERED = "Recovery complete"
+PRECREATE = True
+
+
+@dataclass(frozen=True)
+class Run:
+    bootstrap: str
+    run_id: str
+    partitions: int
+    workdir: Path
+
+    @property
+    def events_topic(self) -> str:
+        return f"bench.{self.run_id}.events"
+
+    def worker_env(self, name: str, store: str, *, app: str | None = None) -> dict[str, str]:
+        """`SSI_*` settings of a worker of the system `name` (its own app id and internal topics)."""
+        app = app or name
+        prefix = f"bench.{self.run_id}.{app}"
+        return {
+            **os.environ,
+            "SSI_BROKER": self.bootstrap,
+            "SSI_APP_ID": f"bench-{self.run_id}-{app}",
+            "SSI_EVENTS_TOPIC": self.events_topic if app != "live" else f"{prefix}.events",
+            "SSI_EFFECTS_TOPIC": f"{prefix}.effects",
+            "SSI_DLQ_TOPIC": f"{prefix}.dlq",
+            "SSI_SCORES_TOPIC": f"{prefix}.scores",
+            "SSI_ALERTS_TOPIC": f"{prefix}.alerts",
+            "SSI_PARTITIONS": str(self.partitions),
+            "SSI_STORE": store,
+            "SSI_SESSION_TIMEOUT_SECONDS": "10",
+            "SSI_DATA_DIR": str(self.workdir / f"data-{name}"),
+            "SSI_WORKER_ID": name,
+            "SSI_WEB_PORT": str(free_port()),
+        }
+
+
+# -- child processes --------------------------------------------------------------------------------
+class Child:
+    """A child process with its output in a log file."""
+
+    def __init__(self, argv: list[str], log: Path, env: dict[str, str] | None = None) -> None:
+        self.log = log
+        self.env = env or dict(os.environ)
+        with open(log, "ab") as out:
+            self.started = time.monotonic()
+            self.process = subprocess.Popen(
+                argv, env=self.env, stdout=out, stderr=subprocess.STDOUT, cwd=log.parent
+            )
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def tail(self, lines: int = 40) -> str:
+        return "\n".join(self.text().splitlines()[-lines:])
+
+    def wait_for(self, needle: str, timeout: float) -> float:
+        """Seconds from start until `needle` appears in the log."""
+        deadline = time.monotonic() + timeout
+        while needle not in self.text():
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.log.name} exited ({self.process.returncode}):\n{self.tail()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no {needle!r} in {self.log.name} after {timeout:.0f} s:\n{self.tail()}")
+            time.sleep(0.1)
+        return time.monotonic() - self.started
+
+    def stop(self, timeout: float = 60) -> int | None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=30)
+        return self.process.returncode
+
+
+def precreate_changelogs(run: Run, app_id: str, tables: tuple[str, ...]) -> None:
+    """Create Faust's changelog topics before the app starts (compacted, like Faust's own).
+
+    Under load, a worker that creates them itself can keep a stale view of them (0 partitions) and its
+    agents crash with PartitionsMismatch in a loop; see BENCHMARKS.md ("Streaming", notes).
+    """
+    compact = (("cleanup.policy", "compact"),)
+    specs = [TopicSpec(f"{app_id}-{table}-changelog", run.partitions, config=compact) for table in tables]
+    ensure_topics(run.bootstrap, specs)
+
+
+WORKER_TABLES = ("members", "source-clocks", "close-gates")
+
+
+def worker(run: Run, env: dict[str, str]) -> Child:
+    if PRECREATE:
+        precreate_changelogs(run, env["SSI_APP_ID"], WORKER_TABLES)
+    argv = [sys.executable, "-m", "ssi_stream.cli", "worker", "--loglevel", "INFO"]
+    return Child(argv, run.workdir / f"worker-{env['SSI_WORKER_ID']}.log", env)
+
+
+def peer(run: Run, name: str, *args: str) -> Child:
+    return Child([sys.executable, str(PEERS), name, *map(str, args)], run.workdir / f"{name}.log")
+
+
+def child_json(child: Child, timeout: float) -> dict[str, Any]:
+    """The JSON line a peer prints at the end."""
+    try:
+        child.process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        child.stop()
+        raise RuntimeError(f"{child.log.name} timed out:\n{child.tail()}") from None
+    if child.process.returncode != 0:
+        raise RuntimeError(f"{child.log.name} failed:\n{child.tail()}")
+    lines = [line for line in child.text().splitlines() if line.startswith("{")]
+    return json.loads(lines[-1])
+
+
+# -- watching a consumer group --------------------------------------------------------------------------
+class Offsets:
+    def __init__(self, bootstrap: str) -> None:
+        self.admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+        self.consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+
+    def ends(self, topic: str, partitions: int) -> dict[TopicPartition, int]:
+        return self.consumer.end_offsets([TopicPartition(topic, p) for p in range(partitions)])
+
+    def committed(self, group: str) -> dict[TopicPartition, int]:
+        try:
+            offsets = self.admin.list_group_offsets(group).get(group, {})
+        except Exception:  # the group does not exist yet
+            return {}
+        return {tp: meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
+
+    def close(self) -> None:
+        self.admin.close()
+        self.consumer.close()
+
+
+def drain_rate(
+    offsets: Offsets,
+    child: Child,
+    group: str,
+    run: Run,
+    total: int,
+    drain_topics: tuple[str, ...] = (),
+    timeout: float = 1800,
+) -> dict[str, Any]:
+    """Events/s from the first committed offset on the events topic until the group has committed the
+    end of the events topic and of every topic in `drain_topics` (polled every 0.2 s)."""
+    deadline = time.monotonic() + timeout
+    first: tuple[float, int] | None = None
+    cpu_first = 0.0
+    crash = CrashWatch(child.log)
+    while True:
+        if child.process.poll() is not None:
+            raise RuntimeError(f"{child.log.name} exited ({child.process.returncode}):\n{child.tail()}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{group} did not finish in {timeout:.0f} s:\n{child.tail()}")
+        crash.check()
+        now = time.monotonic()
+        committed = offsets.committed(group)
+        done = sum(offset for tp, offset in committed.items() if tp.topic == run.events_topic)
+        if first is None and done > 0:
+            first, cpu_first = (now, done), cpu_seconds(child)
+        if done >= total and all(
+            committed.get(tp, 0) >= end
+            for topic in drain_topics
+            for tp, end in offsets.ends(topic, run.partitions).items()
+        ):
+            assert first is not None
+            seconds = now - first[0]
+            return {
+                "events": total,
+                "counted_events": total - first[1],
+                "seconds": seconds,
+                "rate": (total - first[1]) / seconds if seconds > 0 else math.inf,
+                "since_process_start": now - child.started,
+                # the child's CPU (user + system) over the measured window: < 1.0 means it was waiting
+                "cpu_share": (cpu_seconds(child) - cpu_first) / seconds if seconds > 0 else 0.0,
+            }
+        time.sleep(0.2)
+
+
+class CrashWatch:
+    """Fails fast when a Faust agent in the child's log crashes (Faust restarts it and may loop)."""
+
+    def __init__(self, log: Path) -> None:
+        self.log, self.position, self.next_check = log, 0, 0.0
+
+    def check(self) -> None:
+        if time.monotonic() < self.next_check:
+            return
+        self.next_check = time.monotonic() + 2.0
+        with open(self.log, "rb") as file:
+            file.seek(self.position)
+            text = file.read().decode(errors="replace")
+        self.position += len(text.encode())
+        crashed = re.search(r"Crashed reason=.{0,300}", text)
+        if crashed:
+            raise RuntimeError(f"{self.log.name}: an agent crashed: {crashed.group(0)}")
+
+
+def cpu_seconds(child: Child) -> float:
+    """User + system CPU seconds of the child process so far (Linux /proc)."""
+    fields = Path(f"/proc/{child.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# -- the measurements -----------------------------------------------------------------------------------
+def ceiling(run: Run, total: int) -> dict[str, Any]:
+    return child_json(peer(run, "ceiling", run.bootstrap, run.events_topic, total), timeout=600)
+
+
+ROCKSDB_WORKERS: list[Child] = []
+
+
+def worker_e2e(run: Run, offsets: Offsets, total: int, store: str, name: str) -> tuple[dict[str, Any], Child]:
+    env = run.worker_env(name, store)
+    child = worker(run, env)
+    if store.startswith("rocksdb"):
+        ROCKSDB_WORKERS.append(child)
+    started = child.wait_for(RECOVERED, timeout=180)
+    figures = drain_rate(offsets, child, env["SSI_APP_ID"], run, total, (env["SSI_EFFECTS_TOPIC"],))
+    figures["start_to_recovery_complete"] = started
+    return figures, child
+
+
+def recovery(run: Run, offsets: Offsets, first: Child) -> dict[str, Any]:
+    """Stop the e2e worker, start another with a fresh data dir (memory://): seconds to restore."""
+    first.stop()
+    env = run.worker_env("restored", "memory://", app="memory")
+    changelog = f"{env['SSI_APP_ID']}-members-changelog"
+    records = sum(offsets.ends(changelog, run.partitions).values())
+    child = worker(run, env)
+    try:
+        seconds = child.wait_for(RECOVERED, timeout=600)
+    finally:
+        child.stop()
+    return {"members_changelog_records": records, "seconds": seconds}
+
+
+def quix(run: Run, offsets: Offsets, total: int) -> dict[str, Any]:
+    group = f"bench-{run.run_id}-quix"
+    out = f"bench.{run.run_id}.quix.scores"
+    child = peer(
+        run,
+        "quix",
+        run.bootstrap,
+        run.events_topic,
+        group,
+        out,
+        run.partitions,
+        run.workdir / "quix-state",
+        total,
+    )
+    try:
+        by_offsets = drain_rate(offsets, child, group, run, total)
+    finally:
+        child.stop()
+    # Quix is fast enough that 1 s commit steps blur the offsets' figure: its own clock (first message to
+    # the last one scored) is the rate; the committed-offsets figure is kept for reference.
+    lines = [line for line in child.text().splitlines() if line.startswith("{")]
+    figures = json.loads(lines[-1])
+    figures["by_committed_offsets"] = by_offsets
+    figures["cpu_share"] = by_offsets["cpu_share"]
+    return figures
+
+
+def faust_naive(run: Run, offsets: Offsets, total: int) -> dict[str, Any]:
+    group = f"bench-{run.run_id}-faust"
+    if PRECREATE:
+        precreate_changelogs(run, group, ("ledgers",))
+    child = peer(
+        run,
+        "faust",
+        run.bootstrap,
+        run.events_topic,
+        group,
+        run.partitions,
+        run.workdir / "faust-data",
+        free_port(),
+    )
+    try:
+        return drain_rate(offsets, child, group, run, total)
+    finally:
+        child.stop()
+
+
+def daily_close(run: Run, log: Path, sizes: list[int]) -> dict[str, Any]:
+    child = peer(run, "close", log, run.partitions, ",".join(map(str, sizes)))
+    return child_json(child, timeout=3600)
+
+
+def live_events(members: int, count: int, stamps: dict[str, float]) -> Iterator[tuple[str, bytes]]:
+    """Simulated events re-stamped `occurred_at = now` as they are sent; `stamps` gets each id's send time."""
+    days = max(1, math.ceil(count / (members * 6)))
+    config = SimulationConfig(members=members, days=days, seed=2, start=date.today())
+    sent = 0
+    for key, event in keyed_events(config):
+        if sent >= count:
+            return
+        assert isinstance(event, dict)
+        now = time.time()
+        event["occurred_at"] = (
+            datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        )
+        stamps[event["event_id"]] = now
+        sent += 1  # noqa: SIM113 - the generator stops at `count`, before the next item is made
+        yield key, orjson.dumps(event)
+
+
+def latency(run: Run, members: int, rate: float, seconds: float) -> dict[str, Any]:
+    """Events stamped now, at `rate`/s, into a fresh worker: send → the actor's effect seen in the
+    effects topic by a side consumer; plus the worker's own per-message processing time."""
+    env = run.worker_env("live", "memory://", app="live")
+    ensure_topics(run.bootstrap, [TopicSpec(env["SSI_EVENTS_TOPIC"], run.partitions)])
+    child = worker(run, env)
+    try:
+        child.wait_for(RECOVERED, timeout=180)
+        time.sleep(3)
+        stamps: dict[str, float] = {}
+        seen: list[float] = []
+        stop = threading.Event()
+
+        def watch() -> None:
+            consumer = KafkaConsumer(
+                env["SSI_EFFECTS_TOPIC"],
+                bootstrap_servers=run.bootstrap,
+                auto_offset_reset="earliest",
+                enable_auto_commit=False,
+                fetch_max_wait_ms=5,
+            )
+            try:
+                while not stop.is_set():
+                    for records in consumer.poll(timeout_ms=50).values():
+                        arrived = time.time()
+                        for record in records:
+                            with contextlib.suppress(Exception):
+                                effect_id = orjson.loads(record.value)["e"]
+                                if effect_id.endswith("/a"):
+                                    sent = stamps.get(effect_id[:-2])
+                                    if sent is not None:
+                                        seen.append(arrived - sent)
+            finally:
+                consumer.close()
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        count = int(rate * seconds)
+        produced = produce_events(
+            run.bootstrap, env["SSI_EVENTS_TOPIC"], live_events(members, count, stamps), rate=rate
+        )
+        time.sleep(5)
+        stop.set()
+        watcher.join(timeout=10)
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{env['SSI_WEB_PORT']}/metrics", timeout=10).read()
+    finally:
+        child.stop()
+    seen.sort()
+    return {
+        "rate": rate,
+        "produced": produced,
+        "effects_seen": len(seen),
+        "send_to_effect_ms": _quantiles([s * 1000 for s in seen]),
+        "processing_ms": {
+            stage: _histogram_quantiles(metrics.decode(), stage) for stage in ("place", "absorb")
+        },
+    }
+
+
+def _quantiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    values = sorted(values)
+    pick = lambda q: values[min(len(values) - 1, int(q * len(values)))]  # noqa: E731
+    return {"p50": pick(0.5), "p90": pick(0.9), "p99": pick(0.99), "max": values[-1]}
+
+
+def _histogram_quantiles(exposition: str, stage: str) -> dict[str, float]:
+    """p50/p99 (ms) of `ssi_processing_seconds{stage=...}` by linear interpolation within buckets."""
+    pattern = re.compile(r'ssi_processing_seconds_bucket\{le="([^"]+)",stage="' + stage + r'"\} (\S+)')
+    pattern2 = re.compile(r'ssi_processing_seconds_bucket\{stage="' + stage + r'",le="([^"]+)"\} (\S+)')
+    buckets = sorted(
+        (math.inf if le == "+Inf" else float(le), float(count))
+        for le, count in pattern.findall(exposition) + pattern2.findall(exposition)
+    )
+    if not buckets or buckets[-1][1] == 0:
+        return {}
+    total = buckets[-1][1]
+    result = {"count": total}
+    for name, q in (("p50", 0.5), ("p99", 0.99)):
+        rank, lower, below = q * total, 0.0, 0.0
+        for upper, cumulative in buckets:
+            if cumulative >= rank:
+                if math.isinf(upper):
+                    result[name] = lower * 1000
+                else:
+                    result[name] = (
+                        lower + (upper - lower) * (rank - below) / max(cumulative - below, 1)
+                    ) * 1000
+                break
+            lower, below = upper, cumulative
+    return result
+
+
+# -- main ----------------------------------------------------------------------------------------------
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--members", type=int, default=500)
+    parser.add_argument("--days", type=int, default=7)
+    parser.add_argument("--scale", type=float, default=1.0, help="the simulator's activity scale")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--partitions", type=int, default=8)
+    parser.add_argument("--close-members", default="100000,200000", help="sizes for the daily close")
+    parser.add_argument("--latency-seconds", type=float, default=30)
+    parser.add_argument("--no-rocksdb", action="store_true", help="skip the rocksdb:// worker run")
+    parser.add_argument(
+        "--quick", action="store_true", help="300 members × 5 days, close 20,000, 10 s latency"
+    )
+    parser.add_argument("--bootstrap", help="default: SSI_BROKER, else the local broker")
+    parser.add_argument(
+        "--faust-creates-changelogs", action="store_true", help="do not pre-create Faust's changelog topics"
+    )
+    args = parser.parse_args()
+    global PRECREATE
+    PRECREATE = not args.faust_creates_changelogs
+    if args.quick:
+        args.members, args.days, args.close_members, args.latency_seconds = 300, 5, "20000", 10
+
+    bootstrap = args.bootstrap or resolve_bootstrap(Settings.from_env())
+    run_id = time.strftime("%m%d%H%M%S") + uuid.uuid4().hex[:4]
+    workdir = RESULTS / f"stream-{run_id}"
+    workdir.mkdir(parents=True, exist_ok=True)
+    run = Run(bootstrap, run_id, args.partitions, workdir)
+    results: dict[str, Any] = {
+        "argv": sys.argv[1:],
+        "python": platform.python_version(),
+        "bootstrap": bootstrap,
+        "run_id": run_id,
+    }
+    with contextlib.suppress(Exception):
+        import quixstreams
+
+        results["quixstreams"] = quixstreams.__version__
+
+    def say(text: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+    config = SimulationConfig(
+        members=args.members,
+        days=args.days,
+        seed=args.seed,
+        events_per_member_day_scale=args.scale,
+        jitter_seconds=600,
+        duplicate_rate=0.005,
+        invalid_rate=0.001,
+    )
+    keyed = list(iter_encoded(config))
+    log = workdir / "events.jsonl"
+    log.write_bytes(b"".join(value + b"\n" for _, value in keyed))
+    ensure_topics(bootstrap, [TopicSpec(run.events_topic, run.partitions)])
+    started = time.monotonic()
+    produce_events(bootstrap, run.events_topic, keyed)
+    offsets = Offsets(bootstrap)
+    total = sum(offsets.ends(run.events_topic, run.partitions).values())
+    results["log"] = {
+        "members": args.members,
+        "days": args.days,
+        "scale": args.scale,
+        "events": total,
+        "bytes": log.stat().st_size,
+        "produce_seconds": time.monotonic() - started,
+    }
+    say(f"log: {total:,} events ({args.members:,} members × {args.days} days) on {run.events_topic}")
+    del keyed
+
+    try:
+        results["ceiling"] = [ceiling(run, total)]
+        say(f"ceiling: {results['ceiling'][0]['rate']:,.0f} events/s")
+        results["worker_memory"], first = worker_e2e(run, offsets, total, "memory://", "memory")
+        say(f"worker memory://: {results['worker_memory']['rate']:,.0f} events/s")
+        results["recovery"] = recovery(run, offsets, first)
+        say(f"recovery: {results['recovery']}")
+        results["quix"] = quix(run, offsets, total)
+        say(f"quix: {results['quix']['rate']:,.0f} events/s")
+        results["faust_naive"] = faust_naive(run, offsets, total)
+        say(f"faust naive: {results['faust_naive']['rate']:,.0f} events/s")
+        if not args.no_rocksdb:
+            try:
+                results["worker_rocksdb"], _ = worker_e2e(run, offsets, total, "rocksdb://", "rocksdb")
+                say(f"worker rocksdb://: {results['worker_rocksdb']['rate']:,.0f} events/s")
+            except RuntimeError as error:
+                results["worker_rocksdb_error"] = str(error)[:2000]
+                say(f"worker rocksdb:// failed: {str(error)[:300]}")
+            finally:
+                for child in ROCKSDB_WORKERS:
+                    child.stop()
+        results["ceiling"].append(ceiling(run, total))
+        say(f"ceiling again: {results['ceiling'][1]['rate']:,.0f} events/s")
+        sizes = [int(size) for size in args.close_members.split(",")]
+        results["close"] = daily_close(run, log, sizes)
+        say(f"close: {results['close']['runs']}")
+        results["latency"] = latency(
+            run, args.members, results["worker_memory"]["rate"] / 2, args.latency_seconds
+        )
+        say(f"latency: {results['latency']}")
+    finally:
+        out = RESULTS / f"stream-{run_id}.json"
+        out.write_text(json.dumps(results, indent=2))
+        offsets.close()
+        print(f"figures: {out}")
+    summarise(results)
+
+
+def summarise(results: dict[str, Any]) -> None:
+    best_ceiling = max(c["rate"] for c in results["ceiling"])
+    worker_rate = results["worker_memory"]["rate"]
+    rows = [("ceiling (aiokafka read + decode), best of 2", best_ceiling, math.nan)]
+    for key, name in (
+        ("worker_memory", "ssi-stream worker, memory://"),
+        ("worker_rocksdb", "ssi-stream worker, rocksdb://"),
+        ("quix", "peer: Quix Streams + OfflineScorer"),
+        ("faust_naive", "peer: naive Faust agent"),
+    ):
+        if key in results:
+            rows.append((name, results[key]["rate"], results[key].get("cpu_share", math.nan)))
+    print(f"\n{'system':<48}{'events/s':>10}{'÷ ceiling':>11}{'worker ÷':>10}{'CPU':>6}")
+    for name, rate, cpu in rows:
+        print(f"{name:<48}{rate:>10,.0f}{rate / best_ceiling:>11.3f}{worker_rate / rate:>10.2f}{cpu:>6.2f}")
+    print("ceiling runs: " + ", ".join(f"{c['rate']:,.0f}" for c in results["ceiling"]))
+    close = results["close"]
+    for entry in close["runs"]:
+        print(
+            f"close: {entry['members']:,} members in {entry['seconds']:.1f} s "
+            f"({entry['us_per_member']:.0f} µs each, {entry['records']:,} records) → 1M ≈ "
+            f"{entry['us_per_member']:.0f} s; RSS/member encoded {entry['rss_bytes_per_member_encoded']:.0f} B, "
+            f"decoded {entry['rss_bytes_per_member_decoded']:.0f} B"
+        )
+    print(f"ledger bytes: {close['ledger_bytes']} over {close['template_members']:,} template members")
+    rec = results["recovery"]
+    print(
+        f"recovery: {rec['members_changelog_records']:,} changelog records in {rec['seconds']:.1f} s "
+        f"(fresh start {results['worker_memory']['start_to_recovery_complete']:.1f} s)"
+    )
+    print(f"latency: {json.dumps(results['latency'])}")
+    print(f"median ceiling {statistics.median(c['rate'] for c in results['ceiling']):,.0f}")
+
+
+if __name__ == "__main__":
+    main()

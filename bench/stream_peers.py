@@ -1,0 +1,280 @@
+"""The child processes of `stream_bench.py`: the ceiling, the two peers and the daily-close measurement.
+
+Each runs in its own process (so its CPU and memory are its own) and prints one JSON line on stdout:
+
+    python bench/stream_peers.py ceiling  BOOTSTRAP TOPIC EVENTS          bare aiokafka read + decode
+    python bench/stream_peers.py quix     BOOTSTRAP TOPIC GROUP OUT P DIR  the scoring on Quix Streams
+    python bench/stream_peers.py faust    BOOTSTRAP TOPIC GROUP P DIR PORT a naive per-event Faust agent
+    python bench/stream_peers.py close    LOG P MEMBERS[,MEMBERS...]      daily close + memory per member
+
+The peers call the same pure core as the worker (`decode`, `effects_of`, the member ledgers); none has a
+copy of scoring logic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ssi_stream.events.decode import Rejected, decode
+from ssi_stream.scoring.effects import effects_of
+from ssi_stream.scoring.model import load_model
+from ssi_stream.timeline.days import day_of
+from ssi_stream.timeline.member_ledger import (
+    absorb_effect,
+    close_member_day,
+    decode_ledger,
+    encode_ledger,
+    new_ledger,
+)
+from ssi_stream.timeline.offline import OfflineScorer
+from ssi_stream.timeline.policy import TimelineSettings
+
+
+def report(**figures: Any) -> None:
+    print(json.dumps(figures), flush=True)
+
+
+# -- the ceiling: read and decode, nothing else ------------------------------------------------------
+async def _ceiling(bootstrap: str, topic: str, expected: int) -> None:
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    count = rejected = 0
+    first = 0.0
+    now = datetime.now(UTC)
+    try:
+        while count < expected:
+            batches = await consumer.getmany(timeout_ms=1000)
+            for records in batches.values():
+                if not first:
+                    first = time.perf_counter()
+                for record in records:
+                    rejected += isinstance(decode(record.value, now=now), Rejected)
+                count += len(records)
+        seconds = time.perf_counter() - first
+    finally:
+        await consumer.stop()
+    report(events=count, rejected=rejected, seconds=seconds, rate=count / seconds)
+
+
+# -- peer (a): the scoring on Quix Streams ------------------------------------------------------------
+def quix_peer(
+    bootstrap: str, topic: str, group: str, out_topic: str, partitions: int, state_dir: str, expected: int
+) -> None:
+    """`OfflineScorer` (replay's engine: decode, per-partition clocks, one close gate, in-process ledgers,
+    day closes) fed message by message by a Quix Streams Application; each day's records go to `out_topic`.
+
+    What it does not do: no re-keying topic (effects on another member are absorbed in this process),
+    no durable member state (a dict, no changelog: a restart loses every ledger), one instance only
+    (the gate is process-wide, valid because this process holds every partition).
+    """
+    from quixstreams import Application, message_context
+
+    app = Application(
+        broker_address=bootstrap,
+        consumer_group=group,
+        auto_offset_reset="earliest",
+        commit_interval=1.0,
+        state_dir=state_dir,
+        loglevel="WARNING",
+        processing_guarantee="at-least-once",
+        use_changelog_topics=False,
+    )
+    source = app.topic(topic, key_deserializer="bytes", value_deserializer="bytes")
+    scores = app.topic(out_topic, key_serializer="bytes", value_serializer="bytes")
+    scorer = OfflineScorer(
+        load_model(), timeline=TimelineSettings(partitions=partitions), now=datetime.now(UTC)
+    )
+    dumps = orjson.dumps
+    clock = {"first": 0.0, "count": 0}
+
+    def score_message(value: bytes) -> list[bytes]:
+        context = message_context()
+        if not clock["first"]:
+            clock["first"] = time.perf_counter()
+        clock["count"] += 1
+        if clock["count"] == expected:  # the last event's closes are done when this returns
+            seconds = time.perf_counter() - clock["first"]
+            report(events=expected, seconds=seconds, rate=expected / seconds)
+        # OfflineScorer places each event on its member's partition (Kafka's partitioner): the same one
+        # the producer chose, checked here so the clocks are the real partitions'.
+        records = scorer.feed(value, context.offset)
+        return [dumps(record) for record in records]
+
+    sdf = app.dataframe(source)
+    sdf = sdf.apply(score_message, expand=True)
+    sdf.to_topic(scores, key=lambda record: orjson.loads(record)["member_id"].encode())
+    app.run()
+
+
+# -- peer (b): a naive Faust agent, one event at a time ----------------------------------------------
+def faust_peer(bootstrap: str, topic: str, group: str, partitions: int, data_dir: str, port: int) -> None:
+    """decode → effects_of → per effect: read its member's ledger from a Faust table, absorb, write it
+    back; one event at a time, no re-keying, no clocks, no marks, no day closes."""
+    import faust
+
+    app = faust.App(
+        group,
+        broker=f"kafka://{bootstrap}",
+        store="memory://",
+        datadir=data_dir,
+        web_enabled=False,
+        web_port=port,
+        topic_partitions=partitions,
+        table_standby_replicas=0,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        broker_commit_every=1000,
+        broker_commit_interval=1.0,
+        autodiscover=False,
+        processing_guarantee="at_least_once",
+    )
+    events = app.topic(topic, partitions=partitions, key_serializer="raw", value_serializer="raw")
+    ledgers = app.Table("ledgers", partitions=partitions, key_type=bytes, value_type=bytes)
+    model, policy = load_model(), TimelineSettings(partitions=partitions).dedup
+    now = datetime.now(UTC)
+
+    @app.agent(events, name="absorb-events")
+    async def absorb_events(stream: faust.StreamT) -> Any:
+        async for event in stream.events():
+            decoded = decode(event.message.value, now=now)
+            if isinstance(decoded, Rejected):
+                yield None
+                continue
+            for effect in effects_of(decoded):
+                key = effect.member_id.encode()
+                stored = ledgers.get(key)
+                ledger = new_ledger(policy) if stored is None else decode_ledger(stored, policy)
+                absorb_effect(
+                    ledger, effect, day_of(effect.occurred_at), late=False, model=model, policy=policy
+                )
+                ledgers[key] = encode_ledger(ledger)
+            yield None
+
+    worker = faust.Worker(app, loglevel="WARNING", quiet=True, redirect_stdouts=False)
+    worker.execute_from_commandline()
+
+
+# -- the daily close and memory per member, on realistic ledgers --------------------------------------
+def _rss_kib() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def close_day(log: Path, partitions: int, sizes: list[int]) -> None:
+    """Build ledgers by replaying `log` (no final close: members hold their open days as a worker's do),
+    clone them to each size in `sizes`, then close the next day for every member the way the worker's
+    absorb agent does (decode_ledger → close_member_day → orjson.dumps(record) → encode_ledger)."""
+    model = load_model()
+    timeline = TimelineSettings(partitions=partitions)
+    policy = timeline.dedup
+    lines = [line for line in log.read_bytes().splitlines() if line.strip()]
+    scorer = OfflineScorer(model, timeline=timeline, now=datetime(2100, 1, 1, tzinfo=UTC))
+    for number, line in enumerate(lines, 1):
+        scorer.feed(line, number)
+    del lines
+    source = [encode_ledger(ledger) for ledger in scorer.members.values()]
+    day = max(d.day for ledger in scorer.members.values() for d in ledger.state.open_days)
+    del scorer
+    gc.collect()
+    encoded = sorted(len(raw) for raw in source)
+
+    figures: dict[str, Any] = {
+        "template_members": len(source),
+        "day": day,
+        "ledger_bytes": {
+            "mean": statistics.fmean(encoded),
+            "p50": encoded[len(encoded) // 2],
+            "p99": encoded[min(len(encoded) - 1, int(len(encoded) * 0.99))],
+            "max": encoded[-1],
+        },
+        "runs": [],
+    }
+    for size in sizes:
+        keys = [f"bench-{i:08d}" for i in range(size)]
+        # memory: the bytes a memory:// table holds, then the decoded ledgers a dict-based peer holds
+        gc.collect()
+        before = _rss_kib()
+        store = {key.encode(): bytes(memoryview(source[i % len(source)])) for i, key in enumerate(keys)}
+        gc.collect()
+        bytes_rss = (_rss_kib() - before) * 1024 / size
+        before = _rss_kib()
+        decoded = {key: decode_ledger(store[key.encode()], policy) for key in keys}
+        gc.collect()
+        objects_rss = (_rss_kib() - before) * 1024 / size
+        del decoded
+        gc.collect()
+
+        started = time.perf_counter()
+        for key in keys[: min(size, 20_000)]:  # the ledger codec alone, as every absorbed effect pays it
+            encode_ledger(decode_ledger(store[key.encode()], policy))
+        codec_us = (time.perf_counter() - started) / min(size, 20_000) * 1e6
+        records = 0
+        started = time.perf_counter()
+        for key in keys:
+            raw_key = key.encode()
+            ledger = decode_ledger(store[raw_key], policy)
+            record = close_member_day(key, ledger, day, model, policy)
+            if record is None:
+                continue
+            orjson.dumps(record)
+            store[raw_key] = encode_ledger(ledger)
+            records += 1
+        seconds = time.perf_counter() - started
+        figures["runs"].append(
+            {
+                "members": size,
+                "records": records,
+                "seconds": seconds,
+                "us_per_member": seconds / size * 1e6,
+                "codec_us_per_member": codec_us,
+                "rss_bytes_per_member_encoded": bytes_rss,
+                "rss_bytes_per_member_decoded": objects_rss,
+            }
+        )
+        del store
+        gc.collect()
+    report(**figures)
+
+
+def main(argv: list[str]) -> None:
+    command, *rest = argv
+    if command == "ceiling":
+        bootstrap, topic, expected = rest
+        asyncio.run(_ceiling(bootstrap, topic, int(expected)))
+    elif command == "quix":
+        bootstrap, topic, group, out_topic, partitions, state_dir, expected = rest
+        quix_peer(bootstrap, topic, group, out_topic, int(partitions), state_dir, int(expected))
+    elif command == "faust":
+        bootstrap, topic, group, partitions, data_dir, port = rest
+        sys.argv = [sys.argv[0], "worker"]
+        faust_peer(bootstrap, topic, group, int(partitions), data_dir, int(port))
+    elif command == "close":
+        log, partitions, sizes = rest
+        close_day(Path(log), int(partitions), [int(s) for s in sizes.split(",")])
+    else:
+        raise SystemExit(f"unknown command {command!r}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
