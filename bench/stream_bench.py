@@ -593,7 +593,8 @@ def summarise(results: dict[str, Any]) -> None:
         print(
             f"close: {entry['members']:,} members in {entry['seconds']:.1f} s "
             f"({entry['us_per_member']:.0f} µs each, {entry['records']:,} records) → 1M ≈ "
-            f"{entry['us_per_member']:.0f} s; RSS/member encoded {entry['rss_bytes_per_member_encoded']:.0f} B, "
+            f"{entry['us_per_member']:.0f} s; RSS/member encoded "
+            f"{entry['rss_bytes_per_member_encoded']:.0f} B, "
             f"decoded {entry['rss_bytes_per_member_decoded']:.0f} B"
         )
     print(f"ledger bytes: {close['ledger_bytes']} over {close['template_members']:,} template members")
