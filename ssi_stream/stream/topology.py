@@ -151,6 +151,18 @@ class ScoringTopology:
         self.app.page("/metrics", name="metrics")(self.serve_metrics)
         self.app.page("/healthz", name="healthz")(self.serve_health)
 
+    def changelog_specs(self) -> list[TopicSpec]:
+        """The tables' compacted changelog topics, as Faust names them."""
+        return [
+            TopicSpec(
+                table.changelog_topic.get_topic_name(),
+                self.settings.partitions,
+                self.settings.replication_factor,
+                (("cleanup.policy", "compact"),),
+            )
+            for table in (self.members, self.clocks, self.gates)
+        ]
+
     # -- agent 1: events -> effects --------------------------------------------------------
     async def place_events(self, stream: faust.StreamT) -> AsyncIterator[None]:
         async for event in stream.events():

@@ -15,8 +15,10 @@ def run_worker(settings: Settings, *, loglevel: str = "INFO") -> int:
     """Start a worker in this process; returns when it has shut down cleanly."""
     bootstrap = resolve_bootstrap(settings)
     model = load_model(settings.model_path or None)
-    ensure_topics(bootstrap, topic_specs(settings))
     topology = ScoringTopology(settings, bootstrap, model)
+    # Create the tables' changelogs too, before Faust starts: a worker that creates one itself while
+    # under load can keep a stale "0 partitions" view of it and fail with PartitionsMismatch.
+    ensure_topics(bootstrap, [*topic_specs(settings), *topology.changelog_specs()])
     settings.data_path.mkdir(parents=True, exist_ok=True)
     worker = faust.Worker(topology.app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()  # handles SIGTERM/SIGINT: stops agents, commits, closes
