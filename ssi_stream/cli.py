@@ -17,7 +17,7 @@ from ssi_stream.ops.kafka_dist import install_kafka
 from ssi_stream.ops.settings import Settings, SettingsError
 from ssi_stream.scoring.model import ModelError
 from ssi_stream.simulation.config import SimulationConfig
-from ssi_stream.timeline.policy import DedupPolicy, TimelineSettings
+from ssi_stream.timeline.policy import TimelineSettings
 
 EXIT_USAGE = 2
 
@@ -80,10 +80,10 @@ def cmd_kafka_logs(args: argparse.Namespace) -> int:
 
 
 def _timeline(args: argparse.Namespace, settings: Settings) -> TimelineSettings:
-    return TimelineSettings(
+    return replace(
+        settings.timeline(),
         partitions=args.partitions or settings.partitions,
         grace_seconds=settings.grace_seconds if args.grace_seconds is None else args.grace_seconds,
-        dedup=DedupPolicy.from_seconds(settings.dedup_horizon_seconds),
     )
 
 

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from ssi_stream.timeline.policy import DedupPolicy, TimelineSettings
+
 
 class SettingsError(ValueError):
     """A setting has a value that cannot be used; the message names the variable."""
@@ -62,6 +64,14 @@ class Settings:
             else:
                 values[field.name] = raw
         return cls(**values)  # type: ignore[arg-type]
+
+    def timeline(self) -> TimelineSettings:
+        """The timeline knobs (days, lateness, dedup): the stream and replay must use the same."""
+        return TimelineSettings(
+            partitions=self.partitions,
+            grace_seconds=self.grace_seconds,
+            dedup=DedupPolicy.from_seconds(self.dedup_horizon_seconds),
+        )
 
     @property
     def data_path(self) -> Path:

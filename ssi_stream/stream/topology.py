@@ -48,7 +48,6 @@ from ssi_stream.timeline.member_ledger import (
     new_ledger,
 )
 from ssi_stream.timeline.partitioner import partition_for
-from ssi_stream.timeline.policy import DedupPolicy, TimelineSettings
 from ssi_stream.timeline.source_clock import SourceClock
 from ssi_stream.timeline.wire import (
     KIND_HEADER,
@@ -79,22 +78,13 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
     return [TopicSpec(name, settings.partitions, settings.replication_factor) for name in names]
 
 
-def timeline_settings(settings: Settings) -> TimelineSettings:
-    """The timeline knobs a worker runs with (replay must be given the same)."""
-    return TimelineSettings(
-        partitions=settings.partitions,
-        grace_seconds=settings.grace_seconds,
-        dedup=DedupPolicy.from_seconds(settings.dedup_horizon_seconds),
-    )
-
-
 class ScoringTopology:
     """One worker's Faust app wired to the pure core."""
 
     def __init__(self, settings: Settings, bootstrap: str, model: Model) -> None:
         self.settings = settings
         self.model = model
-        self.timeline = timeline_settings(settings)
+        self.timeline = settings.timeline()
         self.limits = DecodeLimits(max_bytes=settings.max_event_bytes)
         partitions = settings.partitions
         self.app = faust.App(
