@@ -140,9 +140,15 @@ class WorkerMetrics:
         )
         self.processing = Histogram(
             "ssi_processing_seconds",
-            "Time to process one message, by stage (place: an event, absorb: an effect or a mark).",
+            "Time to process one message, by stage (place: an event, absorb: an effect or a mark); "
+            "messages come in batches, each observed at its batch's mean.",
             ["stage"],
             buckets=PROCESSING_BUCKETS,
+            registry=reg,
+        )
+        self.input_gaps = Counter(
+            "ssi_input_gaps_total",
+            "Times a worker got input past the offset its state expects (skipped input) and sought back.",
             registry=reg,
         )
         self.consumer_lag = Gauge(
@@ -254,9 +260,14 @@ class WorkerMetrics:
         self._alerts[kind].inc()
 
     # -- both agents and the timer ----------------------------------------------------------------
-    def processed(self, stage: Stage, seconds: float) -> None:
-        """One message took `seconds` in `stage`."""
-        self._processing[stage].observe(seconds)
+    def processed(self, stage: Stage, seconds: float, messages: int = 1) -> None:
+        """A batch of `messages` took `seconds` in `stage`."""
+        if messages > 0:
+            self._processing[stage].observe(seconds / messages)
+
+    def input_gap(self) -> None:
+        """The worker found skipped input and sought back to it."""
+        self.input_gaps.inc()
 
     def set_consumer_lag(self, lags: Mapping[tuple[str, int], int]) -> None:
         """Replace the lag series with `lags`, by (topic, partition) assigned to this worker now."""

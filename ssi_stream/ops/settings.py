@@ -13,6 +13,9 @@ from pathlib import Path
 
 from ssi_stream.timeline.policy import DedupPolicy, TimelineSettings
 
+#: Settings that must be above zero (the others may be 0).
+_POSITIVE = frozenset({"partitions", "replication_factor", "batch_max"})
+
 
 class SettingsError(ValueError):
     """A setting has a value that cannot be used; the message names the variable."""
@@ -36,6 +39,8 @@ class Settings:
     session_timeout_seconds: int = 30
     max_event_bytes: int = 65536
     dedup_horizon_seconds: int = 3 * 86400
+    batch_max: int = 500
+    batch_ms: int = 50
     model_path: str = ""
     store: str = "rocksdb://"
     data_dir: str = "./ssi-data"
@@ -58,7 +63,7 @@ class Settings:
                     number = int(raw)
                 except ValueError:
                     raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
-                if number < 0 or (number == 0 and field.name in {"partitions", "replication_factor"}):
+                if number < 0 or (number == 0 and field.name in _POSITIVE):
                     raise SettingsError(f"{name} must be positive, got {number}")
                 values[field.name] = number
             else:

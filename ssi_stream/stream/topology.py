@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,6 +37,9 @@ from ssi_stream.ops.settings import Settings
 from ssi_stream.ops.topics import TopicSpec
 from ssi_stream.scoring.effects import decode_effect, effects_of, encode_effect
 from ssi_stream.scoring.model import Model
+from ssi_stream.stream.backfill import Backfill
+from ssi_stream.stream.delivery import ensure_complete_flush
+from ssi_stream.stream.event_context import event_context
 from ssi_stream.timeline.close_gate import CloseGate
 from ssi_stream.timeline.days import epoch_seconds
 from ssi_stream.timeline.member_ledger import (
@@ -47,6 +50,7 @@ from ssi_stream.timeline.member_ledger import (
     encode_ledger,
     new_ledger,
 )
+from ssi_stream.timeline.offset_guard import Admit, OffsetGuard
 from ssi_stream.timeline.partitioner import partition_for
 from ssi_stream.timeline.source_clock import SourceClock
 from ssi_stream.timeline.wire import (
@@ -108,6 +112,9 @@ class ScoringTopology:
             autodiscover=False,
             processing_guarantee="at_least_once",
         )
+        # Faust's flush can return before its buffered changelog writes are delivered: make it wait.
+        self.delivery = ensure_complete_flush(self.app.producer)
+        self.backfill = Backfill(bootstrap)
         raw = {"key_serializer": "raw", "value_serializer": "raw"}
         self.events_topic = self.app.topic(settings.events_topic, partitions=partitions, **raw)
         self.effects_topic = self.app.topic(settings.effects_topic, partitions=partitions, **raw)
@@ -119,6 +126,9 @@ class ScoringTopology:
         self.clocks = self.app.Table("source-clocks", **table_options)
         self.gates = self.app.Table("close-gates", **table_options)
 
+        self._batch_seconds = settings.batch_ms / 1000
+        self._event_guards: dict[int, OffsetGuard] = {}
+        self._effect_guards: dict[int, OffsetGuard] = {}
         self._clock_cache: dict[int, SourceClock] = {}
         self._gate_cache: dict[int, CloseGate] = {}
         self._members_by_partition: dict[int, set[bytes]] = {}
@@ -155,18 +165,46 @@ class ScoringTopology:
 
     # -- agent 1: events -> effects --------------------------------------------------------
     async def place_events(self, stream: faust.StreamT) -> AsyncIterator[None]:
-        async for event in stream.events():
+        async for batch in stream.take_events(self.settings.batch_max, within=self._batch_seconds):
             started = time.perf_counter()
-            await self._place(event)
-            self.metrics.processed("place", time.perf_counter() - started)
+            await self._place_batch(batch)
+            self.metrics.processed("place", time.perf_counter() - started, len(batch))
             yield None
 
-    async def _place(self, event: EventT) -> None:
-        message = event.message
-        source, offset = message.partition, message.offset
-        self._last_input[source] = time.monotonic()
-        self._processed[source] = offset
+    async def _place_batch(self, batch: Sequence[EventT]) -> None:
+        """Place a batch of events; persist each source's position (and clock, if its mark moved) once."""
         now = datetime.now(UTC)
+        last_event: dict[int, EventT] = {}
+        marks_due: set[int] = set()
+        for event in batch:
+            message = event.message
+            source = message.partition
+            last_event[source] = event
+            self._last_input[source] = time.monotonic()
+            self._processed[source] = max(message.offset, self._processed.get(source, -1))
+            for admitted in await self._admitted(self._event_guards, self.clocks, event):
+                if await self._place(admitted, now):
+                    marks_due.add(source)
+        # The mark is taken before the clock is saved: the clock records the newest mark it sent, and an
+        # idle mark sent after a restart must not be older than it (a target ignores older marks).
+        marks = {s: self._clock(s).mark(s, last_event[s].message.offset) for s in marks_due}
+        for source, event in last_event.items():
+            with event_context(event):
+                self.clocks[_position_key(source)] = self._event_guards[source].to_bytes()
+                if source in marks:
+                    self.clocks[_clock_key(source)] = self._clock(source).to_bytes()
+        if not marks:
+            return
+        # A mark promises that this source's effects for the days it declares complete were sent.
+        # Effects and marks go to different partitions, so make sure the effects are delivered first:
+        # a mark that arrived while an effect was lost in a crash would close a day without it.
+        await self.app.producer.flush()
+        for source in sorted(marks):
+            await self._broadcast(encode_mark(marks[source]))
+
+    async def _place(self, message: Any, now: datetime) -> bool:
+        """Decode and place one event and send its effects; True if its source's mark must be sent."""
+        source, offset = message.partition, message.offset
         decoded = decode(message.value, now=now, limits=self.limits)
         if isinstance(decoded, Rejected):
             self.metrics.event_rejected(decoded.code, message.value)
@@ -174,7 +212,7 @@ class ScoringTopology:
             record = dead_letter_record(message.value, decoded, source=where, rejected_at=now)
             await self.dlq_topic.send(key=message.key, value=orjson.dumps(record))
             self.metrics.dead_lettered()
-            return
+            return False
         clock = self._clock(source)
         placement, mark_changed = clock.place(epoch_seconds(decoded.occurred_at), offset)
         lag = (now - decoded.occurred_at).total_seconds()
@@ -188,13 +226,8 @@ class ScoringTopology:
         if mark_changed or woke_up:
             self._idle_sent.discard(source)
             self._announced.add(source)
-            mark = clock.mark(source, offset)
-            self.clocks[_clock_key(source)] = clock.to_bytes()
-            # A mark promises that this source's effects for the days it declares complete were sent.
-            # Effects and marks go to different partitions, so make sure the effects are delivered first:
-            # a mark that arrived while an effect was lost in a crash would close a day without it.
-            await self.app.producer.flush()
-            await self._broadcast(encode_mark(mark))
+            return True
+        return False
 
     async def _broadcast(self, mark: bytes) -> None:
         for target in range(self.settings.partitions):
@@ -208,41 +241,87 @@ class ScoringTopology:
             self._clock_cache[source] = clock
         return clock
 
+    async def _admitted(self, guards: dict[int, OffsetGuard], table: faust.Table, event: EventT) -> list[Any]:
+        """The messages to process for `event`: itself, after any input Faust skipped before it."""
+        message = event.message
+        partition = message.partition
+        guard = guards.get(partition)
+        if guard is None:
+            guard = guards[partition] = OffsetGuard.from_bytes(table.get(_position_key(partition)))
+        expected = guard.next_offset
+        if guard.admit(message.offset) is not Admit.GAP:
+            return [message]
+        assert expected is not None  # a gap needs an expected offset
+        missing = await self.backfill.read(message.topic, partition, expected, message.offset)
+        log.warning(
+            "%s[%d]: got offset %d where offset %d was expected: read the %d skipped messages first",
+            message.topic,
+            partition,
+            message.offset,
+            expected,
+            len(missing),
+        )
+        self.metrics.input_gap()
+        return [*missing, message]
+
     # -- agent 2: effects -> member ledgers -> daily scores ---------------------------------
     async def absorb_effects(self, stream: faust.StreamT) -> AsyncIterator[None]:
-        async for event in stream.events():
+        async for batch in stream.take_events(self.settings.batch_max, within=self._batch_seconds):
             started = time.perf_counter()
-            await self._absorb(event)
-            self.metrics.processed("absorb", time.perf_counter() - started)
+            await self._absorb_batch(batch)
+            self.metrics.processed("absorb", time.perf_counter() - started, len(batch))
             yield None
 
-    async def _absorb(self, event: EventT) -> None:
-        message = event.message
+    async def _absorb_batch(self, batch: Sequence[EventT]) -> None:
+        """Absorb a batch of effects and marks; each touched ledger is decoded and written once."""
+        dirty: dict[int, dict[bytes, MemberLedger]] = {}
+        last_event: dict[int, EventT] = {}
+        for event in batch:
+            target = event.message.partition
+            last_event[target] = event
+            self._absorbed[target] = max(event.message.offset, self._absorbed.get(target, -1))
+            ledgers = dirty.setdefault(target, {})
+            for message in await self._admitted(self._effect_guards, self.gates, event):
+                await self._absorb(message, event, ledgers)
+        for target, event in last_event.items():
+            with event_context(event):
+                self._write_ledgers(dirty.get(target, {}))
+                self.gates[_gate_key(target)] = self._gate(target).to_bytes()
+                self.gates[_position_key(target)] = self._effect_guards[target].to_bytes()
+
+    async def _absorb(self, message: Any, event: EventT, ledgers: dict[bytes, MemberLedger]) -> None:
+        """Absorb one effect into its member's pending ledger, or apply one mark (closing days it allows)."""
         target = message.partition
-        self._absorbed[target] = message.offset
         headers = header_map(message.headers)
         gate = self._gate(target)
         if headers.get(KIND_HEADER) == MARK:
             gate.observe(decode_mark(message.value))
-            await self._close_ready_days(target, gate)
-            self.gates[_gate_key(target)] = gate.to_bytes()
+            days = gate.days_to_close()
+            if days:
+                with event_context(event):
+                    self._write_ledgers(ledgers)
+                    await self._close_days(target, gate, days)
             return
         effect = decode_effect(message.value)
         placement = placement_from_headers(headers)
         day = gate.count_day(placement.day)
         key = effect.member_id.encode()
-        ledger = self._ledger(key)
+        ledger = ledgers.get(key) or self._ledger(key)
         late = placement.late or day != placement.day
-        counted = absorb_effect(ledger, effect, day, late=late, model=self.model, policy=self.timeline.dedup)
+        policy = self.timeline.dedup
+        counted = absorb_effect(ledger, effect, day, late=late, model=self.model, policy=policy)
         if counted:
-            self.members[key] = encode_ledger(ledger)
+            ledgers[key] = ledger
             self._members_of(target).add(key)
         self.metrics.effect_absorbed(counted=counted, late=late)
 
-    async def _close_ready_days(self, target: int, gate: CloseGate) -> None:
-        days = gate.days_to_close()
-        if not days:
-            return
+    def _write_ledgers(self, ledgers: dict[bytes, MemberLedger]) -> None:
+        for key, ledger in ledgers.items():
+            self.members[key] = encode_ledger(ledger)
+        ledgers.clear()
+
+    async def _close_days(self, target: int, gate: CloseGate, days: range) -> None:
+        """Close `days` for every member of the partition (their pending ledgers already written)."""
         started = time.perf_counter()
         keys = sorted(self._members_of(target))
         emitted = 0
@@ -381,6 +460,8 @@ class ScoringTopology:
     async def _forget_caches(self, *args: Any, **kwargs: Any) -> None:
         """After a rebalance, state may have moved: read it again from the tables."""
         self._clock_cache.clear()
+        self._event_guards.clear()
+        self._effect_guards.clear()
         self._gate_cache.clear()
         self._members_by_partition.clear()
         self._idle_sent.clear()
@@ -396,3 +477,8 @@ def _clock_key(source: int) -> bytes:
 
 def _gate_key(target: int) -> bytes:
     return f"gate:{target}".encode()
+
+
+def _position_key(partition: int) -> bytes:
+    """Where a table keeps the next offset it expects from its input partition (see OffsetGuard)."""
+    return f"position:{partition}".encode()

@@ -20,8 +20,19 @@ def test_every_field_is_read_from_its_ssi_variable() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "value"), [("SSI_PARTITIONS", "eight"), ("SSI_PARTITIONS", "0"), ("SSI_WEB_PORT", "-1")]
+    ("name", "value"),
+    [("SSI_PARTITIONS", "eight"), ("SSI_PARTITIONS", "0"), ("SSI_WEB_PORT", "-1"), ("SSI_BATCH_MAX", "0")],
 )
 def test_unusable_numbers_are_refused_with_the_variable_name(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: value})
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[3] / "README.md").read_text()
+    documented = {name for name in env_names() if f"`{name}`" in readme}
+    # SSI_WEB_HOST and SSI_WEB_PORT share a row
+    assert set(env_names()) - documented <= {"SSI_WEB_HOST", "SSI_WEB_PORT"}
+    assert "`SSI_WEB_HOST` / `SSI_WEB_PORT`" in readme
