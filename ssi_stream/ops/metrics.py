@@ -151,6 +151,11 @@ class WorkerMetrics:
             "Times a worker got input past the offset its state expects (skipped input) and sought back.",
             registry=reg,
         )
+        self.redeliveries_skipped = Counter(
+            "ssi_redeliveries_skipped_total",
+            "Messages skipped because the worker's state already holds them (redelivered after a restart).",
+            registry=reg,
+        )
         self.consumer_lag = Gauge(
             "ssi_consumer_lag",
             "Messages behind the high-water mark, per assigned partition of the events and effects topics.",
@@ -264,6 +269,10 @@ class WorkerMetrics:
         """A batch of `messages` took `seconds` in `stage`."""
         if messages > 0:
             self._processing[stage].observe(seconds / messages)
+
+    def redelivery_skipped(self) -> None:
+        """A message the state already held was delivered again and skipped."""
+        self.redeliveries_skipped.inc()
 
     def input_gap(self) -> None:
         """The worker found skipped input and sought back to it."""

@@ -188,17 +188,16 @@ class ScoringTopology:
         # The mark is taken before the clock is saved: the clock records the newest mark it sent, and an
         # idle mark sent after a restart must not be older than it (a target ignores older marks).
         marks = {s: self._clock(s).mark(s, last_event[s].message.offset) for s in marks_due}
+        for source in marks:
+            with event_context(last_event[source]):
+                self.clocks[_clock_key(source)] = self._clock(source).to_bytes()
+        # Everything the batch produced (effects, dead letters, clocks) is delivered before the positions
+        # move past it: a durable position then proves its input fully processed (see OffsetGuard). And a
+        # mark promises that its source's effects for the days it declares complete were delivered.
+        await self.app.producer.flush()
         for source, event in last_event.items():
             with event_context(event):
                 self.clocks[_position_key(source)] = self._event_guards[source].to_bytes()
-                if source in marks:
-                    self.clocks[_clock_key(source)] = self._clock(source).to_bytes()
-        if not marks:
-            return
-        # A mark promises that this source's effects for the days it declares complete were sent.
-        # Effects and marks go to different partitions, so make sure the effects are delivered first:
-        # a mark that arrived while an effect was lost in a crash would close a day without it.
-        await self.app.producer.flush()
         for source in sorted(marks):
             await self._broadcast(encode_mark(marks[source]))
 
@@ -242,14 +241,19 @@ class ScoringTopology:
         return clock
 
     async def _admitted(self, guards: dict[int, OffsetGuard], table: faust.Table, event: EventT) -> list[Any]:
-        """The messages to process for `event`: itself, after any input Faust skipped before it."""
+        """The messages to process for `event`: none if the state has it already; else itself, after any
+        input Faust skipped before it."""
         message = event.message
         partition = message.partition
         guard = guards.get(partition)
         if guard is None:
             guard = guards[partition] = OffsetGuard.from_bytes(table.get(_position_key(partition)))
         expected = guard.next_offset
-        if guard.admit(message.offset) is not Admit.GAP:
+        verdict = guard.admit(message.offset)
+        if verdict is Admit.REREAD:
+            self.metrics.redelivery_skipped()
+            return []
+        if verdict is Admit.NEXT:
             return [message]
         assert expected is not None  # a gap needs an expected offset
         missing = await self.backfill.read(message.topic, partition, expected, message.offset)
@@ -287,6 +291,9 @@ class ScoringTopology:
             with event_context(event):
                 self._write_ledgers(dirty.get(target, {}))
                 self.gates[_gate_key(target)] = self._gate(target).to_bytes()
+        await self.app.producer.flush()  # the state first, then the positions that vouch for it
+        for target, event in last_event.items():
+            with event_context(event):
                 self.gates[_position_key(target)] = self._effect_guards[target].to_bytes()
 
     async def _absorb(self, message: Any, event: EventT, ledgers: dict[bytes, MemberLedger]) -> None:

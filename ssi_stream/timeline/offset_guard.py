@@ -5,8 +5,11 @@ partition. The consumer's committed offset is only a hint: Faust can acknowledge
 its streams skipped without processing (around rebalances and table recovery, faust-streaming #596),
 and a worker that trusted the commit would then never see them. With the guard, a message past the
 expected offset reveals such a gap, and the worker reads the missing offsets itself before going on.
-Messages before the expected offset are redeliveries, which the pure core already handles (re-read
-placement, per-member effect ids).
+
+The worker writes a partition's position only after everything the input before it produced (state,
+effects, records) has been delivered, so a durable position proves that input fully processed: messages
+before it are redeliveries and are skipped. (Counting on per-member effect ids instead is not enough: a
+redelivery can come after the member's days moved on past the ids' horizon.)
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ class Admit(Enum):
     """What to do with a message."""
 
     NEXT = "next"  # the expected message: process it
-    REREAD = "reread"  # before the expected offset: a redelivery; process it (the core recognises it)
+    REREAD = "reread"  # before the expected offset: already processed, skip it
     GAP = "gap"  # past the expected offset: read `next_offset`..offset-1 first, then process it
 
 

@@ -24,6 +24,8 @@ METRICS: dict[str, tuple[str, frozenset[str]]] = {
     "ssi_effects_absorbed_total": ("counter", frozenset({"outcome"})),
     "ssi_event_lag_seconds": ("histogram", frozenset()),
     "ssi_processing_seconds": ("histogram", frozenset({"stage"})),
+    "ssi_input_gaps_total": ("counter", frozenset()),
+    "ssi_redeliveries_skipped_total": ("counter", frozenset()),
     "ssi_consumer_lag": ("gauge", frozenset({"topic", "partition"})),
     "ssi_members": ("gauge", frozenset()),
     "ssi_daily_close_seconds": ("histogram", frozenset()),
