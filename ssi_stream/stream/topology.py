@@ -13,7 +13,8 @@ write carries the new state and the ids that prove it, so a redelivered effect i
 the marks allow, close days for every member of the partition and emit their daily score records.
 A timer marks input partitions idle after `SSI_IDLE_CLOSE_SECONDS` without events, so the last days
 close even when input stops. All scoring and timing decisions are the pure core's (`ssi_stream.timeline`).
-The web server serves `GET /metrics` (Prometheus, `ssi_stream.ops.metrics`) and `GET /healthz`.
+The web server serves `GET /metrics` (Prometheus, `ssi_stream.ops.metrics`), `GET /healthz`, `GET /readyz`
+and the query API (`GET /members/{id}/score`, described in `docs/openapi.yaml`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import orjson
 from faust import web
 from faust.types import TP, EventT
 
+from ssi_stream.events.contract import member_id as member_id_check
 from ssi_stream.events.dead_letter import PayloadSource, dead_letter_record
 from ssi_stream.events.decode import Rejected, decode
 from ssi_stream.events.limits import DecodeLimits
@@ -48,6 +50,7 @@ from ssi_stream.timeline.member_ledger import (
     close_member_day,
     decode_ledger,
     encode_ledger,
+    latest_record,
     new_ledger,
 )
 from ssi_stream.timeline.offset_guard import Admit, OffsetGuard
@@ -150,6 +153,15 @@ class ScoringTopology:
         self.app.timer(METRICS_INTERVAL_SECONDS, name="update-gauges")(self.update_gauges)
         self.app.page("/metrics", name="metrics")(self.serve_metrics)
         self.app.page("/healthz", name="healthz")(self.serve_health)
+        self.app.page("/readyz", name="readyz")(self.serve_ready)
+
+        async def member_score(view: web.View, request: web.Request, member_id: str) -> web.Response:
+            return await self.serve_member_score(member_id)
+
+        # table_route answers here when this worker owns the member's partition, else forwards the request
+        # to the worker that does (its URL from the group's assignment) and relays its answer.
+        routed = self.app.table_route(self.members, match_info="member_id")(member_score)
+        self.app.page("/members/{member_id}/score", name="member-score")(routed)
 
     def changelog_specs(self) -> list[TopicSpec]:
         """The tables' compacted changelog topics, as Faust names them."""
@@ -459,6 +471,36 @@ class ScoringTopology:
         payload, content_type = exposition(self.metrics.registry, request.headers.get("Accept"))
         # in headers: aiohttp refuses a charset in its `content_type` argument
         return self.app.web.bytes(payload, headers={"Content-Type": content_type})
+
+    async def serve_member_score(self, member_id: str) -> web.Response:
+        """GET /members/{id}/score: the member's latest daily score record (the owner worker answers)."""
+        checked = member_id_check("member_id", member_id)  # the event contract's rule: 1-64 characters
+        if isinstance(checked, Rejected):
+            return self._error(400, "bad_member_id", checked.detail)
+        stored = self.members.get(member_id.encode())
+        record = None if stored is None else latest_record(member_id, self._decode(stored), self.model)
+        if record is None:
+            return self._error(404, "not_found", f"no daily score for member {member_id!r} yet")
+        return self.app.web.bytes(orjson.dumps(record), content_type="application/json")
+
+    async def serve_ready(self, request: web.Request) -> web.Response:
+        """GET /readyz: 200 once the worker has partitions and their tables are restored, else 503."""
+        reason = None
+        if self.app.rebalancing:
+            reason = "rebalancing"
+        elif not self.app.tables.recovery.completed.is_set():
+            reason = "restoring tables"
+        elif not self.app.consumer.assignment():
+            reason = "no partitions assigned"
+        if reason:
+            return self._error(503, "not_ready", reason)
+        return self.app.web.json({"ready": True})
+
+    def _error(self, status: int, code: str, message: str) -> web.Response:
+        return self.app.web.json({"error": code, "message": message}, status=status)
+
+    def _decode(self, stored: bytes) -> MemberLedger:
+        return decode_ledger(stored, self.timeline.dedup)
 
     async def serve_health(self, request: web.Request) -> web.Response:
         """GET /healthz: 200 while the worker process runs and its web server answers."""

@@ -83,6 +83,15 @@ def close_member_day(
     return daily_record(member_id, day, state, score(state, model), model, late_events=ledger.closed_late)
 
 
+def latest_record(member_id: str, ledger: MemberLedger, model: Model) -> dict[str, Any] | None:
+    """The record of the member's last closed day, byte for byte as it was emitted (None before any)."""
+    state = ledger.state
+    if state.last_closed is None:
+        return None
+    card = score(state, model)
+    return daily_record(member_id, state.last_closed, state, card, model, late_events=ledger.closed_late)
+
+
 def encode_ledger(ledger: MemberLedger) -> bytes:
     state = encode_state(ledger.state)
     ids = ledger.seen.to_bytes()

@@ -12,6 +12,7 @@ from ssi_stream.timeline.member_ledger import (
     close_member_day,
     decode_ledger,
     encode_ledger,
+    latest_record,
     new_ledger,
 )
 from ssi_stream.timeline.policy import DedupPolicy
@@ -87,3 +88,15 @@ def test_an_unknown_ledger_version_is_refused() -> None:
     raw[0] = 99
     with pytest.raises(ValueError, match="version 99"):
         decode_ledger(bytes(raw), POLICY)
+
+
+def test_the_latest_record_is_the_last_close_s_record_whatever_came_in_since() -> None:
+    ledger = new_ledger(POLICY)
+    assert latest_record("m1", ledger, MODEL) is None  # nothing closed yet
+    absorb_effect(ledger, effect(1, DAY - 4), DAY, late=True, model=MODEL, policy=POLICY)
+    absorb_effect(ledger, effect(2), DAY, late=False, model=MODEL, policy=POLICY)
+    closed = close_member_day("m1", ledger, DAY, MODEL, POLICY)
+    absorb_effect(ledger, effect(3, DAY + 1), DAY + 1, late=False, model=MODEL, policy=POLICY)  # still open
+    assert closed is not None and closed["late_events"] == 1
+    assert latest_record("m1", ledger, MODEL) == closed
+    assert latest_record("m1", decode_ledger(encode_ledger(ledger), POLICY), MODEL) == closed

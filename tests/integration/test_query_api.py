@@ -1,0 +1,82 @@
+"""The query API over HTTP against two running workers: any worker answers for any member."""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import orjson
+import pytest
+import yaml
+
+from ssi_stream.simulation import SimulationConfig, iter_encoded
+
+from .streaming import StreamEnv, Worker, collect_scores, produce, replay_records, running
+
+REPO = Path(__file__).resolve().parents[2]
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+
+
+def _get(port: str, path: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as response:
+            return response.status, orjson.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, orjson.loads(error.read())
+
+
+def _ready(port: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            status, body = _get(port, "/readyz")
+        except OSError:
+            status, body = 0, {}
+        if status == 200:
+            assert body == {"ready": True}
+            return
+        assert time.monotonic() < deadline, f"worker on {port} never ready: {status} {body}"
+        time.sleep(0.5)
+
+
+def test_any_worker_answers_for_any_member_with_its_latest_record(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    config = SimulationConfig(members=60, days=6, seed=5, jitter_seconds=300)
+    log = list(iter_encoded(config))
+    env = StreamEnv(kafka_bootstrap)
+    expected = {(r["member_id"], r["date"]): r for r in replay_records(log, env.timeline())}
+    latest: dict[str, dict] = {}
+    for record in expected.values():
+        if record["date"] > latest.get(record["member_id"], {"date": ""})["date"]:
+            latest[record["member_id"]] = record
+    a_env, b_env = env.worker_env(tmp_path / "a", "wa"), env.worker_env(tmp_path / "b", "wb")
+    workers = (Worker(a_env, tmp_path / "wa.log"), Worker(b_env, tmp_path / "wb.log"))
+    with running(*workers):
+        produce(kafka_bootstrap, env.events_topic, log, env.partitions)
+        collect_scores(kafka_bootstrap, env.scores_topic, len(expected), timeout=300, workers=workers)
+        ports = [a_env["SSI_WEB_PORT"], b_env["SSI_WEB_PORT"]]
+        for port in ports:  # both ready means both own partitions: half the requests below are forwarded
+            _ready(port)
+        for member, record in sorted(latest.items()):
+            for port in ports:
+                status, body = _get(port, f"/members/{urllib.parse.quote(member)}/score")
+                assert (status, body) == (200, record), f"worker on {port} about {member}"
+        status, body = _get(ports[0], "/members/nobody/score")
+        assert status == 404 and body["error"] == "not_found" and "nobody" in body["message"]
+        status, body = _get(ports[1], "/members/" + "x" * 65 + "/score")
+        assert status == 400 and body["error"] == "bad_member_id" and "65 characters" in body["message"]
+
+
+def test_the_openapi_document_describes_the_paths_the_worker_serves() -> None:
+    spec = yaml.safe_load((REPO / "docs" / "openapi.yaml").read_text())
+    assert spec["openapi"].startswith("3.")
+    source = (REPO / "ssi_stream" / "stream" / "topology.py").read_text()
+    for path in spec["paths"]:
+        assert f'"{path}"' in source, f"{path} is documented but not served"
+    for served in ("/metrics", "/healthz", "/readyz", "/members/{member_id}/score"):
+        assert served in spec["paths"], f"{served} is served but not documented"
