@@ -14,7 +14,7 @@ the marks allow, close days for every member of the partition and emit their dai
 A timer marks input partitions idle after `SSI_IDLE_CLOSE_SECONDS` without events, so the last days
 close even when input stops. All scoring and timing decisions are the pure core's (`ssi_stream.timeline`).
 The web server serves `GET /metrics` (Prometheus, `ssi_stream.ops.metrics`), `GET /healthz`, `GET /readyz`
-and the query API (`GET /members/{id}/score`, described in `docs/openapi.yaml`).
+and the query API (`GET /members/{id}/score`, `/members/{id}/history`, described in `docs/openapi.yaml`).
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ from ssi_stream.timeline.wire import (
     placement_from_headers,
     placement_headers,
 )
+from ssi_stream.trend.history import MAX_WEEKS, history_document
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +163,12 @@ class ScoringTopology:
         # to the worker that does (its URL from the group's assignment) and relays its answer.
         routed = self.app.table_route(self.members, match_info="member_id")(member_score)
         self.app.page("/members/{member_id}/score", name="member-score")(routed)
+
+        async def member_history(view: web.View, request: web.Request, member_id: str) -> web.Response:
+            return await self.serve_member_history(member_id, request.query.get("weeks"))
+
+        routed = self.app.table_route(self.members, match_info="member_id")(member_history)
+        self.app.page("/members/{member_id}/history", name="member-history")(routed)
 
     def changelog_specs(self) -> list[TopicSpec]:
         """The tables' compacted changelog topics, as Faust names them."""
@@ -483,6 +490,23 @@ class ScoringTopology:
             return self._error(404, "not_found", f"no daily score for member {member_id!r} yet")
         return self.app.web.bytes(orjson.dumps(record), content_type="application/json")
 
+    async def serve_member_history(self, member_id: str, weeks_text: str | None) -> web.Response:
+        """GET /members/{id}/history?weeks=N: the member's daily and weekly SSI over the last N weeks."""
+        checked = member_id_check("member_id", member_id)
+        if isinstance(checked, Rejected):
+            return self._error(400, "bad_member_id", checked.detail)
+        weeks = MAX_WEEKS if weeks_text is None else _whole_number(weeks_text)
+        if weeks is None or not 1 <= weeks <= MAX_WEEKS:
+            return self._error(
+                400, "bad_weeks", f"weeks must be a whole number 1-{MAX_WEEKS}, got {weeks_text!r}"
+            )
+        stored = self.members.get(member_id.encode())
+        history = None if stored is None else self._decode(stored).history
+        if history is None or history.last_day is None:
+            return self._error(404, "not_found", f"no daily score for member {member_id!r} yet")
+        document = history_document(member_id, history, weeks)
+        return self.app.web.bytes(orjson.dumps(document), content_type="application/json")
+
     async def serve_ready(self, request: web.Request) -> web.Response:
         """GET /readyz: 200 once the worker has partitions and their tables are restored, else 503."""
         reason = None
@@ -526,6 +550,10 @@ def _clock_key(source: int) -> bytes:
 
 def _gate_key(target: int) -> bytes:
     return f"gate:{target}".encode()
+
+
+def _whole_number(text: str) -> int | None:
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else None
 
 
 def _position_key(partition: int) -> bytes:

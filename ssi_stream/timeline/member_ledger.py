@@ -1,4 +1,4 @@
-"""One member's record as the engine keeps it: scoring state, the ids it has absorbed, late counts.
+"""One member's record as the engine keeps it: scoring state, absorbed ids, late counts, score history.
 
 One value per member holds both the new state and the proof of what it contains (the recent effect
 ids), so a single table write makes an effect count exactly once: a redelivered effect, whether an
@@ -20,9 +20,12 @@ from ssi_stream.scoring.record import daily_record
 from ssi_stream.scoring.state import MemberState, absorb, close_day, has_history, new_state
 from ssi_stream.timeline.days import day_of, day_start
 from ssi_stream.timeline.policy import DedupPolicy
+from ssi_stream.trend.history import ScoreHistory
 
-_VERSION = 1
-_HEADER = struct.Struct("<BIIHH")  # version, state length, ids length, late entries, last close's late
+_VERSION = 2
+# version, state length, ids length, late entries, last close's late, history length (v2; v1 had none)
+_HEADER = struct.Struct("<BIIHHH")
+_HEADER_V1 = struct.Struct("<BIIHH")
 _LATE = struct.Struct("<iH")  # day, count
 
 
@@ -35,6 +38,8 @@ class MemberLedger:
     late: dict[int, int] = field(default_factory=dict)
     #: Late effects counted in the last closed day, so a redelivered close re-emits the same record.
     closed_late: int = 0
+    #: The daily SSI of the last 26 weeks (the trend chart).
+    history: ScoreHistory = field(default_factory=ScoreHistory)
 
 
 def new_ledger(policy: DedupPolicy) -> MemberLedger:
@@ -80,7 +85,9 @@ def close_member_day(
     close_day(state, day, model)
     ledger.seen.forget_before(day_start(day + 2 - policy.horizon_days))
     ledger.closed_late = ledger.late.pop(day, 0)
-    return daily_record(member_id, day, state, score(state, model), model, late_events=ledger.closed_late)
+    record = daily_record(member_id, day, state, score(state, model), model, late_events=ledger.closed_late)
+    ledger.history.record(day, record["ssi"])
+    return record
 
 
 def latest_record(member_id: str, ledger: MemberLedger, model: Model) -> dict[str, Any] | None:
@@ -97,14 +104,22 @@ def encode_ledger(ledger: MemberLedger) -> bytes:
     ids = ledger.seen.to_bytes()
     late = b"".join(_LATE.pack(day, min(count, 0xFFFF)) for day, count in sorted(ledger.late.items()))
     closed_late = min(ledger.closed_late, 0xFFFF)
-    return _HEADER.pack(_VERSION, len(state), len(ids), len(ledger.late), closed_late) + state + ids + late
+    history = ledger.history.to_compact_bytes()
+    header = _HEADER.pack(_VERSION, len(state), len(ids), len(ledger.late), closed_late, len(history))
+    return header + state + ids + late + history
 
 
 def decode_ledger(raw: bytes, policy: DedupPolicy) -> MemberLedger:
-    version, state_len, ids_len, late_entries, closed_late = _HEADER.unpack_from(raw)
-    if version != _VERSION:
-        raise ValueError(f"member ledger version {version} is not supported (expected {_VERSION})")
-    at = _HEADER.size
+    """Read `encode_ledger` output (this version, or version 1, written before ledgers kept history)."""
+    version = raw[0] if raw else None
+    if version == _VERSION:
+        _, state_len, ids_len, late_entries, closed_late, history_len = _HEADER.unpack_from(raw)
+        at = _HEADER.size
+    elif version == 1:
+        _, state_len, ids_len, late_entries, closed_late = _HEADER_V1.unpack_from(raw)
+        history_len, at = 0, _HEADER_V1.size
+    else:
+        raise ValueError(f"member ledger version {version} is not supported (expected {_VERSION} or 1)")
     state = decode_state(raw[at : at + state_len])
     at += state_len
     seen = RecentIds.from_bytes(raw[at : at + ids_len], max_entries=policy.max_entries)
@@ -114,4 +129,5 @@ def decode_ledger(raw: bytes, policy: DedupPolicy) -> MemberLedger:
         day, count = _LATE.unpack_from(raw, at)
         late[day] = count
         at += _LATE.size
-    return MemberLedger(state, seen, late, closed_late)
+    history = ScoreHistory.from_compact_bytes(raw[at : at + history_len])
+    return MemberLedger(state, seen, late, closed_late, history)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import struct
 import sys
 from array import array
+from typing import Any
 
-HISTORY_DAYS = 26 * 7
+from ssi_stream.timeline.days import iso_date
+
+MAX_WEEKS = 26
+HISTORY_DAYS = MAX_WEEKS * 7
 _EMPTY = 0xFFFF  # no score that day
 _SWAP = sys.byteorder == "big"
+_COMPACT_HEAD = struct.Struct("<iH")
 
 
 class ScoreHistory:
@@ -58,6 +64,37 @@ class ScoreHistory:
         head = (-1 if self.last_day is None else self.last_day).to_bytes(4, "little", signed=True)
         return head + values.tobytes()
 
+    def to_compact_bytes(self) -> bytes:
+        """Only the days from the oldest kept score to the last: a young history costs a few bytes.
+
+        Layout: last day (int32), day count n (uint16), then n values (uint16, oldest first); empty: b"".
+        """
+        if self.last_day is None:
+            return b""
+        daily = self.daily()
+        first = next(i for i, (_, ssi) in enumerate(daily) if ssi is not None)
+        kept = array("H", (self.values[day % HISTORY_DAYS] for day, _ in daily[first:]))
+        if _SWAP:  # pragma: no cover - big-endian hosts
+            kept.byteswap()
+        return _COMPACT_HEAD.pack(self.last_day, len(kept)) + kept.tobytes()
+
+    @classmethod
+    def from_compact_bytes(cls, raw: bytes) -> ScoreHistory:
+        history = cls()
+        if not raw:
+            return history
+        last_day, count = _COMPACT_HEAD.unpack_from(raw)
+        kept = array("H")
+        kept.frombytes(raw[_COMPACT_HEAD.size :])
+        if _SWAP:  # pragma: no cover
+            kept.byteswap()
+        if len(kept) != count or not 0 < count <= HISTORY_DAYS:
+            raise ValueError(f"score history: {len(kept)} values for a count of {count}")
+        for offset, value in enumerate(kept):
+            history.values[(last_day - count + 1 + offset) % HISTORY_DAYS] = value
+        history.last_day = last_day
+        return history
+
     @classmethod
     def from_bytes(cls, raw: bytes) -> ScoreHistory:
         if len(raw) != 4 + 2 * HISTORY_DAYS:
@@ -70,3 +107,16 @@ class ScoreHistory:
         if _SWAP:  # pragma: no cover
             history.values.byteswap()
         return history
+
+
+def history_document(member_id: str, history: ScoreHistory, weeks: int) -> dict[str, Any]:
+    """The JSON of `GET /members/{id}/history?weeks=N`: the daily SSI of the last `weeks` weeks and one
+    point per week (the last day of each 7-day window ending at the last closed day), oldest first."""
+    if not 1 <= weeks <= MAX_WEEKS:
+        raise ValueError(f"weeks must be 1-{MAX_WEEKS}, got {weeks}")
+    return {
+        "member_id": member_id,
+        "weeks": weeks,
+        "daily": [{"date": iso_date(day), "ssi": ssi} for day, ssi in history.daily(7 * weeks)],
+        "weekly": [{"date": iso_date(day), "ssi": ssi} for day, ssi in history.weekly(weeks)],
+    }

@@ -66,6 +66,16 @@ def test_any_worker_answers_for_any_member_with_its_latest_record(
             for port in ports:
                 status, body = _get(port, f"/members/{urllib.parse.quote(member)}/score")
                 assert (status, body) == (200, record), f"worker on {port} about {member}"
+        for member, record in sorted(latest.items())[:10]:
+            status, body = _get(ports[1], f"/members/{member}/history?weeks=2")
+            assert status == 200 and body["member_id"] == member and body["weeks"] == 2
+            streamed = {r["date"]: r["ssi"] for (m, _), r in expected.items() if m == member}
+            assert len(body["daily"]) == 14
+            assert body["daily"][-1] == {"date": record["date"], "ssi": record["ssi"]}
+            assert all(point["ssi"] == streamed.get(point["date"]) for point in body["daily"])
+            assert [p["date"] for p in body["weekly"]] == [body["daily"][6]["date"], record["date"]]
+        status, body = _get(ports[0], "/members/m000001/history?weeks=27")
+        assert status == 400 and body["error"] == "bad_weeks"
         status, body = _get(ports[0], "/members/nobody/score")
         assert status == 404 and body["error"] == "not_found" and "nobody" in body["message"]
         status, body = _get(ports[1], "/members/" + "x" * 65 + "/score")

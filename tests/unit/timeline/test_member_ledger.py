@@ -100,3 +100,28 @@ def test_the_latest_record_is_the_last_close_s_record_whatever_came_in_since() -
     assert closed is not None and closed["late_events"] == 1
     assert latest_record("m1", ledger, MODEL) == closed
     assert latest_record("m1", decode_ledger(encode_ledger(ledger), POLICY), MODEL) == closed
+
+
+def test_each_close_adds_its_ssi_to_the_history_once_and_the_bytes_keep_it() -> None:
+    ledger = new_ledger(POLICY)
+    absorb_effect(ledger, effect(1), DAY, late=False, model=MODEL, policy=POLICY)
+    first = close_member_day("m1", ledger, DAY, MODEL, POLICY)
+    again = close_member_day("m1", ledger, DAY, MODEL, POLICY)  # a re-emitted close adds nothing
+    second = close_member_day("m1", ledger, DAY + 1, MODEL, POLICY)
+    assert first and again and second
+    assert ledger.history.daily(2) == [(DAY, first["ssi"]), (DAY + 1, second["ssi"])]
+    copy = decode_ledger(encode_ledger(ledger), POLICY)
+    assert copy.history.daily() == ledger.history.daily()
+
+
+def test_a_version_1_ledger_written_before_history_still_reads() -> None:
+    import struct
+
+    ledger = new_ledger(POLICY)
+    absorb_effect(ledger, effect(1), DAY, late=True, model=MODEL, policy=POLICY)
+    current = encode_ledger(ledger)  # v2: header <BIIHHH>, then the same fields, then the history (empty)
+    _, state_len, ids_len, late_entries, closed_late, history_len = struct.unpack_from("<BIIHHH", current)
+    assert history_len == 0
+    v1 = struct.pack("<BIIHH", 1, state_len, ids_len, late_entries, closed_late) + current[15:]
+    old = decode_ledger(v1, POLICY)
+    assert old.state == ledger.state and old.late == ledger.late and old.history.daily() == []

@@ -37,6 +37,25 @@ def test_history_keeps_exactly_the_last_26_weeks(scores: dict[int, float]) -> No
     ]
 
 
+@given(
+    st.dictionaries(st.integers(20_000, 20_400), st.integers(0, 10_000).map(lambda c: c / 100), max_size=60)
+)
+def test_the_compact_form_keeps_the_same_history_in_two_bytes_a_day_since_its_oldest(
+    scores: dict[int, float],
+) -> None:
+    history = ScoreHistory()
+    for day in sorted(scores):
+        history.record(day, scores[day])
+    compact = history.to_compact_bytes()
+    copy = ScoreHistory.from_compact_bytes(compact)
+    assert copy.daily() == history.daily() and copy.last_day == history.last_day
+    if not scores:
+        assert compact == b""
+        return
+    kept = [day for day in scores if day > max(scores) - HISTORY_DAYS]
+    assert len(compact) == 6 + 2 * (max(scores) - min(kept) + 1)
+
+
 def run(scores: list[float], policy: AlertPolicy | None = None) -> list[tuple[int, str]]:
     policy = policy or AlertPolicy()
     state, raised = AlertState(), []
