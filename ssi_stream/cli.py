@@ -101,6 +101,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         events,
         output_path=Path(args.output) if args.output else None,
         dlq_path=Path(args.dlq) if args.dlq else None,
+        alerts_path=Path(args.alerts) if args.alerts else None,
         model=model,
         timeline=_timeline(args, settings),
         now=datetime.now(UTC),
@@ -218,6 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("events", metavar="EVENTS.jsonl")
     replay.add_argument("--output", metavar="SCORES.jsonl", help="daily score records (default: stdout)")
     replay.add_argument("--dlq", metavar="DLQ.jsonl", help="dead-letter records for rejected lines")
+    replay.add_argument(
+        "--alerts", metavar="ALERTS.jsonl", help="score alerts (what the stream sends to ssi.alerts)"
+    )
     replay.add_argument("--model", help="scoring model file (default: $SSI_MODEL_PATH or the packaged one)")
     replay.add_argument(
         "--partitions", type=int, help="partitions of the events topic (default: $SSI_PARTITIONS)"

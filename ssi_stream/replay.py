@@ -45,18 +45,29 @@ def replay_log(
     timeline: TimelineSettings,
     now: datetime,
     dead_letters: IO[bytes] | None = None,
+    alerts: IO[bytes] | None = None,
     progress: IO[str] | None = None,
     source_name: str | None = None,
 ) -> ReplayResult:
-    """Read `events` line by line, write daily score records to `output` (sorted by date, member)."""
+    """Read `events` line by line, write daily score records to `output` (sorted by date, member), and
+    the alerts they raise to `alerts` (what the stream sends to its alerts topic)."""
     dumps = orjson.dumps
 
     def write_dead_letter(record: dict) -> None:
         if dead_letters is not None:
             dead_letters.write(dumps(record, option=_NEWLINE))
 
+    def write_alert(record: dict) -> None:
+        if alerts is not None:
+            alerts.write(dumps(record, option=_NEWLINE))
+
     scorer = OfflineScorer(
-        model, timeline=timeline, now=now, on_dead_letter=write_dead_letter, source_name=source_name
+        model,
+        timeline=timeline,
+        now=now,
+        on_dead_letter=write_dead_letter,
+        on_alert=write_alert,
+        source_name=source_name,
     )
     started = time.perf_counter()
     next_report = started + 0.5
@@ -86,6 +97,7 @@ def replay_file(
     output_path: Path | None,
     dlq_path: Path | None,
     model: Model,
+    alerts_path: Path | None = None,
     timeline: TimelineSettings,
     now: datetime,
 ) -> ReplayResult:
@@ -94,6 +106,7 @@ def replay_file(
     with open(events_path, "rb") as events:
         output = open(output_path, "wb") if output_path else sys.stdout.buffer  # noqa: SIM115
         dlq = open(dlq_path, "wb") if dlq_path else None  # noqa: SIM115
+        alerts = open(alerts_path, "wb") if alerts_path else None  # noqa: SIM115
         try:
             return replay_log(
                 events,
@@ -102,6 +115,7 @@ def replay_file(
                 timeline=timeline,
                 now=now,
                 dead_letters=dlq,
+                alerts=alerts,
                 progress=progress,
                 source_name=str(events_path),
             )
@@ -112,3 +126,5 @@ def replay_file(
                 output.flush()
             if dlq is not None:
                 dlq.close()
+            if alerts is not None:
+                alerts.close()

@@ -261,7 +261,7 @@ class WorkerMetrics:
                 child.observe(points)
 
     def alert_emitted(self, kind: str) -> None:
-        """A score alert was emitted (no agent emits alerts yet)."""
+        """A score alert was emitted."""
         self._alerts[kind].inc()
 
     # -- both agents and the timer ----------------------------------------------------------------

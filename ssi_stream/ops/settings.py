@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from ssi_stream.timeline.policy import DedupPolicy, TimelineSettings
+from ssi_stream.trend.alerts import AlertPolicy
 
 #: Settings that must be above zero (the others may be 0).
 _POSITIVE = frozenset({"partitions", "replication_factor", "batch_max"})
@@ -39,6 +40,8 @@ class Settings:
     session_timeout_seconds: int = 30
     max_event_bytes: int = 65536
     dedup_horizon_seconds: int = 3 * 86400
+    alert_threshold: int = 70
+    alert_weekly_drop_points: int = 10
     batch_max: int = 500
     batch_ms: int = 50
     model_path: str = ""
@@ -76,6 +79,7 @@ class Settings:
             partitions=self.partitions,
             grace_seconds=self.grace_seconds,
             dedup=DedupPolicy.from_seconds(self.dedup_horizon_seconds),
+            alerts=AlertPolicy(float(self.alert_threshold), float(self.alert_weekly_drop_points)),
         )
 
     @property

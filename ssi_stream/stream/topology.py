@@ -48,6 +48,7 @@ from ssi_stream.timeline.member_ledger import (
     MemberLedger,
     absorb_effect,
     close_member_day,
+    day_alerts,
     decode_ledger,
     encode_ledger,
     latest_record,
@@ -124,6 +125,7 @@ class ScoringTopology:
         self.effects_topic = self.app.topic(settings.effects_topic, partitions=partitions, **raw)
         self.dlq_topic = self.app.topic(settings.dlq_topic, partitions=partitions, **raw)
         self.scores_topic = self.app.topic(settings.scores_topic, partitions=partitions, **raw)
+        self.alerts_topic = self.app.topic(settings.alerts_topic, partitions=partitions, **raw)
         # bytes in, bytes out: the tables and their changelogs hold the core's own compact encodings.
         table_options = {"partitions": partitions, "key_type": bytes, "value_type": bytes}
         self.members = self.app.Table("members", **table_options)
@@ -359,6 +361,9 @@ class ScoringTopology:
                 if record is None:
                     continue
                 await self.scores_topic.send(key=key, value=orjson.dumps(record))
+                for alert in day_alerts(key.decode(), ledger, record, self.timeline.alerts):
+                    await self.alerts_topic.send(key=key, value=orjson.dumps(alert))
+                    self.metrics.alert_emitted(alert["kind"])
                 self.members[key] = encode_ledger(ledger)
                 self.metrics.score_emitted(record)
                 emitted += 1

@@ -18,13 +18,15 @@ from ssi_stream.scoring.effects import Effect
 from ssi_stream.scoring.model import Model
 from ssi_stream.scoring.record import daily_record
 from ssi_stream.scoring.state import MemberState, absorb, close_day, has_history, new_state
-from ssi_stream.timeline.days import day_of, day_start
+from ssi_stream.timeline.days import day_from_iso, day_of, day_start
 from ssi_stream.timeline.policy import DedupPolicy
+from ssi_stream.trend.alerts import AlertPolicy, AlertState, evaluate_alerts
 from ssi_stream.trend.history import ScoreHistory
 
 _VERSION = 2
 # version, state length, ids length, late entries, last close's late, history length (v2; v1 had none)
-_HEADER = struct.Struct("<BIIHHH")
+# ... and the alert states before and after the last closed day (3 bits each)
+_HEADER = struct.Struct("<BIIHHHB")
 _HEADER_V1 = struct.Struct("<BIIHH")
 _LATE = struct.Struct("<iH")  # day, count
 
@@ -40,6 +42,9 @@ class MemberLedger:
     closed_late: int = 0
     #: The daily SSI of the last 26 weeks (the trend chart).
     history: ScoreHistory = field(default_factory=ScoreHistory)
+    #: Alert state before and after the last closed day: "before" lets a re-emitted close raise the same.
+    alerts_before: AlertState = field(default_factory=AlertState)
+    alerts_after: AlertState = field(default_factory=AlertState)
 
 
 def new_ledger(policy: DedupPolicy) -> MemberLedger:
@@ -87,7 +92,27 @@ def close_member_day(
     ledger.closed_late = ledger.late.pop(day, 0)
     record = daily_record(member_id, day, state, score(state, model), model, late_events=ledger.closed_late)
     ledger.history.record(day, record["ssi"])
+    ledger.alerts_before = ledger.alerts_after
     return record
+
+
+def day_alerts(
+    member_id: str, ledger: MemberLedger, record: dict[str, Any], policy: AlertPolicy
+) -> list[dict[str, Any]]:
+    """The alerts the member's last closed day raises (`record` is its record, from `close_member_day`);
+    one per crossing (trend.alerts). Call it after every close that returned a record: a re-emitted
+    close gets the same alerts again."""
+    day = day_from_iso(record["date"])
+    ledger.alerts_after, alerts = evaluate_alerts(
+        ledger.alerts_before,
+        member_id=member_id,
+        date=record["date"],
+        ssi=record["ssi"],
+        week_ago=ledger.history.get(day - 7),
+        policy=policy,
+        model_version=record["model_version"],
+    )
+    return alerts
 
 
 def latest_record(member_id: str, ledger: MemberLedger, model: Model) -> dict[str, Any] | None:
@@ -105,7 +130,8 @@ def encode_ledger(ledger: MemberLedger) -> bytes:
     late = b"".join(_LATE.pack(day, min(count, 0xFFFF)) for day, count in sorted(ledger.late.items()))
     closed_late = min(ledger.closed_late, 0xFFFF)
     history = ledger.history.to_compact_bytes()
-    header = _HEADER.pack(_VERSION, len(state), len(ids), len(ledger.late), closed_late, len(history))
+    flags = _alert_bits(ledger.alerts_before) | _alert_bits(ledger.alerts_after) << 3
+    header = _HEADER.pack(_VERSION, len(state), len(ids), len(ledger.late), closed_late, len(history), flags)
     return header + state + ids + late + history
 
 
@@ -113,11 +139,11 @@ def decode_ledger(raw: bytes, policy: DedupPolicy) -> MemberLedger:
     """Read `encode_ledger` output (this version, or version 1, written before ledgers kept history)."""
     version = raw[0] if raw else None
     if version == _VERSION:
-        _, state_len, ids_len, late_entries, closed_late, history_len = _HEADER.unpack_from(raw)
+        _, state_len, ids_len, late_entries, closed_late, history_len, flags = _HEADER.unpack_from(raw)
         at = _HEADER.size
     elif version == 1:
         _, state_len, ids_len, late_entries, closed_late = _HEADER_V1.unpack_from(raw)
-        history_len, at = 0, _HEADER_V1.size
+        history_len, flags, at = 0, 0, _HEADER_V1.size
     else:
         raise ValueError(f"member ledger version {version} is not supported (expected {_VERSION} or 1)")
     state = decode_state(raw[at : at + state_len])
@@ -130,4 +156,14 @@ def decode_ledger(raw: bytes, policy: DedupPolicy) -> MemberLedger:
         late[day] = count
         at += _LATE.size
     history = ScoreHistory.from_compact_bytes(raw[at : at + history_len])
-    return MemberLedger(state, seen, late, closed_late, history)
+    before, after = _alert_state(flags & 7), _alert_state(flags >> 3 & 7)
+    return MemberLedger(state, seen, late, closed_late, history, before, after)
+
+
+def _alert_bits(alerts: AlertState) -> int:
+    known = alerts.below is not None
+    return int(known) | int(bool(alerts.below)) << 1 | int(alerts.dropping) << 2
+
+
+def _alert_state(bits: int) -> AlertState:
+    return AlertState(bool(bits & 2) if bits & 1 else None, bool(bits & 4))

@@ -24,6 +24,7 @@ from ssi_stream.timeline.member_ledger import (
     MemberLedger,
     absorb_effect,
     close_member_day,
+    day_alerts,
     new_ledger,
 )
 from ssi_stream.timeline.partitioner import partition_for
@@ -57,6 +58,7 @@ class OfflineScorer:
         limits: DecodeLimits | None = None,
         now: datetime,
         on_dead_letter: Callable[[Record], None] = lambda record: None,
+        on_alert: Callable[[Record], None] = lambda record: None,
         source_name: str | None = None,
     ) -> None:
         self.model = model
@@ -64,6 +66,7 @@ class OfflineScorer:
         self.limits = limits
         self.now = now
         self.on_dead_letter = on_dead_letter
+        self.on_alert = on_alert
         self.source_name = source_name
         self.stats = ReplayStats()
         self.members: dict[str, MemberLedger] = {}
@@ -127,11 +130,12 @@ class OfflineScorer:
         records: list[Record] = []
         for day in self._gate.days_to_close():
             for member_id in sorted(self.members):
-                record = close_member_day(
-                    member_id, self.members[member_id], day, self.model, self.timeline.dedup
-                )
+                ledger = self.members[member_id]
+                record = close_member_day(member_id, ledger, day, self.model, self.timeline.dedup)
                 if record is not None:
                     records.append(record)
+                    for alert in day_alerts(member_id, ledger, record, self.timeline.alerts):
+                        self.on_alert(alert)
             self._gate.closed_through = day
             self.stats.days += 1
         self.stats.records += len(records)

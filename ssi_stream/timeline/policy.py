@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ssi_stream.trend.alerts import AlertPolicy
+
 
 @dataclass(frozen=True, slots=True)
 class DedupPolicy:
@@ -34,3 +36,4 @@ class TimelineSettings:
     partitions: int = 8
     grace_seconds: int = 3600
     dedup: DedupPolicy = field(default_factory=DedupPolicy)
+    alerts: AlertPolicy = field(default_factory=AlertPolicy)

@@ -24,6 +24,7 @@ from ssi_stream.replay import replay_log
 from ssi_stream.scoring.model import load_model
 from ssi_stream.stream.producer import produce_events
 from ssi_stream.timeline.policy import TimelineSettings
+from ssi_stream.trend.alerts import AlertPolicy
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,9 @@ class StreamEnv:
     grace_seconds: int = 3600
     idle_close_seconds: int = 15
     store: str = "memory://"
+    #: Alert thresholds the test population crosses in a few weeks (the defaults, 70 and 10, rarely).
+    alert_threshold: int = 40
+    alert_weekly_drop_points: int = 3
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
     @property
@@ -49,6 +53,10 @@ class StreamEnv:
     def dlq_topic(self) -> str:
         return f"t{self.run_id}.dlq"
 
+    @property
+    def alerts_topic(self) -> str:
+        return f"t{self.run_id}.alerts"
+
     def worker_env(self, data_dir: Path, worker_id: str) -> dict[str, str]:
         return {
             **os.environ,
@@ -58,11 +66,13 @@ class StreamEnv:
             "SSI_EFFECTS_TOPIC": f"t{self.run_id}.effects",
             "SSI_DLQ_TOPIC": self.dlq_topic,
             "SSI_SCORES_TOPIC": self.scores_topic,
-            "SSI_ALERTS_TOPIC": f"t{self.run_id}.alerts",
+            "SSI_ALERTS_TOPIC": self.alerts_topic,
             "SSI_PARTITIONS": str(self.partitions),
             "SSI_GRACE_SECONDS": str(self.grace_seconds),
             "SSI_IDLE_CLOSE_SECONDS": str(self.idle_close_seconds),
             "SSI_STORE": self.store,
+            "SSI_ALERT_THRESHOLD": str(self.alert_threshold),
+            "SSI_ALERT_WEEKLY_DROP_POINTS": str(self.alert_weekly_drop_points),
             "SSI_SESSION_TIMEOUT_SECONDS": "10",
             "SSI_DATA_DIR": str(data_dir),
             "SSI_WORKER_ID": worker_id,
@@ -70,7 +80,8 @@ class StreamEnv:
         }
 
     def timeline(self) -> TimelineSettings:
-        return TimelineSettings(partitions=self.partitions, grace_seconds=self.grace_seconds)
+        alerts = AlertPolicy(float(self.alert_threshold), float(self.alert_weekly_drop_points))
+        return TimelineSettings(partitions=self.partitions, grace_seconds=self.grace_seconds, alerts=alerts)
 
 
 def produce(bootstrap: str, topic: str, keyed: list[tuple[str, bytes]], partitions: int) -> None:
@@ -86,14 +97,20 @@ def replay_records(keyed: list[tuple[str, bytes]], timeline: TimelineSettings) -
 
 def replay_outputs(
     keyed: list[tuple[str, bytes]], timeline: TimelineSettings
-) -> tuple[list[dict], list[dict]]:
-    """The score records and the dead-letter records `ssi-stream replay` writes for the same log."""
+) -> tuple[list[dict], list[dict], list[dict]]:
+    """The score, dead-letter and alert records `ssi-stream replay` writes for the same log."""
     log = io.BytesIO(b"".join(value + b"\n" for _, value in keyed))
-    out, dlq = io.BytesIO(), io.BytesIO()
-    replay_log(log, out, model=load_model(), timeline=timeline, now=datetime.now(UTC), dead_letters=dlq)
-    return [orjson.loads(line) for line in out.getvalue().splitlines()], [
-        orjson.loads(line) for line in dlq.getvalue().splitlines()
-    ]
+    out, dlq, alerts = io.BytesIO(), io.BytesIO(), io.BytesIO()
+    replay_log(
+        log,
+        out,
+        model=load_model(),
+        timeline=timeline,
+        now=datetime.now(UTC),
+        dead_letters=dlq,
+        alerts=alerts,
+    )
+    return tuple([orjson.loads(line) for line in f.getvalue().splitlines()] for f in (out, dlq, alerts))  # type: ignore[return-value]
 
 
 def read_topic(bootstrap: str, topic: str, count: int, *, timeout: float) -> list[dict]:

@@ -27,7 +27,8 @@ def test_one_worker_emits_exactly_the_replayed_daily_scores(
     kafka_bootstrap: str, simulated_log: list[tuple[str, bytes]], tmp_path: Path
 ) -> None:
     env = StreamEnv(kafka_bootstrap, store="rocksdb://")  # the production store
-    records, dead_letters = replay_outputs(simulated_log, env.timeline())
+    records, dead_letters, alerts = replay_outputs(simulated_log, env.timeline())
+    assert alerts, "the population should raise score alerts"
     expected = {(r["member_id"], r["date"]): r for r in records}
     assert dead_letters, "the log should hold broken payloads"
     assert len(expected) > 3000  # hundreds of members over weeks
@@ -38,9 +39,16 @@ def test_one_worker_emits_exactly_the_replayed_daily_scores(
             kafka_bootstrap, env.scores_topic, len(expected), timeout=420, workers=(worker,)
         )
         streamed_dead = read_topic(kafka_bootstrap, env.dlq_topic, len(dead_letters), timeout=60)
+        streamed_alerts = read_topic(kafka_bootstrap, env.alerts_topic, len(alerts), timeout=60)
     assert streamed.keys() == expected.keys()
     mismatched = [key for key in expected if streamed[key] != expected[key]]
     assert not mismatched, f"{len(mismatched)} records differ, e.g. {mismatched[:3]}"
+
+    # The same alerts, one per crossing (the stream emits each member's in date order, replay by date).
+    def alert_key(alert: dict) -> tuple:
+        return alert["member_id"], alert["date"], alert["kind"]
+
+    assert sorted(streamed_alerts, key=alert_key) == sorted(alerts, key=alert_key)
 
     # Every rejection reached the dead-letter topic, with the reason replay gives and where it came from.
     def rejection(record: dict) -> tuple:

@@ -108,3 +108,27 @@ def test_simulate_writes_the_events_it_reports_and_the_same_bytes_for_a_seed(
     other = tmp_path / "c.jsonl"
     main(["simulate", "--members", "12", "--days", "3", "--seed", "6", "--output", str(other)])
     assert other.read_bytes() != runs[0]
+
+
+def test_replay_writes_schema_valid_alerts_one_per_crossing(
+    log_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jsonschema import Draft202012Validator
+
+    schema = orjson.loads((Path(__file__).parents[3] / "schemas/v1/records/alert.json").read_bytes())
+    monkeypatch.setenv("SSI_ALERT_THRESHOLD", "20")  # thresholds this small population crosses in 10 days
+    monkeypatch.setenv("SSI_ALERT_WEEKLY_DROP_POINTS", "0")
+    scores, alerts = tmp_path / "scores.jsonl", tmp_path / "alerts.jsonl"
+    assert main(["replay", str(log_file), "--output", str(scores), "--alerts", str(alerts)]) == 0
+    raised = [orjson.loads(line) for line in alerts.read_bytes().splitlines()]
+    records = {(r["member_id"], r["date"]): r for r in map(orjson.loads, scores.read_bytes().splitlines())}
+    assert {a["kind"] for a in raised} >= {"recovered", "weekly_drop"}
+    validator = Draft202012Validator(schema)
+    for alert in raised:
+        validator.validate(alert)
+        assert alert["ssi"] == records[alert["member_id"], alert["date"]]["ssi"]
+    below = [(a["member_id"], a["date"]) for a in raised if a["kind"] in ("below_threshold", "recovered")]
+    assert len(below) == len(set(below))  # never the same crossing twice
+    for (member, date), kind in {((a["member_id"], a["date"]), a["kind"]) for a in raised}:
+        ssi = records[member, date]["ssi"]
+        assert (kind != "below_threshold" or ssi < 20) and (kind != "recovered" or ssi >= 20)

@@ -119,9 +119,31 @@ def test_a_version_1_ledger_written_before_history_still_reads() -> None:
 
     ledger = new_ledger(POLICY)
     absorb_effect(ledger, effect(1), DAY, late=True, model=MODEL, policy=POLICY)
-    current = encode_ledger(ledger)  # v2: header <BIIHHH>, then the same fields, then the history (empty)
-    _, state_len, ids_len, late_entries, closed_late, history_len = struct.unpack_from("<BIIHHH", current)
+    current = encode_ledger(ledger)  # v2: header <BIIHHHB>, the same fields, then the history (empty)
+    _, state_len, ids_len, late_entries, closed_late, history_len, _ = struct.unpack_from("<BIIHHHB", current)
     assert history_len == 0
-    v1 = struct.pack("<BIIHH", 1, state_len, ids_len, late_entries, closed_late) + current[15:]
+    v1 = struct.pack("<BIIHH", 1, state_len, ids_len, late_entries, closed_late) + current[16:]
     old = decode_ledger(v1, POLICY)
     assert old.state == ledger.state and old.late == ledger.late and old.history.daily() == []
+
+
+def test_alerts_once_per_crossing_again_for_a_re_emitted_close_and_the_state_survives_bytes() -> None:
+    from ssi_stream.timeline.member_ledger import day_alerts
+    from ssi_stream.trend.alerts import AlertPolicy
+
+    high = AlertPolicy(threshold=99.0)  # every real score is below it
+    ledger = new_ledger(POLICY)
+    absorb_effect(ledger, effect(1), DAY, late=False, model=MODEL, policy=POLICY)
+    first = close_member_day("m1", ledger, DAY, MODEL, POLICY)
+    assert first and day_alerts("m1", ledger, first, high) == []  # a first score raises nothing
+    ledger = decode_ledger(encode_ledger(ledger), POLICY)
+    generous = AlertPolicy(threshold=0.0)  # the member is now above it: a recovery
+    second = close_member_day("m1", ledger, DAY + 1, MODEL, POLICY)
+    assert second
+    raised = day_alerts("m1", ledger, second, generous)
+    assert [a["kind"] for a in raised] == ["recovered"] and raised[0]["date"] == second["date"]
+    ledger = decode_ledger(encode_ledger(ledger), POLICY)
+    again = close_member_day("m1", ledger, DAY + 1, MODEL, POLICY)  # re-read after a crash
+    assert again == second and day_alerts("m1", ledger, again, generous) == raised
+    third = close_member_day("m1", ledger, DAY + 2, MODEL, POLICY)
+    assert third and day_alerts("m1", ledger, third, generous) == []  # still above: no new alert
