@@ -33,7 +33,7 @@ def test_promtool_accepts_the_configuration(config: str) -> None:
 
 
 def test_promtool_accepts_the_alert_rules() -> None:
-    assert "SUCCESS: 5 rules found" in promtool("check", "rules", RULES.name)
+    assert "SUCCESS: 6 rules found" in promtool("check", "rules", RULES.name)
 
 
 def test_alert_unit_tests_pass() -> None:
