@@ -14,6 +14,7 @@ HISTORY_DAYS = MAX_WEEKS * 7
 _EMPTY = 0xFFFF  # no score that day
 _SWAP = sys.byteorder == "big"
 _COMPACT_HEAD = struct.Struct("<iH")
+_EMPTY_RING = array("H", [_EMPTY]) * HISTORY_DAYS
 
 
 class ScoreHistory:
@@ -23,7 +24,7 @@ class ScoreHistory:
 
     def __init__(self) -> None:
         self.last_day: int | None = None
-        self.values = array("H", [_EMPTY] * HISTORY_DAYS)
+        self.values = array("H", _EMPTY_RING)  # a copy
 
     def record(self, day: int, ssi: float) -> None:
         """Keep `ssi` for `day` (days arrive in increasing order; older ones fall off the ring)."""
@@ -71,18 +72,20 @@ class ScoreHistory:
         """
         if self.last_day is None:
             return b""
-        daily = self.daily()
-        first = next(i for i, (_, ssi) in enumerate(daily) if ssi is not None)
-        kept = array("H", (self.values[day % HISTORY_DAYS] for day, _ in daily[first:]))
+        start = (self.last_day + 1) % HISTORY_DAYS  # the ring slot of the oldest day in the window
+        ordered = self.values[start:] + self.values[:start]
         if _SWAP:  # pragma: no cover - big-endian hosts
-            kept.byteswap()
-        return _COMPACT_HEAD.pack(self.last_day, len(kept)) + kept.tobytes()
+            ordered.byteswap()
+        raw = ordered.tobytes()
+        # Empty days are 0xFFFF; a score's two bytes never both are, so this finds the oldest score.
+        first = (len(raw) - len(raw.lstrip(b"\xff"))) // 2
+        return _COMPACT_HEAD.pack(self.last_day, HISTORY_DAYS - first) + raw[2 * first :]
 
     @classmethod
     def from_compact_bytes(cls, raw: bytes) -> ScoreHistory:
-        history = cls()
         if not raw:
-            return history
+            return cls()
+        history = cls.__new__(cls)
         last_day, count = _COMPACT_HEAD.unpack_from(raw)
         kept = array("H")
         kept.frombytes(raw[_COMPACT_HEAD.size :])
@@ -90,8 +93,9 @@ class ScoreHistory:
             kept.byteswap()
         if len(kept) != count or not 0 < count <= HISTORY_DAYS:
             raise ValueError(f"score history: {len(kept)} values for a count of {count}")
-        for offset, value in enumerate(kept):
-            history.values[(last_day - count + 1 + offset) % HISTORY_DAYS] = value
+        ordered = _EMPTY_RING[: HISTORY_DAYS - count] + kept
+        start = (last_day + 1) % HISTORY_DAYS
+        history.values = ordered[HISTORY_DAYS - start :] + ordered[: HISTORY_DAYS - start]
         history.last_day = last_day
         return history
 
