@@ -95,7 +95,11 @@ def run_demo(settings: Settings, options: DemoOptions, out: object = sys.stdout)
     consumer = KafkaConsumer(demo.scores_topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     board = DemoBoard()
-    urls = [f"worker: http://{demo.web_host}:{demo.web_port}/   (topics {DEMO_PREFIX}{run}.*)"]
+    base = f"http://{demo.web_host}:{demo.web_port}"
+    urls = [
+        f"metrics: {base}/metrics   (topics {DEMO_PREFIX}{run}.*)",
+        f"API:     {base}/members/<member_id>/score   {base}/members/<member_id>/history?weeks=4",
+    ]
     interactive = hasattr(out, "isatty") and out.isatty()  # type: ignore[attr-defined]
     began = time.monotonic()
     rate_mark = (began, 0)
