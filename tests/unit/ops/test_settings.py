@@ -21,7 +21,13 @@ def test_every_field_is_read_from_its_ssi_variable() -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("SSI_PARTITIONS", "eight"), ("SSI_PARTITIONS", "0"), ("SSI_WEB_PORT", "-1"), ("SSI_BATCH_MAX", "0")],
+    [
+        ("SSI_PARTITIONS", "eight"),
+        ("SSI_PARTITIONS", "0"),
+        ("SSI_WEB_PORT", "-1"),
+        ("SSI_BATCH_MAX", "0"),
+        ("SSI_BATCH_MS", "0"),
+    ],
 )
 def test_unusable_numbers_are_refused_with_the_variable_name(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
