@@ -7,9 +7,9 @@ the buffer within 0.1 s, and a message taken out of the buffer is not yet in the
 waits for room there. Either way `flush()` can return with changelog writes undelivered; offsets are
 then committed for effects whose ledger writes a SIGKILL loses, and those effects are missed forever.
 
-`ensure_complete_flush` makes the buffer's `flush` wait for the delivery (or failure) of every
-message that was put into it, so Faust's flush-before-commit, and ours before marks and gate writes,
-hold as documented.
+`ensure_complete_flush` makes the buffer's `flush` wait for the delivery of every message that was
+put into it before the call, and raise if any failed, so Faust's flush-before-commit, and ours before
+marks, gate writes and positions, hold as documented.
 """
 
 from __future__ import annotations
@@ -42,15 +42,17 @@ class CompleteFlush:
         sent_before = list(self.pending)  # not later ones: another agent may keep writing meanwhile
         await self._buffer.flush_atmost(None)
         waiting = [fut for fut in sent_before if not fut.done()]
-        if not waiting:
-            return
-        self.waited += 1
-        if self.waited == 1 or self.waited % 1000 == 0:
-            log.info("producer buffer flush: waiting for %d undelivered writes", len(waiting))
-        _, late = await asyncio.wait(waiting, timeout=self._timeout)
-        if late:
-            # Better to stop the worker (its offsets stay uncommitted) than to commit past lost writes.
-            raise RuntimeError(f"{len(late)} producer writes undelivered after {self._timeout:.0f} s")
+        if waiting:
+            self.waited += 1
+            if self.waited == 1 or self.waited % 1000 == 0:
+                log.info("producer buffer flush: waiting for %d undelivered writes", len(waiting))
+            _, late = await asyncio.wait(waiting, timeout=self._timeout)
+            if late:
+                # Better to stop the worker (offsets stay uncommitted) than to commit past lost writes.
+                raise RuntimeError(f"{len(late)} producer writes undelivered after {self._timeout:.0f} s")
+        failed = [fut for fut in sent_before if not fut.cancelled() and fut.exception() is not None]
+        if failed:  # Faust only logs a failed changelog write; a commit past it would lose the state
+            raise RuntimeError(f"{len(failed)} producer writes failed: {failed[0].exception()!r}")
 
 
 def ensure_complete_flush(producer: Any, timeout_seconds: float = 300.0) -> CompleteFlush:

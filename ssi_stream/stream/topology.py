@@ -20,10 +20,12 @@ and the query API (`GET /members/{id}/score`, `/members/{id}/history`, described
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import time
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 import faust
 import orjson
@@ -133,6 +135,8 @@ class ScoringTopology:
         self.gates = self.app.Table("close-gates", **table_options)
 
         self._batch_seconds = settings.batch_ms / 1000
+        self._sent: list[Any] = []  # send futures since the last _flush
+        self._placing = False  # a place batch is in progress (the idle timer waits for it)
         self._event_guards: dict[int, OffsetGuard] = {}
         self._effect_guards: dict[int, OffsetGuard] = {}
         self._clock_cache: dict[int, SourceClock] = {}
@@ -188,7 +192,13 @@ class ScoringTopology:
     async def place_events(self, stream: faust.StreamT) -> AsyncIterator[None]:
         async for batch in stream.take_events(self.settings.batch_max, within=self._batch_seconds):
             started = time.perf_counter()
-            await self._place_batch(batch)
+            self._placing = True
+            try:
+                await self._place_batch(batch)
+            except BaseException as exc:
+                _fail_hard("place-events", exc)
+            finally:
+                self._placing = False
             self.metrics.processed("place", time.perf_counter() - started, len(batch))
             yield None
 
@@ -215,12 +225,14 @@ class ScoringTopology:
         # Everything the batch produced (effects, dead letters, clocks) is delivered before the positions
         # move past it: a durable position then proves its input fully processed (see OffsetGuard). And a
         # mark promises that its source's effects for the days it declares complete were delivered.
-        await self.app.producer.flush()
+        await self._flush()
+        if marks:
+            for source in sorted(marks):
+                await self._broadcast(encode_mark(marks[source]))
+            await self._flush()  # a position must not outlive a mark lost in a crash
         for source, event in last_event.items():
             with event_context(event):
                 self.clocks[_position_key(source)] = self._event_guards[source].to_bytes()
-        for source in sorted(marks):
-            await self._broadcast(encode_mark(marks[source]))
 
     async def _place(self, message: Any, now: datetime) -> bool:
         """Decode and place one event and send its effects; True if its source's mark must be sent."""
@@ -230,7 +242,7 @@ class ScoringTopology:
             self.metrics.event_rejected(decoded.code, message.value)
             where = PayloadSource.kafka(message.topic, source, offset)
             record = dead_letter_record(message.value, decoded, source=where, rejected_at=now)
-            await self.dlq_topic.send(key=message.key, value=orjson.dumps(record))
+            await self._send(self.dlq_topic, key=message.key, value=orjson.dumps(record))
             self.metrics.dead_lettered()
             return False
         clock = self._clock(source)
@@ -239,8 +251,11 @@ class ScoringTopology:
         self.metrics.event_placed(decoded.type, late=placement.late, lag_seconds=lag)
         headers = placement_headers(placement)
         for effect in effects_of(decoded):
-            await self.effects_topic.send(
-                key=effect.member_id.encode(), value=encode_effect(effect), headers=headers
+            await self._send(
+                self.effects_topic,
+                key=effect.member_id.encode(),
+                value=encode_effect(effect),
+                headers=headers,
             )
         woke_up = source in self._idle_sent or source not in self._announced
         if mark_changed or woke_up:
@@ -249,9 +264,24 @@ class ScoringTopology:
             return True
         return False
 
+    async def _send(self, topic: faust.TopicT, **kwargs: Any) -> None:
+        """Send a record; `_flush` checks that it was delivered."""
+        self._sent.append(await topic.send(**kwargs))
+
+    async def _flush(self) -> None:
+        """Wait until everything sent so far is delivered; raise if anything failed (see _fail_hard)."""
+        sent, self._sent = self._sent, []  # what this flush covers (the other agent may send meanwhile)
+        await self.app.producer.flush()
+        self._sent.extend(f for f in sent if not f.done())  # not expected; checked by a later flush
+        failed = [f for f in sent if f.done() and not f.cancelled() and f.exception() is not None]
+        if failed:
+            raise RuntimeError(f"{len(failed)} records were not delivered: {failed[0].exception()!r}")
+
     async def _broadcast(self, mark: bytes) -> None:
         for target in range(self.settings.partitions):
-            await self.effects_topic.send(key=None, value=mark, partition=target, headers=mark_headers())
+            await self._send(
+                self.effects_topic, key=None, value=mark, partition=target, headers=mark_headers()
+            )
 
     def _clock(self, source: int) -> SourceClock:
         clock = self._clock_cache.get(source)
@@ -293,7 +323,10 @@ class ScoringTopology:
     async def absorb_effects(self, stream: faust.StreamT) -> AsyncIterator[None]:
         async for batch in stream.take_events(self.settings.batch_max, within=self._batch_seconds):
             started = time.perf_counter()
-            await self._absorb_batch(batch)
+            try:
+                await self._absorb_batch(batch)
+            except BaseException as exc:
+                _fail_hard("absorb-effects", exc)
             self.metrics.processed("absorb", time.perf_counter() - started, len(batch))
             yield None
 
@@ -312,7 +345,7 @@ class ScoringTopology:
             with event_context(event):
                 self._write_ledgers(dirty.get(target, {}))
                 self.gates[_gate_key(target)] = self._gate(target).to_bytes()
-        await self.app.producer.flush()  # the state first, then the positions that vouch for it
+        await self._flush()  # the state first, then the positions that vouch for it
         for target, event in last_event.items():
             with event_context(event):
                 self.gates[_position_key(target)] = self._effect_guards[target].to_bytes()
@@ -360,9 +393,9 @@ class ScoringTopology:
                 record = close_member_day(key.decode(), ledger, day, self.model, self.timeline.dedup)
                 if record is None:
                     continue
-                await self.scores_topic.send(key=key, value=orjson.dumps(record))
+                await self._send(self.scores_topic, key=key, value=orjson.dumps(record))
                 for alert in day_alerts(key.decode(), ledger, record, self.timeline.alerts):
-                    await self.alerts_topic.send(key=key, value=orjson.dumps(alert))
+                    await self._send(self.alerts_topic, key=key, value=orjson.dumps(alert))
                     self.metrics.alert_emitted(alert["kind"])
                 self.members[key] = encode_ledger(ledger)
                 self.metrics.score_emitted(record)
@@ -370,7 +403,7 @@ class ScoringTopology:
             # The gate may say "day closed" only once every record of the day is delivered: after a crash,
             # a re-read mark re-closes from the gate's day, and a member's repeated close re-emits its
             # record (close_member_day), so nothing between the gate and the records can be lost.
-            await self.app.producer.flush()
+            await self._flush()
             gate.closed_through = day
             self.gates[_gate_key(target)] = gate.to_bytes()
             self.metrics.day_closed(
@@ -417,6 +450,8 @@ class ScoringTopology:
 
     # -- timer: idle input partitions ------------------------------------------------------
     async def mark_idle_partitions(self) -> None:
+        if self._placing:
+            return  # its effects may be undelivered yet: an idle mark now could overtake them
         idle_after = self.settings.idle_close_seconds
         now = time.monotonic()
         events_topic = self.events_topic.get_topic_name()
@@ -555,6 +590,20 @@ def _clock_key(source: int) -> bytes:
 
 def _gate_key(target: int) -> bytes:
     return f"gate:{target}".encode()
+
+
+def _fail_hard(agent: str, exc: Exception) -> NoReturn:
+    """Stop the process at once, as a SIGKILL would, when a batch fails.
+
+    Faust would restart the agent in this process with its in-memory guards, clocks and gates already
+    moved past the failed batch, and ack (then commit) the batch: its input would be lost. Exiting
+    without a commit leaves the durable positions and offsets consistent; the restarted worker (or the
+    group's other workers) resume from them.
+    """
+    log.critical("%s: batch failed, exiting without committing: %r", agent, exc, exc_info=exc)
+    logging.shutdown()
+    sys.stderr.flush()
+    os._exit(70)
 
 
 def _whole_number(text: str) -> int | None:
