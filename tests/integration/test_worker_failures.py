@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -45,11 +46,13 @@ def _difference(got: object, want: object, path: str = "") -> str:
     return "" if got == want else f"{path}: {got!r} != {want!r}"
 
 
-def test_a_worker_killed_mid_stream_and_restarted_ends_with_the_exact_scores(
-    kafka_bootstrap: str, simulated_log: list[tuple[str, bytes]], tmp_path: Path
-) -> None:
-    env = StreamEnv(kafka_bootstrap)
-    expected = {(r["member_id"], r["date"]): r for r in replay_records(simulated_log, env.timeline())}
+def _kill_and_restart(
+    bootstrap: str, log: list[tuple[str, bytes]], tmp_path: Path, *, while_down: Callable[[str, dict], None]
+) -> tuple[dict, dict, Worker, list[int]]:
+    """Run one worker on `log`, SIGKILL it after a third of the records, call `while_down(group, env)`,
+    restart it on the same data dir; return (streamed, expected, the restarted worker, [kill count])."""
+    env = StreamEnv(bootstrap)
+    expected = {(r["member_id"], r["date"]): r for r in replay_records(log, env.timeline())}
     worker_env = env.worker_env(tmp_path / "data", "w1")
     first = Worker(worker_env, tmp_path / "w1.log").start()
     restarted = Worker(worker_env, tmp_path / "w1.log")
@@ -59,12 +62,13 @@ def test_a_worker_killed_mid_stream_and_restarted_ends_with_the_exact_scores(
         if not killed_at and count >= len(expected) // 3:
             first.kill()  # SIGKILL: no commit, no flush, no goodbye
             killed_at.append(count)
+            while_down(worker_env["SSI_APP_ID"], worker_env)
             restarted.start()
 
     try:
-        produce(kafka_bootstrap, env.events_topic, simulated_log, env.partitions)
+        produce(bootstrap, env.events_topic, log, env.partitions)
         streamed = collect_scores(
-            kafka_bootstrap,
+            bootstrap,
             env.scores_topic,
             len(expected),
             timeout=400,
@@ -74,6 +78,15 @@ def test_a_worker_killed_mid_stream_and_restarted_ends_with_the_exact_scores(
     finally:
         first.kill()
         restarted.stop()
+    return streamed, expected, restarted, killed_at
+
+
+def test_a_worker_killed_mid_stream_and_restarted_ends_with_the_exact_scores(
+    kafka_bootstrap: str, simulated_log: list[tuple[str, bytes]], tmp_path: Path
+) -> None:
+    streamed, expected, _, killed_at = _kill_and_restart(
+        kafka_bootstrap, simulated_log, tmp_path, while_down=lambda group, env: None
+    )
     assert killed_at and killed_at[0] < len(expected), "the worker was not killed mid-stream"
     _assert_exact(streamed, expected)
 
@@ -137,34 +150,15 @@ def test_input_committed_past_what_the_worker_processed_is_read_back_not_lost(
     kafka_bootstrap: str, simulated_log: list[tuple[str, bytes]], tmp_path: Path
 ) -> None:
     """Faust can acknowledge and commit messages it skipped; the worker's own positions catch it."""
-    env = StreamEnv(kafka_bootstrap)
-    expected = {(r["member_id"], r["date"]): r for r in replay_records(simulated_log, env.timeline())}
-    worker_env = env.worker_env(tmp_path / "data", "w1")
-    first = Worker(worker_env, tmp_path / "w1.log").start()
-    restarted = Worker(worker_env, tmp_path / "w1.log")
     moved: list[dict[int, int]] = []
 
-    def kill_skip_and_restart(count: int) -> None:
-        if not moved and count >= len(expected) // 3:
-            first.kill()
-            group = worker_env["SSI_APP_ID"]
-            moved.append(_commit_ahead(kafka_bootstrap, group, env.events_topic, skip=25))
-            moved.append(_commit_ahead(kafka_bootstrap, group, worker_env["SSI_EFFECTS_TOPIC"], skip=25))
-            restarted.start()
+    def skip_ahead(group: str, worker_env: dict) -> None:
+        for topic in (worker_env["SSI_EVENTS_TOPIC"], worker_env["SSI_EFFECTS_TOPIC"]):
+            moved.append(_commit_ahead(kafka_bootstrap, group, topic, skip=25))
 
-    try:
-        produce(kafka_bootstrap, env.events_topic, simulated_log, env.partitions)
-        streamed = collect_scores(
-            kafka_bootstrap,
-            env.scores_topic,
-            len(expected),
-            timeout=400,
-            workers=(first, restarted),
-            on_progress=kill_skip_and_restart,
-        )
-    finally:
-        first.kill()
-        restarted.stop()
+    streamed, expected, restarted, _ = _kill_and_restart(
+        kafka_bootstrap, simulated_log, tmp_path, while_down=skip_ahead
+    )
     assert moved and any(moved[0].values()), "no committed offsets were moved"
     _assert_exact(streamed, expected)
     assert "skipped messages first" in restarted.log_tail(10_000), "the worker never read skipped input back"
