@@ -521,30 +521,34 @@ class ScoringTopology:
 
     async def serve_member_score(self, member_id: str) -> web.Response:
         """GET /members/{id}/score: the member's latest daily score record (the owner worker answers)."""
+        ledger = self._closed_ledger(member_id)
+        if isinstance(ledger, web.Response):
+            return ledger
+        return self._json(latest_record(member_id, ledger, self.model))
+
+    async def serve_member_history(self, member_id: str, weeks_text: str | None) -> web.Response:
+        """GET /members/{id}/history?weeks=N: the member's daily and weekly SSI over the last N weeks."""
+        weeks = MAX_WEEKS if weeks_text is None else _whole_number(weeks_text)
+        if weeks is None or not 1 <= weeks <= MAX_WEEKS:
+            problem = f"weeks must be a whole number 1-{MAX_WEEKS}, got {weeks_text!r}"
+            return self._error(400, "bad_weeks", problem)
+        ledger = self._closed_ledger(member_id)
+        if isinstance(ledger, web.Response):
+            return ledger
+        return self._json(history_document(member_id, ledger.history, weeks))
+
+    def _closed_ledger(self, member_id: str) -> MemberLedger | web.Response:
+        """The member's ledger if it has closed a day, else the 400 or 404 answer."""
         checked = member_id_check("member_id", member_id)  # the event contract's rule: 1-64 characters
         if isinstance(checked, Rejected):
             return self._error(400, "bad_member_id", checked.detail)
         stored = self.members.get(member_id.encode())
-        record = None if stored is None else latest_record(member_id, self._decode(stored), self.model)
-        if record is None:
+        ledger = None if stored is None else decode_ledger(stored, self.timeline.dedup)
+        if ledger is None or ledger.state.last_closed is None:
             return self._error(404, "not_found", f"no daily score for member {member_id!r} yet")
-        return self.app.web.bytes(orjson.dumps(record), content_type="application/json")
+        return ledger
 
-    async def serve_member_history(self, member_id: str, weeks_text: str | None) -> web.Response:
-        """GET /members/{id}/history?weeks=N: the member's daily and weekly SSI over the last N weeks."""
-        checked = member_id_check("member_id", member_id)
-        if isinstance(checked, Rejected):
-            return self._error(400, "bad_member_id", checked.detail)
-        weeks = MAX_WEEKS if weeks_text is None else _whole_number(weeks_text)
-        if weeks is None or not 1 <= weeks <= MAX_WEEKS:
-            return self._error(
-                400, "bad_weeks", f"weeks must be a whole number 1-{MAX_WEEKS}, got {weeks_text!r}"
-            )
-        stored = self.members.get(member_id.encode())
-        history = None if stored is None else self._decode(stored).history
-        if history is None or history.last_day is None:
-            return self._error(404, "not_found", f"no daily score for member {member_id!r} yet")
-        document = history_document(member_id, history, weeks)
+    def _json(self, document: Any) -> web.Response:
         return self.app.web.bytes(orjson.dumps(document), content_type="application/json")
 
     async def serve_ready(self, request: web.Request) -> web.Response:
@@ -562,9 +566,6 @@ class ScoringTopology:
 
     def _error(self, status: int, code: str, message: str) -> web.Response:
         return self.app.web.json({"error": code, "message": message}, status=status)
-
-    def _decode(self, stored: bytes) -> MemberLedger:
-        return decode_ledger(stored, self.timeline.dedup)
 
     async def serve_health(self, request: web.Request) -> web.Response:
         """GET /healthz: 200 while the worker process runs and its web server answers."""
