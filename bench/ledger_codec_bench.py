@@ -1,0 +1,44 @@
+"""Ledger bytes and codec cost: feed a JSON-lines log to replay's engine, then time
+`encode_ledger(decode_ledger(...))` over every member's ledger (best of 3 rounds of 10 passes).
+
+    .venv/bin/python bench/ledger_codec_bench.py bench/results/<run>/events.jsonl
+
+Run it on two checkouts (e.g. `git worktree add /tmp/before <commit>` and `PYTHONPATH=/tmp/before`) in one
+session to compare codec versions side by side.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import timeit
+from datetime import UTC, datetime
+
+from ssi_stream.scoring.model import load_model
+from ssi_stream.timeline.member_ledger import decode_ledger, encode_ledger
+from ssi_stream.timeline.offline import OfflineScorer
+from ssi_stream.timeline.policy import TimelineSettings
+
+
+def main(log_path: str) -> None:
+    scorer = OfflineScorer(load_model(), timeline=TimelineSettings(partitions=8), now=datetime.now(UTC))
+    with open(log_path, "rb") as log:
+        for number, line in enumerate(log, start=1):
+            scorer.feed(line.rstrip(b"\n"), number)
+    raws = [encode_ledger(ledger) for ledger in scorer.members.values()]
+    policy = scorer.timeline.dedup
+
+    def codec() -> None:
+        for raw in raws:
+            encode_ledger(decode_ledger(raw, policy))
+
+    best = min(timeit.repeat(codec, number=10, repeat=3)) / 10 / len(raws) * 1e6
+    sizes = sorted(map(len, raws))
+    print(
+        f"{len(raws)} ledgers: bytes mean {statistics.fmean(sizes):.0f}, p50 {sizes[len(sizes) // 2]}, "
+        f"max {sizes[-1]}; codec {best:.1f} µs per ledger"
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
