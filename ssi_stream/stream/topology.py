@@ -522,8 +522,8 @@ class ScoringTopology:
     async def serve_member_score(self, member_id: str) -> web.Response:
         """GET /members/{id}/score: the member's latest daily score record (the owner worker answers)."""
         ledger = self._closed_ledger(member_id)
-        if isinstance(ledger, web.Response):
-            return ledger
+        if not isinstance(ledger, MemberLedger):
+            return ledger  # the 400 or 404 answer
         return self._json(latest_record(member_id, ledger, self.model))
 
     async def serve_member_history(self, member_id: str, weeks_text: str | None) -> web.Response:
@@ -533,8 +533,8 @@ class ScoringTopology:
             problem = f"weeks must be a whole number 1-{MAX_WEEKS}, got {weeks_text!r}"
             return self._error(400, "bad_weeks", problem)
         ledger = self._closed_ledger(member_id)
-        if isinstance(ledger, web.Response):
-            return ledger
+        if not isinstance(ledger, MemberLedger):
+            return ledger  # the 400 or 404 answer
         return self._json(history_document(member_id, ledger.history, weeks))
 
     def _closed_ledger(self, member_id: str) -> MemberLedger | web.Response:
