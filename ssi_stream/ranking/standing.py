@@ -35,6 +35,11 @@ class Standing:
     population: int
     top_percent: float
 
+    @classmethod
+    def of(cls, position: int, population: int) -> Standing:
+        """The standing of `position` among `population` (top_percent rounded up to two decimals)."""
+        return cls(position, population, math.ceil(10_000 * position / population) / 100)
+
     def as_record(self) -> dict[str, float | int]:
         return {"top_percent": self.top_percent, "position": self.position, "population": self.population}
 
@@ -70,8 +75,7 @@ class ScoreHistogram:
         population, above = higher_than[0], higher_than[index]
         if self.counts.get(bin_, 0) == 0:
             raise ValueError(f"score {score} is not in this histogram")
-        position = above + 1
-        return Standing(position, population, math.ceil(10_000 * position / population) / 100)
+        return Standing.of(above + 1, population)
 
     def to_pairs(self) -> list[list[int]]:
         """Compact, ordered form for the wire: [[bin, count], ...]."""

@@ -61,3 +61,9 @@ def score(state: MemberState, model: Model) -> ScoreCard:
             )
         )
     return ScoreCard(*scores)
+
+
+def pillar_totals(state: MemberState, model: Model) -> list[float]:
+    """The four pillars' points alone, without explanations: a fraction of `score`'s cost."""
+    sig = Signals.of(state)
+    return [pillar_points(PILLAR_RULES[pillar](sig, model)) for pillar in PILLARS]

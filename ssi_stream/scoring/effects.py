@@ -10,7 +10,8 @@ Wire form (`encode_effect` / `decode_effect`): a compact JSON object ::
 
 `m`, `e` (strings), `k` (integer `EffectKind`) and `t` (integer epoch seconds) are always present;
 `f` (integer ≥ 0, omitted when 0), `s` (a `Seniority` value, omitted when unknown) and `x` (string,
-omitted when None) are optional. docs/scoring.md ("Effect wire format") describes every flag bit.
+omitted when None: the industry of a PROFILE_CHANGED effect, the other member's id of a connection
+effect) are optional. docs/scoring.md ("Effect wire format") describes every flag bit.
 """
 
 from __future__ import annotations
@@ -136,24 +137,18 @@ def effects_of(event: Event) -> tuple[Effect, ...]:
             sent = Effect(actor, own, EffectKind.INVITE_SENT, at, flags, event.target_seniority)
             return _pair(sent, event.target_member_id, theirs, EffectKind.INVITE_RECEIVED, 0)
         case InviteAccepted():
-            accepted = Effect(actor, own, EffectKind.INVITE_ACCEPTED_BY_ME, at, 0, event.inviter_seniority)
+            inviter = event.inviter_member_id
+            accepted = Effect(
+                actor, own, EffectKind.INVITE_ACCEPTED_BY_ME, at, 0, event.inviter_seniority, inviter
+            )
             return _pair(
-                accepted,
-                event.inviter_member_id,
-                theirs,
-                EffectKind.MY_INVITE_ACCEPTED,
-                0,
-                event.member_seniority,
+                accepted, inviter, theirs, EffectKind.MY_INVITE_ACCEPTED, 0, event.member_seniority, actor
             )
         case ConnectionRemoved():
-            removed = Effect(actor, own, EffectKind.CONNECTION_REMOVED, at, 0, event.other_seniority)
+            other = event.other_member_id
+            removed = Effect(actor, own, EffectKind.CONNECTION_REMOVED, at, 0, event.other_seniority, other)
             return _pair(
-                removed,
-                event.other_member_id,
-                theirs,
-                EffectKind.CONNECTION_REMOVED,
-                0,
-                event.member_seniority,
+                removed, other, theirs, EffectKind.CONNECTION_REMOVED, 0, event.member_seniority, actor
             )
         case SearchPerformed():
             flags = _SEARCH_KIND_INDEX[event.search_kind]
@@ -189,11 +184,12 @@ def _pair(
     kind: EffectKind,
     flags: int,
     seniority: Seniority | None = None,
+    text: str | None = None,
 ) -> tuple[Effect, ...]:
     """The actor's effect plus the other member's, unless the event points back at the actor."""
     if other_id == own.member_id:
         return (own,)
-    return own, Effect(other_id, effect_id, kind, own.occurred_at, flags, seniority)
+    return own, Effect(other_id, effect_id, kind, own.occurred_at, flags, seniority, text)
 
 
 def encode_effect(effect: Effect) -> bytes:

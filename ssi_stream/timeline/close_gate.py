@@ -5,19 +5,23 @@ when a target has a source's mark it already has all that source's effects for t
 declares complete. A target closes day `d` once every active source has declared `d` complete;
 idle sources do not hold days open, and when every source is idle the target closes through the
 newest day any of them has seen (the end of the input, for replay).
+
+A closed day is ranked before the next one closes: the gate also holds the index of the day shares the
+target has received (`ranking.exchange.ShareIndex`) and the last day it ranked.
 """
 
 from __future__ import annotations
 
 import orjson
 
+from ssi_stream.ranking.exchange import ShareIndex
 from ssi_stream.timeline.source_clock import SourceMark
 
 
 class CloseGate:
     """Source progress as one target partition knows it, and the days it may close."""
 
-    __slots__ = ("closed_through", "expected_sources", "marks")
+    __slots__ = ("closed_through", "expected_sources", "marks", "ranked_through", "shares")
 
     def __init__(self, expected_sources: int | None = None) -> None:
         #: With a number, a source that never reported holds every day open (the stream);
@@ -25,6 +29,9 @@ class CloseGate:
         self.expected_sources = expected_sources
         self.marks: dict[int, SourceMark] = {}
         self.closed_through: int | None = None
+        #: The last day whose records were emitted with their ranks.
+        self.ranked_through: int | None = None
+        self.shares = ShareIndex()
 
     @property
     def first_day(self) -> int | None:
@@ -70,10 +77,18 @@ class CloseGate:
         tops = [m.top_day for m in self.marks.values() if m.top_day is not None]
         return max(tops) if tops else None
 
+    def day_to_rank(self) -> int | None:
+        """The closed day still waiting for its ranks, if any."""
+        return None if self.closed_through == self.ranked_through else self.closed_through
+
+    def wants_share(self, day: int) -> bool:
+        """False for a share of a day ranked already (a redelivery, or a re-sent share after a crash)."""
+        return self.ranked_through is None or day > self.ranked_through
+
     def days_to_close(self) -> range:
-        """Days that may close now and have not: in increasing order."""
+        """Days that may close now and have not: in increasing order; none while a day awaits its ranks."""
         through = self.closable()
-        if through is None:
+        if through is None or self.day_to_rank() is not None:
             return range(0)
         if self.closed_through is not None:
             return range(self.closed_through + 1, through + 1)
@@ -87,6 +102,8 @@ class CloseGate:
             {
                 "expected": self.expected_sources,
                 "closed_through": self.closed_through,
+                "ranked_through": self.ranked_through,
+                "shares": self.shares.to_json(),
                 "marks": [
                     [m.source, m.closable, m.top_day, m.idle, m.offset, m.first_day]
                     for m in self.marks.values()
@@ -99,6 +116,9 @@ class CloseGate:
         stored = orjson.loads(raw)
         gate = cls(stored["expected"])
         gate.closed_through = stored["closed_through"]
+        # a gate stored before ranking existed had emitted every day it closed
+        gate.ranked_through = stored.get("ranked_through", gate.closed_through)
+        gate.shares = ShareIndex.from_json(stored.get("shares", ()))
         for source, closable, top_day, idle, offset, first_day in stored["marks"]:
             gate.marks[source] = SourceMark(source, closable, top_day, idle, offset, first_day)
         return gate

@@ -1,4 +1,9 @@
-"""One member's record as the engine keeps it: scoring state, absorbed ids, late counts, score history.
+"""One member's record as the engine keeps it: scoring state, absorbed ids, late counts, score history,
+connections and the ranks of the last closed day.
+
+A day closes in two steps (docs/ranking.md): `close_member_day` folds the day into the state and returns
+the member's SSI; once the day's ranks are known (`ranking.exchange`), `ranked_record` builds the daily
+score record with them.
 
 One value per member holds both the new state and the proof of what it contains (the recent effect
 ids), so a single table write makes an effect count exactly once: a redelivered effect, whether an
@@ -12,23 +17,31 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ssi_stream.events.dedup import RecentIds
-from ssi_stream.scoring.card import score
+from ssi_stream.ranking.connections import Connections
+from ssi_stream.ranking.exchange import DayRanks, MemberDay
+from ssi_stream.ranking.standing import Standing
+from ssi_stream.scoring.card import pillar_totals, score
 from ssi_stream.scoring.codec import decode_state, encode_state
 from ssi_stream.scoring.effects import Effect
 from ssi_stream.scoring.model import Model
-from ssi_stream.scoring.record import daily_record
+from ssi_stream.scoring.record import daily_record, record_ssi
 from ssi_stream.scoring.state import MemberState, absorb, close_day, has_history, new_state
 from ssi_stream.timeline.days import day_from_iso, day_of, day_start
 from ssi_stream.timeline.policy import DedupPolicy
 from ssi_stream.trend.alerts import AlertPolicy, AlertState, evaluate_alerts
 from ssi_stream.trend.history import ScoreHistory
 
-_VERSION = 2
-# version, state length, ids length, late entries, last close's late, history length (v2; v1 had none)
-# ... and the alert states before and after the last closed day (3 bits each)
-_HEADER = struct.Struct("<BIIHHHB")
+_VERSION = 3
+# version, state length, ids length, late entries, last close's late, history length (v2; v1 had none),
+# the alert states before and after the last closed day (3 bits each), connections length and rank bits
+# (v3; 1 ranked, 2 industry rank, 4 network rank; each rank follows the connections as two uint32)
+_HEADER = struct.Struct("<BIIHHHBIB")
+_HEADER_V2 = struct.Struct("<BIIHHHB")
 _HEADER_V1 = struct.Struct("<BIIHH")
 _LATE = struct.Struct("<iH")  # day, count
+_RANK = struct.Struct("<II")  # position, population
+#: The ranks a ledger written before ranking existed says its last record had.
+_UNRANKED = DayRanks(None, None)
 
 
 @dataclass(slots=True)
@@ -45,6 +58,10 @@ class MemberLedger:
     #: Alert state before and after the last closed day: "before" lets a re-emitted close raise the same.
     alerts_before: AlertState = field(default_factory=AlertState)
     alerts_after: AlertState = field(default_factory=AlertState)
+    #: The member's connections (the network rank's group).
+    connections: Connections = field(default_factory=Connections)
+    #: The ranks of the last closed day; None until that day is ranked.
+    ranks: DayRanks | None = None
 
 
 def new_ledger(policy: DedupPolicy) -> MemberLedger:
@@ -64,35 +81,54 @@ def absorb_effect(
     ):
         return False
     absorb(ledger.state, effect, day, model)
+    ledger.connections.offer(effect, day)
     if late:
         ledger.late[day] = ledger.late.get(day, 0) + 1
     return True
 
 
-def close_member_day(
-    member_id: str, ledger: MemberLedger, day: int, model: Model, policy: DedupPolicy
-) -> dict[str, Any] | None:
-    """Close `day` for this member and return its daily score record (None before its history starts).
+def close_member_day(ledger: MemberLedger, day: int, model: Model, policy: DedupPolicy) -> float | None:
+    """Close `day` for this member and return its SSI (None before its history starts); its record
+    follows from `ranked_record` once the day's ranks are known.
 
     Ids whose own day can no longer be checked (see `absorb_effect`) are forgotten: after closing `day`,
     every effect still to come counts in day + 1 or later, so ids older than day + 2 − horizon are done.
     A close of the member's last closed day again (a worker re-reading its input after a crash) returns
-    the same record again, byte for byte: it may never have reached Kafka the first time. Scores read
-    closed days only, so effects absorbed since into later days do not change it.
+    the same SSI and leaves the ledger as it was. Scores read closed days only, so effects absorbed
+    since into later days do not change it.
     """
     state = ledger.state
     if not has_history(state, day):
         return None  # nothing before this day
     if state.last_closed is not None and day <= state.last_closed:
         if day < state.last_closed:
-            return None  # older closes were flushed before the next day began (see docs/streaming.md)
-        return daily_record(member_id, day, state, score(state, model), model, late_events=ledger.closed_late)
+            return None  # older closes were ranked before the next day closed (see docs/ranking.md)
+        return ledger.history.get(day)
     close_day(state, day, model)
+    ledger.connections.close(day)
     ledger.seen.forget_before(day_start(day + 2 - policy.horizon_days))
     ledger.closed_late = ledger.late.pop(day, 0)
-    record = daily_record(member_id, day, state, score(state, model), model, late_events=ledger.closed_late)
-    ledger.history.record(day, record["ssi"])
+    ssi = record_ssi(pillar_totals(state, model))
+    ledger.history.record(day, ssi)
     ledger.alerts_before = ledger.alerts_after
+    ledger.ranks = None
+    return ssi
+
+
+def member_day(member_id: str, ledger: MemberLedger) -> MemberDay:
+    """What the day's rank exchange needs of the member's last closed day."""
+    ssi = ledger.history.get(ledger.state.last_closed) if ledger.state.last_closed is not None else None
+    if ssi is None:
+        raise ValueError(f"member {member_id!r} has no closed day with a score")
+    return MemberDay(member_id, ssi, ledger.state.profile.industry, ledger.connections.members)
+
+
+def ranked_record(member_id: str, ledger: MemberLedger, model: Model, ranks: DayRanks) -> dict[str, Any]:
+    """The daily score record of the member's last closed day, with its ranks (kept for `latest_record`).
+    Built again after a crash, it is the same record byte for byte."""
+    ledger.ranks = ranks
+    record = latest_record(member_id, ledger, model)
+    assert record is not None, "ranked_record: no closed day"
     return record
 
 
@@ -116,12 +152,22 @@ def day_alerts(
 
 
 def latest_record(member_id: str, ledger: MemberLedger, model: Model) -> dict[str, Any] | None:
-    """The record of the member's last closed day, byte for byte as it was emitted (None before any)."""
-    state = ledger.state
-    if state.last_closed is None:
+    """The record of the member's last closed day, byte for byte as it was emitted (None before any,
+    and while that day's ranks are not known yet)."""
+    state, ranks = ledger.state, ledger.ranks
+    if state.last_closed is None or ranks is None:
         return None
     card = score(state, model)
-    return daily_record(member_id, state.last_closed, state, card, model, late_events=ledger.closed_late)
+    return daily_record(
+        member_id,
+        state.last_closed,
+        state,
+        card,
+        model,
+        late_events=ledger.closed_late,
+        industry_rank=None if ranks.industry is None else ranks.industry.as_record(),
+        network_rank=None if ranks.network is None else ranks.network.as_record(),
+    )
 
 
 def encode_ledger(ledger: MemberLedger) -> bytes:
@@ -131,21 +177,47 @@ def encode_ledger(ledger: MemberLedger) -> bytes:
     closed_late = min(ledger.closed_late, 0xFFFF)
     history = ledger.history.to_compact_bytes()
     flags = _alert_bits(ledger.alerts_before) | _alert_bits(ledger.alerts_after) << 3
-    header = _HEADER.pack(_VERSION, len(state), len(ids), len(ledger.late), closed_late, len(history), flags)
-    return header + state + ids + late + history
+    connections = ledger.connections.to_bytes()
+    rank_bits, ranks = 0, b""
+    if ledger.ranks is not None:
+        rank_bits = 1
+        for bit, standing in ((2, ledger.ranks.industry), (4, ledger.ranks.network)):
+            if standing is not None:
+                rank_bits |= bit
+                ranks += _RANK.pack(standing.position, standing.population)
+    header = _HEADER.pack(
+        _VERSION,
+        len(state),
+        len(ids),
+        len(ledger.late),
+        closed_late,
+        len(history),
+        flags,
+        len(connections),
+        rank_bits,
+    )
+    return header + state + ids + late + history + connections + ranks
 
 
 def decode_ledger(raw: bytes, policy: DedupPolicy) -> MemberLedger:
-    """Read `encode_ledger` output (this version, or version 1, written before ledgers kept history)."""
+    """Read `encode_ledger` output: this version, or one written before ledgers kept connections and
+    ranks (2) or history (1); their last record was emitted without ranks."""
     version = raw[0] if raw else None
+    connections_len, rank_bits = 0, 1
     if version == _VERSION:
-        _, state_len, ids_len, late_entries, closed_late, history_len, flags = _HEADER.unpack_from(raw)
+        header = _HEADER.unpack_from(raw)
+        _, state_len, ids_len, late_entries, closed_late, history_len, flags, connections_len, rank_bits = (
+            header
+        )
         at = _HEADER.size
+    elif version == 2:
+        _, state_len, ids_len, late_entries, closed_late, history_len, flags = _HEADER_V2.unpack_from(raw)
+        at = _HEADER_V2.size
     elif version == 1:
         _, state_len, ids_len, late_entries, closed_late = _HEADER_V1.unpack_from(raw)
         history_len, flags, at = 0, 0, _HEADER_V1.size
     else:
-        raise ValueError(f"member ledger version {version} is not supported (expected {_VERSION} or 1)")
+        raise ValueError(f"member ledger version {version} is not supported (expected {_VERSION}, 2 or 1)")
     state = decode_state(raw[at : at + state_len])
     at += state_len
     seen = RecentIds.from_bytes(raw[at : at + ids_len], max_entries=policy.max_entries)
@@ -156,8 +228,21 @@ def decode_ledger(raw: bytes, policy: DedupPolicy) -> MemberLedger:
         late[day] = count
         at += _LATE.size
     history = ScoreHistory.from_compact_bytes(raw[at : at + history_len])
+    at += history_len
+    connections = Connections.from_bytes(raw[at : at + connections_len])
+    at += connections_len
+    ranks = None
+    if rank_bits & 1:
+        standings: list[Standing | None] = []
+        for bit in (2, 4):
+            if rank_bits & bit:
+                standings.append(Standing.of(*_RANK.unpack_from(raw, at)))
+                at += _RANK.size
+            else:
+                standings.append(None)
+        ranks = DayRanks(*standings) if rank_bits != 1 else _UNRANKED
     before, after = _alert_state(flags & 7), _alert_state(flags >> 3 & 7)
-    return MemberLedger(state, seen, late, closed_late, history, before, after)
+    return MemberLedger(state, seen, late, closed_late, history, before, after, connections, ranks)
 
 
 def _alert_bits(alerts: AlertState) -> int:

@@ -3,8 +3,10 @@
 It runs the same steps as the Faust agents, in the same order per partition: decode (or dead-letter),
 place the event on its source partition's clock, split it into effects, absorb each effect into the
 member it touches (skipping ones already absorbed), tell the close gate when a source's mark
-changes, and close every day the gate allows. Partitions are simulated with Kafka's partitioner, so
-each one sees its events in the order a consumer of that partition would.
+changes, and close every day the gate allows, ranking it with the same day shares the partitions
+exchange (`ranking.exchange`; one board for everybody gives the same ranks, histograms being exact).
+Partitions are simulated with Kafka's partitioner, so each one sees its events in the order a consumer
+of that partition would.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from ssi_stream.events.dead_letter import PayloadSource, dead_letter_record
 from ssi_stream.events.decode import DecodeLimits, Rejected, decode
+from ssi_stream.ranking.exchange import DayBoard, day_shares
 from ssi_stream.scoring.effects import effects_of
 from ssi_stream.scoring.model import Model
 from ssi_stream.timeline.close_gate import CloseGate
@@ -25,7 +28,9 @@ from ssi_stream.timeline.member_ledger import (
     absorb_effect,
     close_member_day,
     day_alerts,
+    member_day,
     new_ledger,
+    ranked_record,
 )
 from ssi_stream.timeline.partitioner import partition_for
 from ssi_stream.timeline.policy import TimelineSettings
@@ -129,14 +134,22 @@ class OfflineScorer:
     def _close_ready_days(self) -> list[Record]:
         records: list[Record] = []
         for day in self._gate.days_to_close():
-            for member_id in sorted(self.members):
-                ledger = self.members[member_id]
-                record = close_member_day(member_id, ledger, day, self.model, self.timeline.dedup)
-                if record is not None:
-                    records.append(record)
-                    for alert in day_alerts(member_id, ledger, record, self.timeline.alerts):
-                        self.on_alert(alert)
-            self._gate.closed_through = day
+            closed = [
+                (member_id, ledger)
+                for member_id, ledger in sorted(self.members.items())
+                if close_member_day(ledger, day, self.model, self.timeline.dedup) is not None
+            ]
+            days = [member_day(member_id, ledger) for member_id, ledger in closed]
+            board = DayBoard()
+            for share in day_shares(0, day, days, targets=1)[0]:
+                board.add(share)
+            for (member_id, ledger), scored in zip(closed, days, strict=True):
+                ranks = board.ranks(member_id, scored.ssi, scored.industry)
+                record = ranked_record(member_id, ledger, self.model, ranks)
+                records.append(record)
+                for alert in day_alerts(member_id, ledger, record, self.timeline.alerts):
+                    self.on_alert(alert)
+            self._gate.closed_through = self._gate.ranked_through = day
             self.stats.days += 1
         self.stats.records += len(records)
         return records

@@ -3,7 +3,9 @@
 An effect travels as its own JSON (`encode_effect`, schema `schemas/v1/internal/effect.json`) with two
 Kafka headers saying where it counts: `ssi-day` (the day number, ASCII digits) and `ssi-late` (`1` if
 it was late at its source). A source mark travels as JSON (`schemas/v1/internal/source_mark.json`) with
-the header `ssi-kind: mark`. Headers keep the hot path to one JSON parse per message.
+the header `ssi-kind: mark`; a part of a partition's day share for ranking
+(`schemas/v1/internal/day_share.json`) with `ssi-kind: share`. Headers keep the hot path to one JSON
+parse per message.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from collections.abc import Mapping, Sequence
 
 import orjson
 
+from ssi_stream.ranking.exchange import DayShare
+from ssi_stream.ranking.standing import MAX_BIN
 from ssi_stream.timeline.source_clock import Placement, SourceMark
 
 KIND_HEADER = "ssi-kind"
@@ -19,6 +23,7 @@ DAY_HEADER = "ssi-day"
 LATE_HEADER = "ssi-late"
 MARK = b"mark"
 EFFECT = b"effect"
+SHARE = b"share"
 
 
 def placement_headers(placement: Placement) -> list[tuple[str, bytes]]:
@@ -31,6 +36,10 @@ def placement_headers(placement: Placement) -> list[tuple[str, bytes]]:
 
 def mark_headers() -> list[tuple[str, bytes]]:
     return [(KIND_HEADER, MARK)]
+
+
+def share_headers() -> list[tuple[str, bytes]]:
+    return [(KIND_HEADER, SHARE)]
 
 
 def header_map(headers: Sequence[tuple[str, bytes]] | Mapping[str, bytes] | None) -> dict[str, bytes]:
@@ -91,3 +100,66 @@ def decode_mark(raw: bytes) -> SourceMark:
     if first_day is not None and type(first_day) is not int:
         raise ValueError(f"source mark: 'first_day' must be an integer or null, got {first_day!r}")
     return SourceMark(source, closable, top_day, idle, offset, first_day)
+
+
+_SHARE_KEYS = ("source", "day", "part", "parts", "industries", "network")
+
+
+def encode_share(share: DayShare) -> bytes:
+    return orjson.dumps(
+        {
+            "source": share.source,
+            "day": share.day,
+            "part": share.part,
+            "parts": share.parts,
+            "industries": share.industries,
+            "network": share.network,
+        }
+    )
+
+
+def decode_share(raw: bytes) -> DayShare:
+    """Parse `encode_share` output; raises ValueError naming the faulty key on malformed input."""
+    try:
+        wire = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"day share: not JSON ({exc})") from None
+    if type(wire) is not dict or wire.keys() != set(_SHARE_KEYS):
+        raise ValueError(f"day share: expected an object with keys {list(_SHARE_KEYS)}")
+    source, day, part, parts, industries, network = (wire[key] for key in _SHARE_KEYS)
+    for name, value, least in (
+        ("source", source, 0),
+        ("day", day, None),
+        ("part", part, 0),
+        ("parts", parts, 1),
+    ):
+        if type(value) is not int or (least is not None and value < least):
+            raise ValueError(
+                f"day share: {name!r} must be an integer{'' if least is None else f' >= {least}'}"
+            )
+    if part >= parts:
+        raise ValueError(f"day share: part {part} of {parts}")
+    if type(industries) is not dict or not all(
+        type(pairs) is list
+        and all(
+            type(pair) is list
+            and len(pair) == 2
+            and type(pair[0]) is int
+            and type(pair[1]) is int
+            and 0 <= pair[0] <= MAX_BIN
+            and pair[1] > 0
+            for pair in pairs
+        )
+        for pairs in industries.values()
+    ):
+        raise ValueError("day share: 'industries' must map names to [[bin 0-10000, count >= 1], ...]")
+    if type(network) is not list or not all(
+        type(entry) is list
+        and len(entry) == 2
+        and type(entry[0]) is str
+        and type(entry[1]) is int
+        and 0 <= entry[1] <= MAX_BIN
+        for entry in network
+    ):
+        raise ValueError("day share: 'network' must be [[member_id, bin 0-10000], ...]")
+    return DayShare(source, day, part, parts, industries, network)

@@ -128,27 +128,26 @@ def _copy(state: MemberState) -> MemberState:
 
 @contextmanager
 def _recording_scores(states: list[ScoredState]) -> Iterator[None]:
-    """Record a copy of every state `close_member_day` scores (its member id and day come from the call)."""
-    original_score, original_close = member_ledger.score, offline.close_member_day
-    current: list[tuple[str, int]] = []
+    """Record a copy of every state a record is scored from (its member id comes from `ranked_record`)."""
+    original_score, original_ranked = member_ledger.score, offline.ranked_record
+    current: list[str] = []
 
     def recording_score(state: MemberState, model: Any) -> ScoreCard:
-        member_id, day = current[-1]
-        states.append(ScoredState(member_id, day, _copy(state)))
+        states.append(ScoredState(current[-1], state.last_closed, _copy(state)))
         return original_score(state, model)
 
-    def close_member_day(member_id: str, ledger: Any, day: int, *args: Any) -> Any:
-        current.append((member_id, day))
-        return original_close(member_id, ledger, day, *args)
+    def ranked_record(member_id: str, *args: Any) -> Any:
+        current.append(member_id)
+        return original_ranked(member_id, *args)
 
-    # OfflineScorer imported `close_member_day` by name, and the ledger `score`: patch those references.
+    # OfflineScorer imported `ranked_record` by name, and the ledger `score`: patch those references.
     member_ledger.score = recording_score
-    offline.close_member_day = close_member_day
+    offline.ranked_record = ranked_record
     try:
         yield
     finally:
         member_ledger.score = original_score
-        offline.close_member_day = original_close
+        offline.ranked_record = original_ranked
 
 
 def microseconds_per_score(states: list[ScoredState], passes: int = 5) -> float:

@@ -1,19 +1,27 @@
-"""A member's ledger: effects count once, late ones are reported, closes are idempotent and re-emittable."""
+"""A member's ledger: effects count once, late ones are reported, closes are idempotent and re-emittable,
+connections follow closed days, and ranks are kept for the latest record."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from ssi_stream.ranking.exchange import DayRanks
+from ssi_stream.ranking.standing import Standing
 from ssi_stream.scoring.effects import Effect, EffectKind
 from ssi_stream.scoring.model import load_model
 from ssi_stream.timeline.days import day_start
 from ssi_stream.timeline.member_ledger import (
+    MemberLedger,
     absorb_effect,
     close_member_day,
     decode_ledger,
     encode_ledger,
     latest_record,
+    member_day,
     new_ledger,
+    ranked_record,
 )
 from ssi_stream.timeline.policy import DedupPolicy
 
@@ -24,6 +32,16 @@ DAY = 20_500
 
 def effect(number: int, day: int = DAY, kind: EffectKind = EffectKind.ENGAGEMENT_GIVEN) -> Effect:
     return Effect("m1", f"e{number}/a", kind, day_start(day) + 3600 + number)
+
+
+UNRANKED = DayRanks(None, None)
+
+
+def close(ledger: MemberLedger, day: int, ranks: DayRanks = UNRANKED) -> dict[str, Any] | None:
+    """Both steps of a day's close: the SSI, then the record with the day's ranks."""
+    if close_member_day(ledger, day, MODEL, POLICY) is None:
+        return None
+    return ranked_record("m1", ledger, MODEL, ranks)
 
 
 def test_a_redelivered_effect_counts_once_within_the_horizon() -> None:
@@ -44,10 +62,10 @@ def test_closing_forgets_ids_that_can_no_longer_be_checked() -> None:
     ledger = new_ledger(POLICY)
     absorb_effect(ledger, effect(1, DAY), DAY, late=False, model=MODEL, policy=POLICY)
     absorb_effect(ledger, effect(2, DAY + 1), DAY + 1, late=False, model=MODEL, policy=POLICY)
-    close_member_day("m1", ledger, DAY, MODEL, POLICY)
-    close_member_day("m1", ledger, DAY + 1, MODEL, POLICY)
+    close(ledger, DAY)
+    close(ledger, DAY + 1)
     assert len(ledger.seen) == 2  # a copy of DAY's effect could still count in DAY + 2: within 3 days
-    close_member_day("m1", ledger, DAY + 2, MODEL, POLICY)
+    close(ledger, DAY + 2)
     assert len(ledger.seen) == 1  # from now on it would count in DAY + 3 or later: beyond the horizon
 
 
@@ -55,31 +73,31 @@ def test_late_effects_are_reported_on_the_day_they_count_in() -> None:
     ledger = new_ledger(POLICY)
     absorb_effect(ledger, effect(1, DAY - 4), DAY, late=True, model=MODEL, policy=POLICY)
     absorb_effect(ledger, effect(2), DAY, late=False, model=MODEL, policy=POLICY)
-    record = close_member_day("m1", ledger, DAY, MODEL, POLICY)
+    record = close(ledger, DAY)
     assert record is not None and record["late_events"] == 1
 
 
 def test_no_record_before_history_and_a_repeated_close_re_emits_the_same_record() -> None:
     ledger = new_ledger(POLICY)
     absorb_effect(ledger, effect(1), DAY, late=True, model=MODEL, policy=POLICY)
-    assert close_member_day("m1", ledger, DAY - 1, MODEL, POLICY) is None
-    first = close_member_day("m1", ledger, DAY, MODEL, POLICY)
+    assert close(ledger, DAY - 1) is None
+    first = close(ledger, DAY)
     absorb_effect(ledger, effect(2, DAY + 1), DAY + 1, late=False, model=MODEL, policy=POLICY)  # a later day
-    again = close_member_day("m1", ledger, DAY, MODEL, POLICY)  # the input re-read after a crash
+    again = close(ledger, DAY)  # the input re-read after a crash
     assert first is not None and again == first
-    close_member_day("m1", ledger, DAY + 1, MODEL, POLICY)
-    assert close_member_day("m1", ledger, DAY, MODEL, POLICY) is None  # older: flushed long ago
+    close(ledger, DAY + 1)
+    assert close(ledger, DAY) is None  # older: flushed long ago
 
 
 def test_bytes_round_trip_keeps_state_ids_and_late_counts() -> None:
     ledger = new_ledger(POLICY)
     absorb_effect(ledger, effect(1), DAY, late=True, model=MODEL, policy=POLICY)
     absorb_effect(ledger, effect(2, DAY + 1), DAY + 1, late=True, model=MODEL, policy=POLICY)
-    first = close_member_day("m1", ledger, DAY, MODEL, POLICY)
+    first = close(ledger, DAY)
     copy = decode_ledger(encode_ledger(ledger), POLICY)
     assert encode_ledger(copy) == encode_ledger(ledger)
     assert copy.late == {DAY + 1: 1} and copy.closed_late == 1
-    assert close_member_day("m1", copy, DAY, MODEL, POLICY) == first
+    assert close(copy, DAY) == first
     assert not absorb_effect(copy, effect(2, DAY + 1), DAY + 1, late=False, model=MODEL, policy=POLICY)
 
 
@@ -95,7 +113,7 @@ def test_the_latest_record_is_the_last_close_s_record_whatever_came_in_since() -
     assert latest_record("m1", ledger, MODEL) is None  # nothing closed yet
     absorb_effect(ledger, effect(1, DAY - 4), DAY, late=True, model=MODEL, policy=POLICY)
     absorb_effect(ledger, effect(2), DAY, late=False, model=MODEL, policy=POLICY)
-    closed = close_member_day("m1", ledger, DAY, MODEL, POLICY)
+    closed = close(ledger, DAY)
     absorb_effect(ledger, effect(3, DAY + 1), DAY + 1, late=False, model=MODEL, policy=POLICY)  # still open
     assert closed is not None and closed["late_events"] == 1
     assert latest_record("m1", ledger, MODEL) == closed
@@ -105,9 +123,9 @@ def test_the_latest_record_is_the_last_close_s_record_whatever_came_in_since() -
 def test_each_close_adds_its_ssi_to_the_history_once_and_the_bytes_keep_it() -> None:
     ledger = new_ledger(POLICY)
     absorb_effect(ledger, effect(1), DAY, late=False, model=MODEL, policy=POLICY)
-    first = close_member_day("m1", ledger, DAY, MODEL, POLICY)
-    again = close_member_day("m1", ledger, DAY, MODEL, POLICY)  # a re-emitted close adds nothing
-    second = close_member_day("m1", ledger, DAY + 1, MODEL, POLICY)
+    first = close(ledger, DAY)
+    again = close(ledger, DAY)  # a re-emitted close adds nothing
+    second = close(ledger, DAY + 1)
     assert first and again and second
     assert ledger.history.daily(2) == [(DAY, first["ssi"]), (DAY + 1, second["ssi"])]
     copy = decode_ledger(encode_ledger(ledger), POLICY)
@@ -119,10 +137,12 @@ def test_a_version_1_ledger_written_before_history_still_reads() -> None:
 
     ledger = new_ledger(POLICY)
     absorb_effect(ledger, effect(1), DAY, late=True, model=MODEL, policy=POLICY)
-    current = encode_ledger(ledger)  # v2: header <BIIHHHB>, the same fields, then the history (empty)
-    _, state_len, ids_len, late_entries, closed_late, history_len, _ = struct.unpack_from("<BIIHHHB", current)
+    current = encode_ledger(ledger)  # v3: header <BIIHHHBIB>, the same fields first
+    _, state_len, ids_len, late_entries, closed_late, history_len, *_ = struct.unpack_from(
+        "<BIIHHHBIB", current
+    )
     assert history_len == 0
-    v1 = struct.pack("<BIIHH", 1, state_len, ids_len, late_entries, closed_late) + current[16:]
+    v1 = struct.pack("<BIIHH", 1, state_len, ids_len, late_entries, closed_late) + current[21:]
     old = decode_ledger(v1, POLICY)
     assert old.state == ledger.state and old.late == ledger.late and old.history.daily() == []
 
@@ -134,16 +154,83 @@ def test_alerts_once_per_crossing_again_for_a_re_emitted_close_and_the_state_sur
     high = AlertPolicy(threshold=99.0)  # every real score is below it
     ledger = new_ledger(POLICY)
     absorb_effect(ledger, effect(1), DAY, late=False, model=MODEL, policy=POLICY)
-    first = close_member_day("m1", ledger, DAY, MODEL, POLICY)
+    first = close(ledger, DAY)
     assert first and day_alerts("m1", ledger, first, high) == []  # a first score raises nothing
     ledger = decode_ledger(encode_ledger(ledger), POLICY)
     generous = AlertPolicy(threshold=0.0)  # the member is now above it: a recovery
-    second = close_member_day("m1", ledger, DAY + 1, MODEL, POLICY)
+    second = close(ledger, DAY + 1)
     assert second
     raised = day_alerts("m1", ledger, second, generous)
     assert [a["kind"] for a in raised] == ["recovered"] and raised[0]["date"] == second["date"]
     ledger = decode_ledger(encode_ledger(ledger), POLICY)
-    again = close_member_day("m1", ledger, DAY + 1, MODEL, POLICY)  # re-read after a crash
+    again = close(ledger, DAY + 1)  # re-read after a crash
     assert again == second and day_alerts("m1", ledger, again, generous) == raised
-    third = close_member_day("m1", ledger, DAY + 2, MODEL, POLICY)
+    third = close(ledger, DAY + 2)
     assert third and day_alerts("m1", ledger, third, generous) == []  # still above: no new alert
+
+
+def test_a_version_2_ledger_reads_as_emitted_without_ranks() -> None:
+    import struct
+
+    ledger = new_ledger(POLICY)
+    absorb_effect(ledger, effect(1), DAY, late=False, model=MODEL, policy=POLICY)
+    emitted = close(ledger, DAY)
+    current = encode_ledger(ledger)
+    header = struct.unpack_from("<BIIHHHBIB", current)
+    assert header[7] == 0  # no connections
+    v2 = struct.pack("<BIIHHHB", 2, *header[1:7]) + current[21:]
+    old = decode_ledger(v2, POLICY)
+    assert old.history.daily() == ledger.history.daily()
+    assert latest_record("m1", old, MODEL) == emitted  # its last record had null ranks
+
+
+def test_ranks_are_kept_for_the_latest_record_and_unknown_between_the_two_steps() -> None:
+    ledger = new_ledger(POLICY)
+    absorb_effect(ledger, effect(1), DAY, late=False, model=MODEL, policy=POLICY)
+    ssi = close_member_day(ledger, DAY, MODEL, POLICY)
+    assert ssi is not None and member_day("m1", ledger).ssi == ssi
+    assert latest_record("m1", ledger, MODEL) is None  # closed, not ranked yet: no record to show
+    ranks = DayRanks(Standing.of(3, 40), Standing.of(1, 2))
+    record = ranked_record("m1", ledger, MODEL, ranks)
+    assert record["ssi"] == ssi
+    assert record["industry_rank"] == {"top_percent": 7.5, "position": 3, "population": 40}
+    assert record["network_rank"] == {"top_percent": 50.0, "position": 1, "population": 2}
+    copy = decode_ledger(encode_ledger(ledger), POLICY)
+    assert copy.ranks == ranks and latest_record("m1", copy, MODEL) == record
+    assert close_member_day(copy, DAY, MODEL, POLICY) == ssi and copy.ranks == ranks  # a re-close keeps them
+    close_member_day(copy, DAY + 1, MODEL, POLICY)
+    assert copy.ranks is None
+
+
+def link(number: int, day: int, kind: EffectKind, other: str, second: int = 0) -> Effect:
+    return Effect("m1", f"e{number}/a", kind, day_start(day) + 3600 + second, 0, None, other)
+
+
+def test_connections_change_when_their_day_closes_in_event_order() -> None:
+    ledger = new_ledger(POLICY)
+    for number, (kind, other, second) in enumerate(
+        [
+            (EffectKind.CONNECTION_REMOVED, "m2", 20),  # removed after it was made, the same day
+            (EffectKind.INVITE_ACCEPTED_BY_ME, "m2", 10),
+            (EffectKind.MY_INVITE_ACCEPTED, "m3", 5),
+            (EffectKind.MY_INVITE_ACCEPTED, "m1", 6),  # itself: not a connection
+        ]
+    ):
+        absorb_effect(
+            ledger, link(number, DAY, kind, other, second), DAY, late=False, model=MODEL, policy=POLICY
+        )
+    absorb_effect(
+        ledger,
+        link(9, DAY + 1, EffectKind.INVITE_ACCEPTED_BY_ME, "m4"),
+        DAY + 1,
+        late=False,
+        model=MODEL,
+        policy=POLICY,
+    )
+    assert ledger.connections.members == set()  # nothing closed yet
+    close(ledger, DAY)
+    assert ledger.connections.members == {"m3"}
+    copy = decode_ledger(encode_ledger(ledger), POLICY)
+    assert copy.connections == ledger.connections  # the open day's change too
+    close(copy, DAY + 1)
+    assert copy.connections.members == {"m3", "m4"} and not copy.connections.pending

@@ -1,0 +1,185 @@
+"""The day's rank exchange between partitions: what each one shares, and the board that ranks from it.
+
+A member's rank needs scores held by other partitions: everyone in their industry, and their
+connections. So when a partition closes day D, it shares with every partition (itself included) a
+`DayShare`: its per-industry score histograms (the same to every partition) and, for each member the
+target owns, the score of each of that member's connections it holds. A partition ranks its members for
+D once it has every partition's share (`ShareIndex` says when), on a `DayBoard` built from them. Shares
+are split into parts of at most `max_entries` entries so that no Kafka record grows without bound.
+Histograms are exact (`standing.py`), so ranks do not depend on how members are spread over partitions:
+replay, with one board for everybody, computes the same ranks. docs/ranking.md has the costs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ssi_stream.ranking.standing import ScoreHistogram, Standing, score_bin
+from ssi_stream.timeline.partitioner import partition_for
+
+#: Entries (histogram pairs + network scores) per share part: about 20 bytes each as JSON, so a part
+#: stays well under Kafka's default 1 MB message limit.
+MAX_SHARE_ENTRIES = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class MemberDay:
+    """What the rank exchange needs of one member's closed day."""
+
+    member_id: str
+    ssi: float
+    industry: str | None
+    connections: Iterable[str]
+
+
+@dataclass(frozen=True, slots=True)
+class DayShare:
+    """One part of what partition `source` shares with one target about `day`."""
+
+    source: int
+    day: int
+    part: int
+    parts: int
+    #: industry -> [[bin, count], ...], bins increasing.
+    industries: dict[str, list[list[int]]]
+    #: [[member_id, bin], ...]: a connection's score, for a member the target owns.
+    network: list[list[str | int]]
+
+
+@dataclass(frozen=True, slots=True)
+class DayRanks:
+    """A member's standings on one day (None: no industry / no connection scored that day)."""
+
+    industry: Standing | None
+    network: Standing | None
+
+
+def day_shares(
+    source: int, day: int, members: Iterable[MemberDay], targets: int, max_entries: int = MAX_SHARE_ENTRIES
+) -> dict[int, list[DayShare]]:
+    """Every target's parts of this partition's share for `day` (each target gets at least one part)."""
+    histograms: dict[str, ScoreHistogram] = {}
+    network: dict[int, list[list[str | int]]] = {target: [] for target in range(targets)}
+    for member in members:
+        bin_ = score_bin(member.ssi)
+        if member.industry is not None:
+            histogram = histograms.get(member.industry)
+            if histogram is None:
+                histogram = histograms[member.industry] = ScoreHistogram()
+            histogram.add(member.ssi)
+        for other in member.connections:
+            network[partition_for(other, targets)].append([other, bin_])
+    pairs = [(industry, pair) for industry in sorted(histograms) for pair in histograms[industry].to_pairs()]
+    return {
+        target: _parts(source, day, pairs, sorted(network[target]), max_entries) for target in range(targets)
+    }
+
+
+def _parts(
+    source: int,
+    day: int,
+    pairs: list[tuple[str, list[int]]],
+    network: list[list[str | int]],
+    max_entries: int,
+) -> list[DayShare]:
+    total = len(pairs) + len(network)
+    count = max(1, math.ceil(total / max_entries))
+    shares = []
+    for part in range(count):
+        start, stop = part * max_entries, min(total, (part + 1) * max_entries)
+        industries: dict[str, list[list[int]]] = {}
+        for industry, pair in pairs[start : min(stop, len(pairs))]:
+            industries.setdefault(industry, []).append(pair)
+        at = max(0, start - len(pairs))
+        shares.append(
+            DayShare(source, day, part, count, industries, network[at : max(at, stop - len(pairs))])
+        )
+    return shares
+
+
+class DayBoard:
+    """Every partition's shares for one day, merged: ranks any member of the target."""
+
+    __slots__ = ("industries", "network")
+
+    def __init__(self) -> None:
+        self.industries: dict[str, ScoreHistogram] = {}
+        self.network: dict[str, list[int]] = {}
+
+    def add(self, share: DayShare) -> None:
+        for industry, pairs in share.industries.items():
+            histogram = self.industries.get(industry)
+            if histogram is None:
+                histogram = self.industries[industry] = ScoreHistogram()
+            histogram.merge(ScoreHistogram.from_pairs(pairs))
+        for member_id, bin_ in share.network:
+            self.network.setdefault(member_id, []).append(bin_)  # type: ignore[arg-type]
+
+    def ranks(self, member_id: str, ssi: float, industry: str | None) -> DayRanks:
+        histogram = None if industry is None else self.industries.get(industry)
+        industry_rank = None if histogram is None else histogram.standing(ssi)
+        return DayRanks(industry_rank, self._network_standing(member_id, ssi))
+
+    def _network_standing(self, member_id: str, ssi: float) -> Standing | None:
+        bins = self.network.get(member_id)
+        if not bins:
+            return None  # no connection scored that day
+        mine = score_bin(ssi)
+        position = 1 + sum(1 for other in bins if other > mine)
+        population = 1 + len(bins)
+        return Standing.of(position, population)
+
+
+@dataclass(slots=True)
+class ShareIndex:
+    """Which share parts a target holds, per day and source: says when a day can be ranked."""
+
+    #: day -> source -> (parts, the part numbers received)
+    received: dict[int, dict[int, tuple[int, set[int]]]] = field(default_factory=dict)
+
+    def note(self, share: DayShare) -> bool:
+        """Record a part; False if it was held already (a redelivery)."""
+        sources = self.received.setdefault(share.day, {})
+        parts, seen = sources.get(share.source, (share.parts, set()))
+        if parts != share.parts:
+            raise ValueError(
+                f"share of day {share.day} from partition {share.source}: {share.parts} parts, {parts} before"
+            )
+        if share.part in seen:
+            return False
+        seen.add(share.part)
+        sources[share.source] = (parts, seen)
+        return True
+
+    def complete(self, day: int, sources: int) -> bool:
+        held = self.received.get(day, {})
+        return len(held) == sources and all(len(seen) == parts for parts, seen in held.values())
+
+    def parts(self, day: int) -> list[tuple[int, int]]:
+        """(source, part) of every part held for `day`, in order."""
+        held = self.received.get(day, {})
+        return [(source, part) for source in sorted(held) for part in sorted(held[source][1])]
+
+    def forget_through(self, day: int) -> list[tuple[int, int, int]]:
+        """Drop the index of days up to `day`; return the (day, source, part) dropped."""
+        dropped = []
+        for held_day in sorted(d for d in self.received if d <= day):
+            dropped += [(held_day, source, part) for source, part in self.parts(held_day)]
+            del self.received[held_day]
+        return dropped
+
+    def to_json(self) -> list[list[int]]:
+        return [
+            [day, source, parts, *sorted(seen)]
+            for day in sorted(self.received)
+            for source, (parts, seen) in sorted(self.received[day].items())
+        ]
+
+    @classmethod
+    def from_json(cls, rows: Iterable[list[int]]) -> ShareIndex:
+        index = cls()
+        for day, source, parts, *seen in rows:
+            index.received.setdefault(day, {})[source] = (parts, set(seen))
+        return index
