@@ -156,6 +156,11 @@ class WorkerMetrics:
             "Messages skipped because the worker's state already holds them (redelivered after a restart).",
             registry=reg,
         )
+        self.shares_received = Counter(
+            "ssi_day_shares_received_total",
+            "Day share parts (other partitions' histograms and connection scores) received for ranking.",
+            registry=reg,
+        )
         self.consumer_lag = Gauge(
             "ssi_consumer_lag",
             "Messages behind the high-water mark, per assigned partition of the events and effects topics.",
@@ -165,7 +170,8 @@ class WorkerMetrics:
         self.members = Gauge("ssi_members", "Members held by this worker's tables.", registry=reg)
         self.daily_close = Histogram(
             "ssi_daily_close_seconds",
-            "Duration of closing one day for one partition (every member's daily record).",
+            "Time spent closing and ranking one day for one partition (every member's daily record), "
+            "not counting the wait for other partitions' shares.",
             buckets=CLOSE_BUCKETS,
             registry=reg,
         )
@@ -259,6 +265,10 @@ class WorkerMetrics:
             child = self._pillars.get(pillar)
             if child is not None:
                 child.observe(points)
+
+    def share_received(self) -> None:
+        """A day share part arrived from a partition (for the day's ranks)."""
+        self.shares_received.inc()
 
     def alert_emitted(self, kind: str) -> None:
         """A score alert was emitted."""

@@ -59,9 +59,11 @@ class DayRanks:
 def day_shares(
     source: int, day: int, members: Iterable[MemberDay], targets: int, max_entries: int = MAX_SHARE_ENTRIES
 ) -> dict[int, list[DayShare]]:
-    """Every target's parts of this partition's share for `day` (each target gets at least one part)."""
+    """Every target's parts of this partition's share for `day` (each target gets at least one part);
+    the same parts again for the same members in the same order."""
     histograms: dict[str, ScoreHistogram] = {}
     network: dict[int, list[list[str | int]]] = {target: [] for target in range(targets)}
+    where: dict[str, int] = {}
     for member in members:
         bin_ = score_bin(member.ssi)
         if member.industry is not None:
@@ -69,12 +71,13 @@ def day_shares(
             if histogram is None:
                 histogram = histograms[member.industry] = ScoreHistogram()
             histogram.add(member.ssi)
-        for other in member.connections:
-            network[partition_for(other, targets)].append([other, bin_])
+        for other in sorted(member.connections):  # a set: sorted, so that a share sent again is the same
+            target = where.get(other)
+            if target is None:
+                target = where[other] = partition_for(other, targets)  # murmur2 in Python: ~2 µs
+            network[target].append([other, bin_])
     pairs = [(industry, pair) for industry in sorted(histograms) for pair in histograms[industry].to_pairs()]
-    return {
-        target: _parts(source, day, pairs, sorted(network[target]), max_entries) for target in range(targets)
-    }
+    return {target: _parts(source, day, pairs, network[target], max_entries) for target in range(targets)}
 
 
 def _parts(

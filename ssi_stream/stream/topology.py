@@ -9,12 +9,15 @@ Agent 1 (`place_events`, on `ssi.events`): decode each event (or dead-letter it)
 partition's event-time clock, and send each of its effects to the member it touches; when the
 clock's mark changes, persist the clock and send the mark to every effects partition.
 Agent 2 (`absorb_effects`, on `ssi.effects`): absorb each effect into its member's ledger (one table
-write carries the new state and the ids that prove it, so a redelivered effect is skipped), and when
-the marks allow, close days for every member of the partition and emit their daily score records.
+write carries the new state and the ids that prove it, so a redelivered effect is skipped); when the
+marks allow, close the next day for every member of the partition and send the partition's day share
+(industry histograms, connections' scores) to every partition; once it holds every partition's share,
+emit the day's score records with their ranks (docs/ranking.md).
 A timer marks input partitions idle after `SSI_IDLE_CLOSE_SECONDS` without events, so the last days
 close even when input stops. All scoring and timing decisions are the pure core's (`ssi_stream.timeline`).
 The web server serves `GET /metrics` (Prometheus, `ssi_stream.ops.metrics`), `GET /healthz`, `GET /readyz`
-and the query API (`GET /members/{id}/score`, `/members/{id}/history`, described in `docs/openapi.yaml`).
+and the query API (`GET /members/{id}/score`, `/members/{id}/history`, `/industries/{name}/distribution`,
+described in `docs/openapi.yaml`).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import orjson
 from faust import web
 from faust.types import TP, EventT
 
+from ssi_stream.events.contract import INDUSTRY_CHARS
 from ssi_stream.events.contract import member_id as member_id_check
 from ssi_stream.events.dead_letter import PayloadSource, dead_letter_record
 from ssi_stream.events.decode import Rejected, decode
@@ -39,13 +43,15 @@ from ssi_stream.events.limits import DecodeLimits
 from ssi_stream.ops.metrics import WorkerMetrics, exposition
 from ssi_stream.ops.settings import Settings
 from ssi_stream.ops.topics import TopicSpec
+from ssi_stream.ranking.distribution import distribution_document
+from ssi_stream.ranking.exchange import DayBoard, day_shares
 from ssi_stream.scoring.effects import decode_effect, effects_of, encode_effect
 from ssi_stream.scoring.model import Model
 from ssi_stream.stream.backfill import Backfill
 from ssi_stream.stream.delivery import ensure_complete_flush
 from ssi_stream.stream.event_context import event_context
 from ssi_stream.timeline.close_gate import CloseGate
-from ssi_stream.timeline.days import epoch_seconds
+from ssi_stream.timeline.days import epoch_seconds, iso_date
 from ssi_stream.timeline.member_ledger import (
     MemberLedger,
     absorb_effect,
@@ -54,7 +60,9 @@ from ssi_stream.timeline.member_ledger import (
     decode_ledger,
     encode_ledger,
     latest_record,
+    member_day,
     new_ledger,
+    ranked_record,
 )
 from ssi_stream.timeline.offset_guard import Admit, OffsetGuard
 from ssi_stream.timeline.partitioner import partition_for
@@ -62,12 +70,16 @@ from ssi_stream.timeline.source_clock import SourceClock
 from ssi_stream.timeline.wire import (
     KIND_HEADER,
     MARK,
+    SHARE,
     decode_mark,
+    decode_share,
     encode_mark,
+    encode_share,
     header_map,
     mark_headers,
     placement_from_headers,
     placement_headers,
+    share_headers,
 )
 from ssi_stream.trend.history import MAX_WEEKS, history_document
 
@@ -75,6 +87,8 @@ log = logging.getLogger(__name__)
 
 #: How often the lag and member gauges are refreshed.
 METRICS_INTERVAL_SECONDS = 2.0
+#: The longest industry name the API looks up (the event contract's limit).
+MAX_INDUSTRY_CHARS = INDUSTRY_CHARS[1]
 
 
 def topic_specs(settings: Settings) -> list[TopicSpec]:
@@ -147,6 +161,7 @@ class ScoringTopology:
         self._absorbed: dict[int, int] = {}  # effects partition -> last offset processed (for lag)
         self._idle_sent: set[int] = set()
         self._announced: set[int] = set()
+        self._close_seconds: dict[int, float] = {}  # partition -> its last close's time, until ranked
 
         self.app.agent(self.events_topic, name="place-events")(self.place_events)
         self.app.agent(self.effects_topic, name="absorb-effects")(self.absorb_effects)
@@ -175,6 +190,12 @@ class ScoringTopology:
 
         routed = self.app.table_route(self.members, match_info="member_id")(member_history)
         self.app.page("/members/{member_id}/history", name="member-history")(routed)
+
+        async def industry_distribution(view: web.View, request: web.Request, name: str) -> web.Response:
+            return await self.serve_industry_distribution(name)
+
+        # every partition ranks with every partition's histograms: any worker with a partition can answer
+        self.app.page("/industries/{name}/distribution", name="industry-distribution")(industry_distribution)
 
     def changelog_specs(self) -> list[TopicSpec]:
         """The tables' compacted changelog topics, as Faust names them."""
@@ -351,17 +372,23 @@ class ScoringTopology:
                 self.gates[_position_key(target)] = self._effect_guards[target].to_bytes()
 
     async def _absorb(self, message: Any, event: EventT, ledgers: dict[bytes, MemberLedger]) -> None:
-        """Absorb one effect into its member's pending ledger, or apply one mark (closing days it allows)."""
+        """Absorb one effect into its member's pending ledger, or apply a mark or a day share (closing
+        and ranking the days they allow)."""
         target = message.partition
         headers = header_map(message.headers)
         gate = self._gate(target)
-        if headers.get(KIND_HEADER) == MARK:
+        kind = headers.get(KIND_HEADER)
+        if kind == MARK:
             gate.observe(decode_mark(message.value))
-            days = gate.days_to_close()
-            if days:
+            await self._advance(target, gate, event, ledgers)
+            return
+        if kind == SHARE:
+            share = decode_share(message.value)
+            if gate.wants_share(share.day) and gate.shares.note(share):
                 with event_context(event):
-                    self._write_ledgers(ledgers)
-                    await self._close_days(target, gate, days)
+                    self.gates[_share_key(target, share.day, share.source, share.part)] = message.value
+                self.metrics.share_received()
+                await self._advance(target, gate, event, ledgers)
             return
         effect = decode_effect(message.value)
         placement = placement_from_headers(headers)
@@ -381,42 +408,94 @@ class ScoringTopology:
             self.members[key] = encode_ledger(ledger)
         ledgers.clear()
 
-    async def _close_days(self, target: int, gate: CloseGate, days: range) -> None:
-        """Close `days` for every member of the partition (their pending ledgers already written)."""
+    async def _advance(
+        self, target: int, gate: CloseGate, event: EventT, ledgers: dict[bytes, MemberLedger]
+    ) -> None:
+        """Rank the closed day once every partition's share is in, and close the next days the marks allow
+        (one at a time: a day closes only once the one before it is ranked)."""
+        partitions = self.settings.partitions
+        while True:
+            day = gate.day_to_rank()
+            if day is not None:
+                if not gate.shares.complete(day, partitions):
+                    return
+                with event_context(event):
+                    self._write_ledgers(ledgers)
+                    await self._rank_day(target, gate, day)
+                continue
+            days = gate.days_to_close()
+            if not days:
+                return
+            with event_context(event):
+                self._write_ledgers(ledgers)
+                await self._close_day(target, gate, days.start)
+
+    async def _close_day(self, target: int, gate: CloseGate, day: int) -> None:
+        """Close `day` for every member of the partition and share the day with every partition."""
         started = time.perf_counter()
-        keys = sorted(self._members_of(target))
+        closed = []
+        for key in sorted(self._members_of(target)):
+            ledger = self._ledger(key)
+            if close_member_day(ledger, day, self.model, self.timeline.dedup) is None:
+                continue
+            self.members[key] = encode_ledger(ledger)
+            closed.append(member_day(key.decode(), ledger))
+        partitions = self.settings.partitions
+        for destination, parts in day_shares(target, day, closed, partitions).items():
+            for share in parts:
+                await self._send(
+                    self.effects_topic,
+                    key=None,
+                    value=encode_share(share),
+                    partition=destination,
+                    headers=share_headers(),
+                )
+        # The gate may say "closed" only once the shares are delivered: after a crash the day closes
+        # again (a member's repeated close changes nothing) and sends the same shares, which targets
+        # that hold them already skip.
+        await self._flush()
+        gate.closed_through = day
+        self.gates[_gate_key(target)] = gate.to_bytes()
+        self._close_seconds[target] = time.perf_counter() - started
+
+    async def _rank_day(self, target: int, gate: CloseGate, day: int) -> None:
+        """Emit the closed day's records, with their ranks from every partition's share, and its alerts."""
+        started = time.perf_counter()
+        board = DayBoard()
+        for source, part in gate.shares.parts(day):
+            board.add(decode_share(self.gates[_share_key(target, day, source, part)]))
         emitted = 0
-        for day in days:
-            day_started, day_emitted = time.perf_counter(), emitted
-            for key in keys:
-                ledger = self._ledger(key)
-                record = close_member_day(key.decode(), ledger, day, self.model, self.timeline.dedup)
-                if record is None:
-                    continue
-                await self._send(self.scores_topic, key=key, value=orjson.dumps(record))
-                for alert in day_alerts(key.decode(), ledger, record, self.timeline.alerts):
-                    await self._send(self.alerts_topic, key=key, value=orjson.dumps(alert))
-                    self.metrics.alert_emitted(alert["kind"])
-                self.members[key] = encode_ledger(ledger)
-                self.metrics.score_emitted(record)
-                emitted += 1
-            # The gate may say "day closed" only once every record of the day is delivered: after a crash,
-            # a re-read mark re-closes from the gate's day, and a member's repeated close re-emits its
-            # record (close_member_day), so nothing between the gate and the records can be lost.
-            await self._flush()
-            gate.closed_through = day
-            self.gates[_gate_key(target)] = gate.to_bytes()
-            self.metrics.day_closed(
-                day, records=emitted - day_emitted, seconds=time.perf_counter() - day_started
-            )
-        log.info(
-            "partition %d: closed days %d..%d: %d score records in %.2f s",
-            target,
-            days.start,
-            days.stop - 1,
-            emitted,
-            time.perf_counter() - started,
+        for key in sorted(self._members_of(target)):
+            ledger = self._ledger(key)
+            if ledger.state.last_closed != day:
+                continue  # no score that day
+            member_id = key.decode()
+            scored = member_day(member_id, ledger)
+            ranks = board.ranks(member_id, scored.ssi, scored.industry)
+            record = ranked_record(member_id, ledger, self.model, ranks)
+            await self._send(self.scores_topic, key=key, value=orjson.dumps(record))
+            for alert in day_alerts(member_id, ledger, record, self.timeline.alerts):
+                await self._send(self.alerts_topic, key=key, value=orjson.dumps(alert))
+                self.metrics.alert_emitted(alert["kind"])
+            self.members[key] = encode_ledger(ledger)
+            self.metrics.score_emitted(record)
+            emitted += 1
+        date = iso_date(day)
+        self.gates[_distribution_key(target)] = orjson.dumps(
+            {name: distribution_document(name, date, h) for name, h in sorted(board.industries.items())}
         )
+        # The gate may say "ranked" only once every record of the day is delivered: after a crash the
+        # day is ranked again from the shares it still holds, and each record is rebuilt byte for byte.
+        await self._flush()
+        gate.ranked_through = day
+        dropped = gate.shares.forget_through(day)
+        self.gates[_gate_key(target)] = gate.to_bytes()
+        await self._flush()  # the shares go only once the gate no longer needs them
+        for held_day, source, part in dropped:
+            del self.gates[_share_key(target, held_day, source, part)]
+        seconds = self._close_seconds.pop(target, 0.0) + time.perf_counter() - started
+        self.metrics.day_closed(day, records=emitted, seconds=seconds)
+        log.info("partition %d: day %d closed and ranked: %d score records", target, day, emitted)
 
     def _ledger(self, key: bytes) -> MemberLedger:
         stored = self.members.get(key)
@@ -524,7 +603,27 @@ class ScoringTopology:
         ledger = self._closed_ledger(member_id)
         if not isinstance(ledger, MemberLedger):
             return ledger  # the 400 or 404 answer
-        return self._json(latest_record(member_id, ledger, self.model))
+        record = latest_record(member_id, ledger, self.model)
+        if record is None:  # between the close of its day and the arrival of the day's ranks: seconds
+            day = iso_date(ledger.state.last_closed)  # type: ignore[arg-type]
+            problem = f"the score of {member_id!r} for {day} is waiting for the day's ranks: retry shortly"
+            return self._error(503, "ranking", problem, retry_after=2)
+        return self._json(record)
+
+    async def serve_industry_distribution(self, name: str) -> web.Response:
+        """GET /industries/{name}/distribution: the industry's SSI distribution on the last ranked day."""
+        if not 1 <= len(name) <= MAX_INDUSTRY_CHARS:
+            return self._error(400, "bad_industry", f"an industry name has 1-{MAX_INDUSTRY_CHARS} characters")
+        effects = self.effects_topic.get_topic_name()
+        newest: dict[str, Any] | None = None
+        for tp in self.app.consumer.assignment():
+            stored = self.gates.get(_distribution_key(tp.partition)) if tp.topic == effects else None
+            document = None if stored is None else orjson.loads(stored).get(name)
+            if document is not None and (newest is None or document["date"] > newest["date"]):
+                newest = document
+        if newest is None:
+            return self._error(404, "not_found", f"no ranked day has members of industry {name!r} yet")
+        return self._json(newest)
 
     async def serve_member_history(self, member_id: str, weeks_text: str | None) -> web.Response:
         """GET /members/{id}/history?weeks=N: the member's daily and weekly SSI over the last N weeks."""
@@ -564,8 +663,9 @@ class ScoringTopology:
             return self._error(503, "not_ready", reason)
         return self.app.web.json({"ready": True})
 
-    def _error(self, status: int, code: str, message: str) -> web.Response:
-        return self.app.web.json({"error": code, "message": message}, status=status)
+    def _error(self, status: int, code: str, message: str, retry_after: int | None = None) -> web.Response:
+        headers = None if retry_after is None else {"Retry-After": str(retry_after)}
+        return self.app.web.json({"error": code, "message": message}, status=status, headers=headers)
 
     async def serve_health(self, request: web.Request) -> web.Response:
         """GET /healthz: 200 while the worker process runs and its web server answers."""
@@ -591,6 +691,16 @@ def _clock_key(source: int) -> bytes:
 
 def _gate_key(target: int) -> bytes:
     return f"gate:{target}".encode()
+
+
+def _share_key(target: int, day: int, source: int, part: int) -> bytes:
+    """Where a target keeps a day share part it received, until the day is ranked."""
+    return f"share:{target}:{day}:{source}:{part}".encode()
+
+
+def _distribution_key(target: int) -> bytes:
+    """Where a target keeps the industry distributions of the last day it ranked."""
+    return f"distribution:{target}".encode()
 
 
 def _fail_hard(agent: str, exc: Exception) -> NoReturn:

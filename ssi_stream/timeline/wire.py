@@ -157,6 +157,7 @@ def decode_share(raw: bytes) -> DayShare:
         type(entry) is list
         and len(entry) == 2
         and type(entry[0]) is str
+        and 1 <= len(entry[0]) <= 64
         and type(entry[1]) is int
         and 0 <= entry[1] <= MAX_BIN
         for entry in network

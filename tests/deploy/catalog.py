@@ -26,6 +26,7 @@ METRICS: dict[str, tuple[str, frozenset[str]]] = {
     "ssi_processing_seconds": ("histogram", frozenset({"stage"})),
     "ssi_input_gaps_total": ("counter", frozenset()),
     "ssi_redeliveries_skipped_total": ("counter", frozenset()),
+    "ssi_day_shares_received_total": ("counter", frozenset()),
     "ssi_consumer_lag": ("gauge", frozenset({"topic", "partition"})),
     "ssi_members": ("gauge", frozenset()),
     "ssi_daily_close_seconds": ("histogram", frozenset()),

@@ -12,6 +12,8 @@ import orjson
 import pytest
 import yaml
 
+from ssi_stream.ranking.distribution import distribution_document
+from ssi_stream.ranking.standing import ScoreHistogram
 from ssi_stream.simulation import SimulationConfig, iter_encoded
 
 from .streaming import StreamEnv, Worker, collect_scores, produce, replay_records, running
@@ -80,6 +82,22 @@ def test_any_worker_answers_for_any_member_with_its_latest_record(
         assert status == 404 and body["error"] == "not_found" and "nobody" in body["message"]
         status, body = _get(ports[1], "/members/" + "x" * 65 + "/score")
         assert status == 400 and body["error"] == "bad_member_id" and "65 characters" in body["message"]
+        last = max(r["date"] for r in expected.values())
+        industries = sorted({r["industry"] for r in expected.values() if r["date"] == last and r["industry"]})
+        assert len(industries) > 3
+        for industry in industries:
+            histogram = ScoreHistogram()
+            for r in expected.values():
+                if r["date"] == last and r["industry"] == industry:
+                    histogram.add(r["ssi"])
+            wanted = distribution_document(industry, last, histogram)
+            for port in ports:  # every worker ranks with every partition's histograms
+                status, body = _get(port, f"/industries/{urllib.parse.quote(industry)}/distribution")
+                assert (status, body) == (200, wanted), f"worker on {port} about {industry}"
+        status, body = _get(ports[0], "/industries/Nothing%20Here/distribution")
+        assert status == 404 and body["error"] == "not_found"
+        status, body = _get(ports[0], "/industries/" + "x" * 101 + "/distribution")
+        assert status == 400 and body["error"] == "bad_industry"
 
 
 def test_the_openapi_document_describes_the_paths_the_worker_serves() -> None:
@@ -88,5 +106,12 @@ def test_the_openapi_document_describes_the_paths_the_worker_serves() -> None:
     source = (REPO / "ssi_stream" / "stream" / "topology.py").read_text()
     for path in spec["paths"]:
         assert f'"{path}"' in source, f"{path} is documented but not served"
-    for served in ("/metrics", "/healthz", "/readyz", "/members/{member_id}/score"):
+    for served in (
+        "/metrics",
+        "/healthz",
+        "/readyz",
+        "/members/{member_id}/score",
+        "/members/{member_id}/history",
+        "/industries/{name}/distribution",
+    ):
         assert served in spec["paths"], f"{served} is served but not documented"

@@ -32,6 +32,9 @@ def test_one_worker_emits_exactly_the_replayed_daily_scores(
     expected = {(r["member_id"], r["date"]): r for r in records}
     assert dead_letters, "the log should hold broken payloads"
     assert len(expected) > 3000  # hundreds of members over weeks
+    # ranks come from every partition's day shares: compared below with replay's one board
+    assert sum(r["industry_rank"] is not None for r in records) > len(records) / 2
+    assert sum(r["network_rank"] is not None for r in records) > len(records) / 4
     worker = Worker(env.worker_env(tmp_path / "data", "w1"), tmp_path / "w1.log")
     with running(worker):
         produce(kafka_bootstrap, env.events_topic, simulated_log, env.partitions)

@@ -37,6 +37,7 @@ DASHBOARD_METRICS: dict[str, tuple[str, tuple[str, ...]]] = {
     "ssi_processing_seconds": ("histogram", ("stage",)),
     "ssi_input_gaps_total": ("counter", ()),
     "ssi_redeliveries_skipped_total": ("counter", ()),
+    "ssi_day_shares_received_total": ("counter", ()),
     "ssi_consumer_lag": ("gauge", ("topic", "partition")),
     "ssi_members": ("gauge", ()),
     "ssi_daily_close_seconds": ("histogram", ()),

@@ -15,7 +15,12 @@ SCHEMA_FILES = [name.removeprefix("v1/") for name in ALL_JSON if "/examples/" no
 
 def test_every_json_file_is_under_v1_and_the_internal_schemas_are_found() -> None:
     assert all(name.startswith("v1/") for name in ALL_JSON), "a new version needs its own tests"
-    assert {"events/event.json", "internal/effect.json", "internal/source_mark.json"} <= set(SCHEMA_FILES)
+    assert {
+        "events/event.json",
+        "internal/effect.json",
+        "internal/source_mark.json",
+        "internal/day_share.json",
+    } <= set(SCHEMA_FILES)
 
 
 @pytest.mark.parametrize("name", SCHEMA_FILES)
