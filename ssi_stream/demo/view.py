@@ -50,7 +50,7 @@ class DemoBoard:
 def render(
     board: DemoBoard, *, events_sent: int, events_per_second: float, lag: int | None, urls: list[str]
 ) -> str:
-    """The demo screen as text: totals, the score bands, and the top members with their pillars."""
+    """The demo screen as text: totals, the score bands, and the top members with their ranks and pillars."""
     members = len(board.latest)
     low, mid, high = board.bands()
     share = (lambda n: f"{100 * n / members:4.1f}%") if members else (lambda n: "   -")
@@ -62,7 +62,7 @@ def render(
         f"latest day {board.newest_date or '-'}",
         f"SSI bands: 0-20 {share(low)}   21-69 {share(mid)}   70+ {share(high)}",
         "",
-        f"{'member':<10} {'ssi':>6} {'trend':>7}  "
+        f"{'member':<10} {'ssi':>6} {'trend':>7} {'in industry':>17} {'in network':>10}  "
         + " ".join(f"{short:>9}" for _, short in PILLAR_SHORT)
         + "  next step",
     ]
@@ -73,8 +73,12 @@ def render(
         pillars = " ".join(f"{record['pillars'][name]:>9.2f}" for name, _ in PILLAR_SHORT)
         weakest = min(PILLAR_SHORT, key=lambda pillar: record["pillars"][pillar[0]])[0]
         hint = record["explanations"][weakest]["next_step"]
+        industry, network = record["industry_rank"], record["network_rank"]
+        in_industry = f"top {industry['top_percent']:g}% of {industry['population']}" if industry else "-"
+        in_network = f"#{network['position']} of {network['population']}" if network else "-"
         lines.append(
-            f"{record['member_id']:<10} {record['ssi']:>6.2f} {trend:>+7.2f}  {pillars}  {hint[:60]}"
+            f"{record['member_id']:<10} {record['ssi']:>6.2f} {trend:>+7.2f} "
+            f"{in_industry:>17} {in_network:>10}  {pillars}  {hint[:44]}"
         )
     lines.append("")
     lines.extend(urls)
