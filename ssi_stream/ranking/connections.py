@@ -13,6 +13,11 @@ from dataclasses import dataclass, field
 
 from ssi_stream.scoring.effects import Effect, EffectKind
 
+#: Connections kept per member for the network rank: with ids of up to 64 characters the ledger stays
+#: under Kafka's 1 MB record limit. A member at the cap gains no more (removals still apply); their new
+#: connections still list them, so those see the member's score but not the other way round.
+MAX_CONNECTIONS = 10_000
+
 #: Effect kinds that change a connection, and whether they connect (True) or disconnect.
 LINK_KINDS: dict[EffectKind, bool] = {
     EffectKind.INVITE_ACCEPTED_BY_ME: True,
@@ -20,7 +25,7 @@ LINK_KINDS: dict[EffectKind, bool] = {
     EffectKind.CONNECTION_REMOVED: False,
 }
 
-_COUNTS = struct.Struct("<IH")  # connections, pending changes
+_COUNTS = struct.Struct("<II")  # connections, pending changes
 _TEXT = struct.Struct("<H")
 _CHANGE = struct.Struct("<iqB")  # day, occurred_at, connects
 
@@ -59,7 +64,8 @@ class Connections:
         self.pending = [change for change in self.pending if change.day > day]
         for change in due:
             if change.connects:
-                self.members.add(change.other)
+                if len(self.members) < MAX_CONNECTIONS:
+                    self.members.add(change.other)
             else:
                 self.members.discard(change.other)
 

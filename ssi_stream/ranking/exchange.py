@@ -5,23 +5,29 @@ connections. So when a partition closes day D, it shares with every partition (i
 `DayShare`: its per-industry score histograms (the same to every partition) and, for each member the
 target owns, the score of each of that member's connections it holds. A partition ranks its members for
 D once it has every partition's share (`ShareIndex` says when), on a `DayBoard` built from them. Shares
-are split into parts of at most `max_entries` entries so that no Kafka record grows without bound.
+are split into parts of at most `max_bytes` (estimated JSON size) so that no Kafka record grows without
+bound. A partition that never closed a day someone shares (its first close came later: see
+`close_gate`) answers with an empty *stand-in* share (`closed` false), so nobody waits for it.
 Histograms are exact (`standing.py`), so ranks do not depend on how members are spread over partitions:
 replay, with one board for everybody, computes the same ranks. docs/ranking.md has the costs.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ssi_stream.ranking.standing import ScoreHistogram, Standing, score_bin
 from ssi_stream.timeline.partitioner import partition_for
 
-#: Entries (histogram pairs + network scores) per share part: about 20 bytes each as JSON, so a part
-#: stays well under Kafka's default 1 MB message limit.
-MAX_SHARE_ENTRIES = 20_000
+#: Estimated JSON bytes per share part: well under Kafka's default 1 MB record limit.
+MAX_SHARE_BYTES = 512 * 1024
+#: JSON bytes of a [bin, count] pair or a network entry, besides its member id: `[..,10000,123456],`.
+_ENTRY_OVERHEAD = 16
+
+
+class ShareConflict(ValueError):
+    """A share part that disagrees with the parts held for the same day and source."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +52,8 @@ class DayShare:
     industries: dict[str, list[list[int]]]
     #: [[member_id, bin], ...]: a connection's score, for a member the target owns.
     network: list[list[str | int]]
+    #: False for a stand-in: the source never closed this day (it has nothing to share for it).
+    closed: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +64,13 @@ class DayRanks:
     network: Standing | None
 
 
+def stand_in(source: int, day: int) -> DayShare:
+    """The share of a partition that never closed `day`: nothing to add, but nothing to wait for."""
+    return DayShare(source, day, 0, 1, {}, [], closed=False)
+
+
 def day_shares(
-    source: int, day: int, members: Iterable[MemberDay], targets: int, max_entries: int = MAX_SHARE_ENTRIES
+    source: int, day: int, members: Iterable[MemberDay], targets: int, max_bytes: int = MAX_SHARE_BYTES
 ) -> dict[int, list[DayShare]]:
     """Every target's parts of this partition's share for `day` (each target gets at least one part);
     the same parts again for the same members in the same order."""
@@ -77,7 +90,7 @@ def day_shares(
                 target = where[other] = partition_for(other, targets)  # murmur2 in Python: ~2 µs
             network[target].append([other, bin_])
     pairs = [(industry, pair) for industry in sorted(histograms) for pair in histograms[industry].to_pairs()]
-    return {target: _parts(source, day, pairs, network[target], max_entries) for target in range(targets)}
+    return {target: _parts(source, day, pairs, network[target], max_bytes) for target in range(targets)}
 
 
 def _parts(
@@ -85,21 +98,31 @@ def _parts(
     day: int,
     pairs: list[tuple[str, list[int]]],
     network: list[list[str | int]],
-    max_entries: int,
+    max_bytes: int,
 ) -> list[DayShare]:
-    total = len(pairs) + len(network)
-    count = max(1, math.ceil(total / max_entries))
-    shares = []
-    for part in range(count):
-        start, stop = part * max_entries, min(total, (part + 1) * max_entries)
-        industries: dict[str, list[list[int]]] = {}
-        for industry, pair in pairs[start : min(stop, len(pairs))]:
-            industries.setdefault(industry, []).append(pair)
-        at = max(0, start - len(pairs))
-        shares.append(
-            DayShare(source, day, part, count, industries, network[at : max(at, stop - len(pairs))])
-        )
-    return shares
+    """Split the entries, in order, into parts of at most about `max_bytes` of JSON each."""
+    chunks: list[tuple[dict[str, list[list[int]]], list[list[str | int]]]] = []
+    industries: dict[str, list[list[int]]] = {}
+    scores: list[list[str | int]] = []
+    size = 0
+    for industry, pair in pairs:
+        cost = _ENTRY_OVERHEAD + (0 if industry in industries else 2 * len(industry.encode()) + 8)
+        if size + cost > max_bytes and (industries or scores):
+            chunks.append((industries, scores))
+            industries, scores, size = {}, [], 0
+            cost = _ENTRY_OVERHEAD + 2 * len(industry.encode()) + 8  # JSON may escape: count it twice
+        industries.setdefault(industry, []).append(pair)
+        size += cost
+    for entry in network:
+        cost = _ENTRY_OVERHEAD + 2 * len(str(entry[0]).encode())
+        if size + cost > max_bytes and (industries or scores):
+            chunks.append((industries, scores))
+            industries, scores, size = {}, [], 0
+        scores.append(entry)
+        size += cost
+    chunks.append((industries, scores))
+    count = len(chunks)
+    return [DayShare(source, day, part, count, chunk[0], chunk[1]) for part, chunk in enumerate(chunks)]
 
 
 class DayBoard:
@@ -147,7 +170,7 @@ class ShareIndex:
         sources = self.received.setdefault(share.day, {})
         parts, seen = sources.get(share.source, (share.parts, set()))
         if parts != share.parts:
-            raise ValueError(
+            raise ShareConflict(
                 f"share of day {share.day} from partition {share.source}: {share.parts} parts, {parts} before"
             )
         if share.part in seen:

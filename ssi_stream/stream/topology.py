@@ -44,13 +44,13 @@ from ssi_stream.ops.metrics import WorkerMetrics, exposition
 from ssi_stream.ops.settings import Settings
 from ssi_stream.ops.topics import TopicSpec
 from ssi_stream.ranking.distribution import distribution_document
-from ssi_stream.ranking.exchange import DayBoard, day_shares
+from ssi_stream.ranking.exchange import DayBoard, ShareConflict, day_shares, stand_in
 from ssi_stream.scoring.effects import decode_effect, effects_of, encode_effect
 from ssi_stream.scoring.model import Model
 from ssi_stream.stream.backfill import Backfill
 from ssi_stream.stream.delivery import ensure_complete_flush
 from ssi_stream.stream.event_context import event_context
-from ssi_stream.timeline.close_gate import CloseGate
+from ssi_stream.timeline.close_gate import CloseGate, Receipt
 from ssi_stream.timeline.days import epoch_seconds, iso_date
 from ssi_stream.timeline.member_ledger import (
     MemberLedger,
@@ -384,11 +384,20 @@ class ScoringTopology:
             return
         if kind == SHARE:
             share = decode_share(message.value)
-            if gate.wants_share(share.day) and gate.shares.note(share):
+            self.metrics.share_received()
+            try:
+                receipt = gate.receive(share)
+            except ShareConflict as exc:  # not expected: shares sent again are the same (see exchange)
+                log.error("partition %d: day share skipped: %s", target, exc)
+                receipt = Receipt.SKIP
+            if receipt is Receipt.STORE:
                 with event_context(event):
                     self.gates[_share_key(target, share.day, share.source, share.part)] = message.value
-                self.metrics.share_received()
-                await self._advance(target, gate, event, ledgers)
+            elif receipt is Receipt.ANSWER:
+                await self._send_stand_ins(target, [share.day])
+            # even for a share skipped as held: a crash may have come between its day's rank and the
+            # next close, and this share may be the only message left to drive them
+            await self._advance(target, gate, event, ledgers)
             return
         effect = decode_effect(message.value)
         placement = placement_from_headers(headers)
@@ -414,21 +423,14 @@ class ScoringTopology:
         """Rank the closed day once every partition's share is in, and close the next days the marks allow
         (one at a time: a day closes only once the one before it is ranked)."""
         partitions = self.settings.partitions
-        while True:
-            day = gate.day_to_rank()
-            if day is not None:
-                if not gate.shares.complete(day, partitions):
-                    return
-                with event_context(event):
-                    self._write_ledgers(ledgers)
-                    await self._rank_day(target, gate, day)
-                continue
-            days = gate.days_to_close()
-            if not days:
-                return
+        while (step := gate.next_step(partitions)) is not None:
+            action, day = step
             with event_context(event):
                 self._write_ledgers(ledgers)
-                await self._close_day(target, gate, days.start)
+                if action == "rank":
+                    await self._rank_day(target, gate, day)
+                else:
+                    await self._close_day(target, gate, day)
 
     async def _close_day(self, target: int, gate: CloseGate, day: int) -> None:
         """Close `day` for every member of the partition and share the day with every partition."""
@@ -450,13 +452,25 @@ class ScoringTopology:
                     partition=destination,
                     headers=share_headers(),
                 )
+        # days others closed before this partition's first close: it has nothing for them, it says so
+        await self._send_stand_ins(target, gate.skipped_days(day))
         # The gate may say "closed" only once the shares are delivered: after a crash the day closes
         # again (a member's repeated close changes nothing) and sends the same shares, which targets
         # that hold them already skip.
         await self._flush()
-        gate.closed_through = day
+        gate.closed(day)
         self.gates[_gate_key(target)] = gate.to_bytes()
         self._close_seconds[target] = time.perf_counter() - started
+
+    async def _send_stand_ins(self, target: int, days: list[int]) -> None:
+        """Tell every partition that this one never closed `days` (see CloseGate.receive)."""
+        for day in days:
+            log.info("partition %d: day %d closed elsewhere before this partition's first close", target, day)
+            value = encode_share(stand_in(target, day))
+            for destination in range(self.settings.partitions):
+                await self._send(
+                    self.effects_topic, key=None, value=value, partition=destination, headers=share_headers()
+                )
 
     async def _rank_day(self, target: int, gate: CloseGate, day: int) -> None:
         """Emit the closed day's records, with their ranks from every partition's share, and its alerts."""
@@ -481,18 +495,18 @@ class ScoringTopology:
             self.metrics.score_emitted(record)
             emitted += 1
         date = iso_date(day)
-        self.gates[_distribution_key(target)] = orjson.dumps(
-            {name: distribution_document(name, date, h) for name, h in sorted(board.industries.items())}
-        )
+        for name, histogram in board.industries.items():  # one key each: bounded values, any count
+            document = distribution_document(name, date, histogram)
+            self.gates[_distribution_key(target, name)] = orjson.dumps(document)
         # The gate may say "ranked" only once every record of the day is delivered: after a crash the
         # day is ranked again from the shares it still holds, and each record is rebuilt byte for byte.
         await self._flush()
-        gate.ranked_through = day
-        dropped = gate.shares.forget_through(day)
+        gate.ranked(day)
         self.gates[_gate_key(target)] = gate.to_bytes()
-        await self._flush()  # the shares go only once the gate no longer needs them
-        for held_day, source, part in dropped:
-            del self.gates[_share_key(target, held_day, source, part)]
+        await self._flush()  # the parts go only once a gate that no longer needs them is delivered
+        for held_day, source, part in gate.dropping:  # today's, and any a crash left behind
+            self.gates.pop(_share_key(target, held_day, source, part), None)
+        gate.dropping = []  # stored with the gate at the end of the batch, after the deletions
         seconds = self._close_seconds.pop(target, 0.0) + time.perf_counter() - started
         self.metrics.day_closed(day, records=emitted, seconds=seconds)
         log.info("partition %d: day %d closed and ranked: %d score records", target, day, emitted)
@@ -617,8 +631,8 @@ class ScoringTopology:
         effects = self.effects_topic.get_topic_name()
         newest: dict[str, Any] | None = None
         for tp in self.app.consumer.assignment():
-            stored = self.gates.get(_distribution_key(tp.partition)) if tp.topic == effects else None
-            document = None if stored is None else orjson.loads(stored).get(name)
+            stored = self.gates.get(_distribution_key(tp.partition, name)) if tp.topic == effects else None
+            document = None if stored is None else orjson.loads(stored)
             if document is not None and (newest is None or document["date"] > newest["date"]):
                 newest = document
         if newest is None:
@@ -698,9 +712,9 @@ def _share_key(target: int, day: int, source: int, part: int) -> bytes:
     return f"share:{target}:{day}:{source}:{part}".encode()
 
 
-def _distribution_key(target: int) -> bytes:
-    """Where a target keeps the industry distributions of the last day it ranked."""
-    return f"distribution:{target}".encode()
+def _distribution_key(target: int, industry: str) -> bytes:
+    """Where a target keeps an industry's distribution of the last day it ranked with members of it."""
+    return f"distribution:{target}:{industry}".encode()
 
 
 def _fail_hard(agent: str, exc: Exception) -> NoReturn:

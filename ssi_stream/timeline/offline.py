@@ -149,7 +149,8 @@ class OfflineScorer:
                 records.append(record)
                 for alert in day_alerts(member_id, ledger, record, self.timeline.alerts):
                     self.on_alert(alert)
-            self._gate.closed_through = self._gate.ranked_through = day
+            self._gate.closed(day)
+            self._gate.ranked(day)
             self.stats.days += 1
         self.stats.records += len(records)
         return records

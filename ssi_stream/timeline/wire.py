@@ -102,7 +102,7 @@ def decode_mark(raw: bytes) -> SourceMark:
     return SourceMark(source, closable, top_day, idle, offset, first_day)
 
 
-_SHARE_KEYS = ("source", "day", "part", "parts", "industries", "network")
+_SHARE_KEYS = ("source", "day", "part", "parts", "industries", "network", "closed")
 
 
 def encode_share(share: DayShare) -> bytes:
@@ -114,6 +114,7 @@ def encode_share(share: DayShare) -> bytes:
             "parts": share.parts,
             "industries": share.industries,
             "network": share.network,
+            "closed": share.closed,
         }
     )
 
@@ -126,7 +127,9 @@ def decode_share(raw: bytes) -> DayShare:
         raise ValueError(f"day share: not JSON ({exc})") from None
     if type(wire) is not dict or wire.keys() != set(_SHARE_KEYS):
         raise ValueError(f"day share: expected an object with keys {list(_SHARE_KEYS)}")
-    source, day, part, parts, industries, network = (wire[key] for key in _SHARE_KEYS)
+    source, day, part, parts, industries, network, closed = (wire[key] for key in _SHARE_KEYS)
+    if type(closed) is not bool:
+        raise ValueError("day share: 'closed' must be true or false")
     for name, value, least in (
         ("source", source, 0),
         ("day", day, None),
@@ -163,4 +166,4 @@ def decode_share(raw: bytes) -> DayShare:
         for entry in network
     ):
         raise ValueError("day share: 'network' must be [[member_id, bin 0-10000], ...]")
-    return DayShare(source, day, part, parts, industries, network)
+    return DayShare(source, day, part, parts, industries, network, closed)

@@ -5,11 +5,20 @@ from __future__ import annotations
 
 import math
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ssi_stream.ranking.exchange import DayBoard, DayShare, MemberDay, ShareIndex, day_shares
+from ssi_stream.ranking.exchange import (
+    MAX_SHARE_BYTES,
+    DayBoard,
+    DayShare,
+    MemberDay,
+    ShareConflict,
+    ShareIndex,
+    day_shares,
+)
 from ssi_stream.timeline.partitioner import partition_for
 from ssi_stream.timeline.wire import decode_share, encode_share
 
@@ -38,13 +47,13 @@ def populations(draw: st.DrawFn) -> tuple[list[MemberDay], int, int]:
         MemberDay(member, scores[i] / 100, industries[i], sorted(links[member]))
         for i, member in enumerate(ids)
     ]
-    return members, draw(st.integers(1, 6)), draw(st.integers(1, 40))
+    return members, draw(st.integers(1, 6)), draw(st.integers(16, 400))  # a few entries per part
 
 
 @settings(max_examples=120, deadline=None)
 @given(populations())
 def test_every_member_s_ranks_equal_a_brute_force_ranking(case: tuple[list[MemberDay], int, int]) -> None:
-    members, partitions, max_entries = case
+    members, partitions, max_bytes = case
     day = 20_500
     by_partition: dict[int, list[MemberDay]] = {p: [] for p in range(partitions)}
     for member in members:
@@ -52,7 +61,7 @@ def test_every_member_s_ranks_equal_a_brute_force_ranking(case: tuple[list[Membe
     # every partition shares with every target, through the wire encoding, parts in any order
     inbox: dict[int, list[DayShare]] = {target: [] for target in range(partitions)}
     for source, held in by_partition.items():
-        for target, parts in day_shares(source, day, held, partitions, max_entries).items():
+        for target, parts in day_shares(source, day, held, partitions, max_bytes).items():
             inbox[target] += [decode_share(encode_share(part)) for part in reversed(parts)]
     scores = {m.member_id: m.ssi for m in members}
     for target, shares in inbox.items():
@@ -105,24 +114,45 @@ def test_a_redelivered_part_is_not_counted_twice_and_a_changed_part_count_is_ref
     share = DayShare(2, 7, 0, 2, {}, [])
     assert index.note(share) and not index.note(share)
     assert not index.complete(7, 3)
-    with pytest.raises(ValueError, match="parts"):
+    with pytest.raises(ShareConflict, match="parts"):
         index.note(DayShare(2, 7, 1, 3, {}, []))
     again = ShareIndex.from_json(index.to_json())
     assert again == index
     assert again.forget_through(7) == [(7, 2, 0)] and again.received == {}
 
 
+_VALID = {"source": 0, "day": 1, "part": 0, "parts": 1, "industries": {}, "network": [], "closed": True}
+
+
 @pytest.mark.parametrize(
-    "raw",
+    "change",
     [
-        b"[]",
-        b'{"source": 0, "day": 1, "part": 1, "parts": 1, "industries": {}, "network": []}',
-        b'{"source": 0, "day": 1, "part": 0, "parts": 1, "industries": {"x": [[10001, 1]]}, "network": []}',
-        b'{"source": 0, "day": 1, "part": 0, "parts": 1, "industries": {"x": [[10, 0]]}, "network": []}',
-        b'{"source": 0, "day": 1, "part": 0, "parts": 1, "industries": {}, "network": [[1, 2]]}',
-        b'{"source": -1, "day": 1, "part": 0, "parts": 1, "industries": {}, "network": []}',
+        {"part": 1},
+        {"industries": {"x": [[10001, 1]]}},
+        {"industries": {"x": [[10, 0]]}},
+        {"network": [[1, 2]]},
+        {"source": -1},
+        {"closed": None},
     ],
 )
-def test_a_malformed_share_is_refused_with_a_reason(raw: bytes) -> None:
+def test_a_malformed_share_is_refused_with_a_reason(change: dict) -> None:
+    assert decode_share(orjson.dumps(_VALID)).closed
     with pytest.raises(ValueError, match="day share"):
-        decode_share(raw)
+        decode_share(orjson.dumps({**_VALID, **change}))
+    with pytest.raises(ValueError, match="day share"):
+        decode_share(b"[]")
+
+
+def test_no_part_outgrows_the_record_limit_even_with_the_longest_ids() -> None:
+    ids = [f"{i:064d}" for i in range(3_000)]  # 64 characters, the contract's longest
+    members = [
+        MemberDay(member, (i % 10_001) / 100, f"industry {i % 700:03d} " + "x" * 80, ids[i + 1 : i + 31])
+        for i, member in enumerate(ids)
+    ]
+    parts = day_shares(0, 1, members, 1)[0]
+    sizes = [len(encode_share(part)) for part in parts]
+    assert len(parts) > 1 and max(sizes) <= MAX_SHARE_BYTES < 1_000_000
+    board = DayBoard()
+    for part in parts:
+        board.add(part)
+    assert sum(len(scores) for scores in board.network.values()) == sum(len(m.connections) for m in members)

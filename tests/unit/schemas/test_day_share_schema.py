@@ -7,7 +7,7 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ssi_stream.ranking.exchange import MemberDay, day_shares
+from ssi_stream.ranking.exchange import MemberDay, day_shares, stand_in
 from ssi_stream.timeline.wire import decode_share, encode_share, share_headers
 from tests.unit.events.contract_world import load_schema, validator_for
 
@@ -28,11 +28,11 @@ _MEMBERS = st.lists(
 
 
 @settings(max_examples=150, deadline=None)
-@given(members=_MEMBERS, targets=st.integers(1, 4), max_entries=st.integers(1, 50))
+@given(members=_MEMBERS, targets=st.integers(1, 4), max_bytes=st.integers(1, 800))
 def test_every_share_sent_is_valid_and_decodes_to_itself(
-    members: list[MemberDay], targets: int, max_entries: int
+    members: list[MemberDay], targets: int, max_bytes: int
 ) -> None:
-    for parts in day_shares(3, 20_500, members, targets, max_entries).values():
+    for parts in day_shares(3, 20_500, members, targets, max_bytes).values():
         assert [p.part for p in parts] == list(range(len(parts))) and all(
             p.parts == len(parts) for p in parts
         )
@@ -40,6 +40,11 @@ def test_every_share_sent_is_valid_and_decodes_to_itself(
             raw = encode_share(share)
             assert not list(VALIDATOR.iter_errors(orjson.loads(raw))), raw
             assert decode_share(raw) == share
+
+
+def test_a_stand_in_is_valid() -> None:
+    raw = encode_share(stand_in(4, 20_500))
+    assert not list(VALIDATOR.iter_errors(orjson.loads(raw))) and decode_share(raw) == stand_in(4, 20_500)
 
 
 def test_share_headers_are_the_described_headers() -> None:
@@ -57,9 +62,10 @@ def test_every_example_decodes_and_encodes_back_unchanged() -> None:
 @settings(max_examples=300, deadline=None)
 @given(
     st.dictionaries(
-        st.sampled_from(["source", "day", "part", "parts", "industries", "network", "extra"]),
+        st.sampled_from(["source", "day", "part", "parts", "industries", "network", "closed", "extra"]),
         st.one_of(
             st.integers(-3, 3),
+            st.booleans(),
             st.dictionaries(st.text(max_size=3), st.lists(st.lists(st.integers(-1, 10_001), max_size=3))),
             st.lists(st.lists(st.one_of(st.text(max_size=3), st.integers(-1, 10_001)), max_size=3)),
             st.lists(st.tuples(st.sampled_from(["", "m1", "x" * 65]), st.integers(-1, 10_001)).map(list)),

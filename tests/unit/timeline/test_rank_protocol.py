@@ -1,0 +1,116 @@
+"""The day close and rank protocol between target partitions, simulated with their real close gates:
+every target ranks every day it closes, even when targets start closing on different days (a source
+idle before its first event) or after an upgrade from gates that did not rank."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import orjson
+
+from ssi_stream.ranking.exchange import DayShare, day_shares, stand_in
+from ssi_stream.timeline.close_gate import CloseGate, Receipt
+from ssi_stream.timeline.source_clock import SourceMark
+
+Message = SourceMark | DayShare
+
+
+class Target:
+    """One effects partition: its gate, its inbox, and the days it ranked (what `_advance` does)."""
+
+    def __init__(self, number: int, targets: list[Target], gate: CloseGate | None = None) -> None:
+        self.number, self.targets = number, targets
+        self.gate = gate or CloseGate(expected_sources=2)
+        self.inbox: deque[Message] = deque()
+        self.ranked: list[int] = []
+
+    def broadcast(self, share: DayShare) -> None:
+        for target in self.targets:
+            target.inbox.append(share)
+
+    def handle(self, message: Message) -> None:
+        gate = self.gate
+        if isinstance(message, SourceMark):
+            gate.observe(message)
+        elif gate.receive(message) is Receipt.ANSWER:
+            self.broadcast(stand_in(self.number, message.day))
+        while (step := gate.next_step(len(self.targets))) is not None:
+            action, day = step
+            if action == "rank":
+                self.ranked.append(day)
+                gate.ranked(day)
+            else:
+                for skipped in gate.skipped_days(day):
+                    self.broadcast(stand_in(self.number, skipped))
+                for destination, parts in day_shares(self.number, day, [], len(self.targets)).items():
+                    for part in parts:
+                        self.targets[destination].inbox.append(part)
+                gate.closed(day)
+
+
+def run(targets: list[Target]) -> None:
+    for _ in range(10_000):
+        busy = [t for t in targets if t.inbox]
+        if not busy:
+            return
+        for target in busy:
+            target.handle(target.inbox.popleft())
+    raise AssertionError("the protocol did not settle")
+
+
+def test_targets_that_start_on_different_days_all_rank_every_day_they_close() -> None:
+    idle = SourceMark(1, None, None, True, -1, None)  # source 1: idle, nothing placed yet
+    s0 = SourceMark(0, 100, 101, False, 10, 100)
+    woke = SourceMark(1, 98, 99, False, 0, 99)  # source 1 wakes up with an event of day 99
+    s0_later, s1_later = SourceMark(0, 102, 103, False, 20, 100), SourceMark(1, 102, 103, False, 5, 99)
+    targets: list[Target] = []
+    a, b = Target(0, targets), Target(1, targets)
+    targets += [a, b]
+    a.inbox += [idle, s0]  # a closes day 100 first: the idle source holds nothing open
+    run(targets)
+    assert a.gate.closed_through == 100 and b.gate.closed_through is None
+    a.inbox += [woke, s0_later, s1_later]
+    b.inbox += [idle, woke, s0, s0_later, s1_later]  # b's first day is 99
+    run(targets)
+    assert b.ranked == [99, 100, 101, 102]  # b ranked 99 with a's stand-in for it
+    assert a.ranked == [100, 101, 102]
+    assert not a.gate.shares.received and not b.gate.shares.received  # nothing held for ever
+    assert {entry[0] for entry in a.gate.dropping + b.gate.dropping} <= {99, 100, 101, 102}
+
+
+def test_after_an_upgrade_a_target_a_day_ahead_does_not_keep_the_others_waiting() -> None:
+    def legacy(closed_through: int) -> CloseGate:
+        gate = CloseGate(expected_sources=2)
+        gate.observe(SourceMark(0, closed_through, closed_through + 1, False, 5, 90))
+        gate.observe(SourceMark(1, closed_through, closed_through + 1, False, 5, 90))
+        stored = orjson.loads(gate.to_bytes())
+        stored["closed_through"] = closed_through
+        for key in ("ranked_through", "first_closed", "shares", "dropping"):
+            del stored[key]  # what a worker before ranking stored
+        return CloseGate.from_bytes(orjson.dumps(stored))
+
+    targets: list[Target] = []
+    ahead, behind = Target(0, targets, legacy(95)), Target(1, targets, legacy(94))
+    targets += [ahead, behind]
+    marks = [SourceMark(0, 97, 98, False, 9, 90), SourceMark(1, 97, 98, False, 9, 90)]
+    ahead.inbox += marks
+    behind.inbox += marks
+    run(targets)
+    assert behind.ranked == [95, 96, 97]  # 95 with the stand-in of the target that closed it before
+    assert ahead.ranked == [96, 97]
+
+
+def test_a_share_of_a_ranked_day_or_held_already_is_skipped() -> None:
+    gate = CloseGate(expected_sources=1)
+    share = DayShare(0, 7, 0, 1, {}, [])
+    gate.observe(SourceMark(0, 7, 8, False, 1, 7))
+    assert gate.next_step(1) == ("close", 7)
+    gate.closed(7)
+    assert gate.receive(share) is Receipt.STORE and gate.receive(share) is Receipt.SKIP
+    assert gate.next_step(1) == ("rank", 7)
+    gate.ranked(7)
+    assert gate.receive(share) is Receipt.SKIP and gate.dropping == [(7, 0, 0)]
+    assert gate.receive(stand_in(0, 3)) is Receipt.SKIP  # a stand-in is never answered
+    assert gate.receive(DayShare(0, 3, 0, 1, {}, [])) is Receipt.ANSWER
+    again = CloseGate.from_bytes(gate.to_bytes())
+    assert (again.first_closed, again.ranked_through, again.dropping) == (7, 7, [(7, 0, 0)])
