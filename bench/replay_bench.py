@@ -6,7 +6,8 @@ One run measures, on the same log and machine:
   (b) `decode` (parse + validate + typed event);
   (c) decode + `effects_of` + `absorb_effect` into per-member ledgers with dedup: the pure-core ingest
       rate, no clocks and no day closes;
-  (e) closing every day for every member (`close_member_day`: decay, score, daily record) on the ledgers
+  (e) closing every day for every member (`close_member_day`, the rank exchange, `ranked_record`: decay,
+  score, ranks, daily record) on the ledgers
       (c) built: the cost per member-day;
   (d) the full replay, `replay_file` as `ssi-stream replay LOG --output /dev/null --dlq /dev/null` runs
       it, in a child process: events/s end to end, its peak RSS (`getrusage(RUSAGE_CHILDREN).ru_maxrss`),
@@ -38,6 +39,7 @@ from typing import Any
 import orjson
 
 from ssi_stream.events.decode import Rejected, decode
+from ssi_stream.ranking.exchange import DayBoard, day_shares
 from ssi_stream.scoring.effects import effects_of
 from ssi_stream.scoring.model import load_model
 from ssi_stream.simulation import SimulationConfig, generate, write_jsonl
@@ -46,7 +48,9 @@ from ssi_stream.timeline.member_ledger import (
     absorb_effect,
     close_member_day,
     encode_ledger,
+    member_day,
     new_ledger,
+    ranked_record,
 )
 from ssi_stream.timeline.policy import TimelineSettings
 
@@ -134,9 +138,19 @@ def close_all(ledgers: dict[str, MemberLedger], timeline: TimelineSettings) -> i
     model, policy = load_model(), timeline.dedup
     days = [d.day for ledger in ledgers.values() for d in ledger.state.open_days]
     made = 0
-    for day in range(min(days), max(days) + 1):
-        for member_id in sorted(ledgers):
-            made += close_member_day(member_id, ledgers[member_id], day, model, policy) is not None
+    for day in range(min(days), max(days) + 1):  # both steps, as replay does them: close, then rank
+        closed = [
+            (member_id, ledger)
+            for member_id, ledger in sorted(ledgers.items())
+            if close_member_day(ledger, day, model, policy) is not None
+        ]
+        scored = [member_day(member_id, ledger) for member_id, ledger in closed]
+        board = DayBoard()
+        for share in day_shares(0, day, scored, 1)[0]:
+            board.add(share)
+        for (member_id, ledger), member in zip(closed, scored, strict=True):
+            ranked_record(member_id, ledger, model, board.ranks(member_id, member.ssi, member.industry))
+        made += len(closed)
     return made
 
 

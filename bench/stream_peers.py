@@ -26,6 +26,7 @@ from typing import Any
 import orjson
 
 from ssi_stream.events.decode import Rejected, decode
+from ssi_stream.ranking.exchange import DayBoard, day_shares
 from ssi_stream.scoring.effects import effects_of
 from ssi_stream.scoring.model import load_model
 from ssi_stream.timeline.days import day_of
@@ -34,10 +35,13 @@ from ssi_stream.timeline.member_ledger import (
     close_member_day,
     decode_ledger,
     encode_ledger,
+    member_day,
     new_ledger,
+    ranked_record,
 )
 from ssi_stream.timeline.offline import OfflineScorer
 from ssi_stream.timeline.policy import TimelineSettings
+from ssi_stream.timeline.wire import decode_share, encode_share
 
 
 def report(**figures: Any) -> None:
@@ -184,7 +188,9 @@ def _rss_kib() -> int:
 def close_day(log: Path, partitions: int, sizes: list[int]) -> None:
     """Build ledgers by replaying `log` (no final close: members hold their open days as a worker's do),
     clone them to each size in `sizes`, then close the next day for every member the way the worker's
-    absorb agent does (decode_ledger → close_member_day → orjson.dumps(record) → encode_ledger)."""
+    absorb agent does: close (decode_ledger → close_member_day → encode_ledger), the day's shares and
+    board (one partition here), then rank (decode_ledger → ranked_record → orjson.dumps(record) →
+    encode_ledger)."""
     model = load_model()
     timeline = TimelineSettings(partitions=partitions)
     policy = timeline.dedup
@@ -231,15 +237,25 @@ def close_day(log: Path, partitions: int, sizes: list[int]) -> None:
         codec_us = (time.perf_counter() - started) / min(size, 20_000) * 1e6
         records = 0
         started = time.perf_counter()
+        scored = []
         for key in keys:
             raw_key = key.encode()
             ledger = decode_ledger(store[raw_key], policy)
-            record = close_member_day(key, ledger, day, model, policy)
-            if record is None:
+            if close_member_day(ledger, day, model, policy) is None:
                 continue
-            orjson.dumps(record)
+            store[raw_key] = encode_ledger(ledger)
+            scored.append(member_day(key, ledger))
+        board = DayBoard()
+        for share in day_shares(0, day, scored, 1)[0]:
+            board.add(decode_share(encode_share(share)))
+        for member in scored:
+            raw_key = member.member_id.encode()
+            ledger = decode_ledger(store[raw_key], policy)
+            ranks = board.ranks(member.member_id, member.ssi, member.industry)
+            orjson.dumps(ranked_record(member.member_id, ledger, model, ranks))
             store[raw_key] = encode_ledger(ledger)
             records += 1
+        del scored, board
         seconds = time.perf_counter() - started
         figures["runs"].append(
             {
