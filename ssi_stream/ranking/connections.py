@@ -13,10 +13,13 @@ from dataclasses import dataclass, field
 
 from ssi_stream.scoring.effects import Effect, EffectKind
 
-#: Connections kept per member for the network rank: with ids of up to 64 characters the ledger stays
-#: under Kafka's 1 MB record limit. A member at the cap gains no more (removals still apply); their new
-#: connections still list them, so those see the member's score but not the other way round.
-MAX_CONNECTIONS = 10_000
+#: Bytes of connection ids kept per member (UTF-8 + 2 each: 10,000 connections with 24-byte ids), so a
+#: ledger stays well under Kafka's 1 MB record limit whatever the ids. A member at the cap gains no more
+#: (removals still apply); their new connections still list them, so those see the member's score but
+#: not the other way round.
+MAX_CONNECTION_BYTES = 256 * 1024
+#: Bytes of connection changes pending in open days (a few per day normally); offers past it are dropped.
+MAX_PENDING_BYTES = 256 * 1024
 
 #: Effect kinds that change a connection, and whether they connect (True) or disconnect.
 LINK_KINDS: dict[EffectKind, bool] = {
@@ -47,6 +50,15 @@ class Connections:
 
     members: set[str] = field(default_factory=set)
     pending: list[LinkChange] = field(default_factory=list)
+    #: Encoded bytes of `members` and of `pending` (bounded by the caps above).
+    member_bytes: int = field(default=-1, compare=False)
+    pending_bytes: int = field(default=-1, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.member_bytes < 0:
+            self.member_bytes = sum(_TEXT.size + len(m.encode()) for m in self.members)
+        if self.pending_bytes < 0:
+            self.pending_bytes = sum(_change_bytes(c.event_id, c.other) for c in self.pending)
 
     def offer(self, effect: Effect, day: int) -> None:
         """Note a connection effect counted in open `day` (other effects are ignored)."""
@@ -54,7 +66,11 @@ class Connections:
         if connects is None or not effect.text or effect.text == effect.member_id:
             return
         event_id = effect.effect_id.rpartition("/")[0] or effect.effect_id  # the same on both sides
+        size = _change_bytes(event_id, effect.text)
+        if self.pending_bytes + size > MAX_PENDING_BYTES:
+            return
         self.pending.append(LinkChange(day, effect.occurred_at, event_id, effect.text, connects))
+        self.pending_bytes += size
 
     def close(self, day: int) -> None:
         """Apply the changes of every open day up to `day`, in event order."""
@@ -62,12 +78,16 @@ class Connections:
         if not due:
             return
         self.pending = [change for change in self.pending if change.day > day]
+        self.pending_bytes -= sum(_change_bytes(c.event_id, c.other) for c in due)
         for change in due:
+            size = _TEXT.size + len(change.other.encode())
             if change.connects:
-                if len(self.members) < MAX_CONNECTIONS:
+                if change.other not in self.members and self.member_bytes + size <= MAX_CONNECTION_BYTES:
                     self.members.add(change.other)
-            else:
+                    self.member_bytes += size
+            elif change.other in self.members:
                 self.members.discard(change.other)
+                self.member_bytes -= size
 
     def to_bytes(self) -> bytes:
         if not self.members and not self.pending:
@@ -100,6 +120,10 @@ class Connections:
         if at != len(raw):
             raise ValueError(f"connections: {len(raw) - at} bytes left over")
         return cls(members, changes)
+
+
+def _change_bytes(event_id: str, other: str) -> int:
+    return _CHANGE.size + 2 * _TEXT.size + len(event_id.encode()) + len(other.encode())
 
 
 def _put_text(out: bytearray, text: str) -> None:

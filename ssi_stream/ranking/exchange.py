@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import orjson
+
 from ssi_stream.ranking.standing import ScoreHistogram, Standing, score_bin
 from ssi_stream.timeline.partitioner import partition_for
 
@@ -24,6 +26,8 @@ from ssi_stream.timeline.partitioner import partition_for
 MAX_SHARE_BYTES = 512 * 1024
 #: JSON bytes of a [bin, count] pair or a network entry, besides its member id: `[..,10000,123456],`.
 _ENTRY_OVERHEAD = 16
+#: A network entry: [member_id, bin], and the member id's JSON length (exact: escapes included).
+_Entry = tuple[list[str | int], int]
 
 
 class ShareConflict(ValueError):
@@ -75,8 +79,8 @@ def day_shares(
     """Every target's parts of this partition's share for `day` (each target gets at least one part);
     the same parts again for the same members in the same order."""
     histograms: dict[str, ScoreHistogram] = {}
-    network: dict[int, list[list[str | int]]] = {target: [] for target in range(targets)}
-    where: dict[str, int] = {}
+    network: dict[int, list[_Entry]] = {target: [] for target in range(targets)}
+    where: dict[str, tuple[int, int]] = {}  # member id -> (its partition, its JSON length)
     for member in members:
         bin_ = score_bin(member.ssi)
         if member.industry is not None:
@@ -85,10 +89,10 @@ def day_shares(
                 histogram = histograms[member.industry] = ScoreHistogram()
             histogram.add(member.ssi)
         for other in sorted(member.connections):  # a set: sorted, so that a share sent again is the same
-            target = where.get(other)
-            if target is None:
-                target = where[other] = partition_for(other, targets)  # murmur2 in Python: ~2 µs
-            network[target].append([other, bin_])
+            known = where.get(other)
+            if known is None:  # once per member: murmur2 in Python costs ~2 µs
+                known = where[other] = (partition_for(other, targets), len(orjson.dumps(other)))
+            network[known[0]].append(([other, bin_], known[1]))
     pairs = [(industry, pair) for industry in sorted(histograms) for pair in histograms[industry].to_pairs()]
     return {target: _parts(source, day, pairs, network[target], max_bytes) for target in range(targets)}
 
@@ -97,7 +101,7 @@ def _parts(
     source: int,
     day: int,
     pairs: list[tuple[str, list[int]]],
-    network: list[list[str | int]],
+    network: list[_Entry],
     max_bytes: int,
 ) -> list[DayShare]:
     """Split the entries, in order, into parts of at most about `max_bytes` of JSON each."""
@@ -105,16 +109,17 @@ def _parts(
     industries: dict[str, list[list[int]]] = {}
     scores: list[list[str | int]] = []
     size = 0
+    name_bytes = {industry: len(orjson.dumps(industry)) + 4 for industry, _ in pairs}  # `"name":[...],`
     for industry, pair in pairs:
-        cost = _ENTRY_OVERHEAD + (0 if industry in industries else 2 * len(industry.encode()) + 8)
+        cost = _ENTRY_OVERHEAD + (0 if industry in industries else name_bytes[industry])
         if size + cost > max_bytes and (industries or scores):
             chunks.append((industries, scores))
             industries, scores, size = {}, [], 0
-            cost = _ENTRY_OVERHEAD + 2 * len(industry.encode()) + 8  # JSON may escape: count it twice
+            cost = _ENTRY_OVERHEAD + name_bytes[industry]
         industries.setdefault(industry, []).append(pair)
         size += cost
-    for entry in network:
-        cost = _ENTRY_OVERHEAD + 2 * len(str(entry[0]).encode())
+    for entry, id_bytes in network:
+        cost = _ENTRY_OVERHEAD + id_bytes
         if size + cost > max_bytes and (industries or scores):
             chunks.append((industries, scores))
             industries, scores, size = {}, [], 0

@@ -60,10 +60,12 @@ class CloseGate:
 
     @property
     def first_day(self) -> int | None:
-        """The earliest day any source placed an effect in: where every target starts closing.
+        """The earliest day any source placed an effect in: where the target starts closing.
 
-        Every target sees the same value when it first closes: a source can still lower its first day
-        only to a day after its closable day, and closing waits for every source's closable day.
+        While every source is active, every target sees the same value when it first closes: a source
+        can still lower its first day only to a day after its closable day, and closing waits for every
+        source's closable day. A source idle before its first event does not hold days open, so targets
+        may then start on different days (see `receive`).
         """
         days = [m.first_day for m in self.marks.values() if m.first_day is not None]
         return min(days) if days else None
@@ -109,8 +111,9 @@ class CloseGate:
     def receive(self, share: DayShare) -> Receipt:
         """Note a day share part that arrived and say what to do with it."""
         if self.first_closed is not None and share.day < self.first_closed:
-            # never closed here: answer a real share (not a stand-in: two stand-ins would echo forever)
-            return Receipt.ANSWER if share.closed else Receipt.SKIP
+            # never closed here: answer a real share (not a stand-in: two stand-ins would echo forever),
+            # once per source (its part 0)
+            return Receipt.ANSWER if share.closed and share.part == 0 else Receipt.SKIP
         if self.ranked_through is not None and share.day <= self.ranked_through:
             return Receipt.SKIP  # a redelivery, or a share sent again after a crash
         return Receipt.STORE if self.shares.note(share) else Receipt.SKIP
@@ -180,7 +183,7 @@ class CloseGate:
         gate.closed_through = stored["closed_through"]
         if "ranked_through" in stored:
             gate.ranked_through = stored["ranked_through"]
-            gate.first_closed = stored["first_closed"]
+            gate.first_closed = stored.get("first_closed")
         else:
             # Stored before ranking existed: every day it closed was emitted. Its first ranked close is
             # the next day; other targets may be a day behind (they close it after the upgrade, and this

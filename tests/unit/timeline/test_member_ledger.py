@@ -234,3 +234,24 @@ def test_connections_change_when_their_day_closes_in_event_order() -> None:
     assert copy.connections == ledger.connections  # the open day's change too
     close(copy, DAY + 1)
     assert copy.connections.members == {"m3", "m4"} and not copy.connections.pending
+
+
+def test_connections_stay_within_their_byte_caps() -> None:
+    from ssi_stream.ranking import connections as links
+
+    ledger = new_ledger(POLICY)
+    other = "\U0001f600" * 64  # 64 characters of 4 bytes: the longest id the contract allows
+    offered = 0
+    for number in range(3_000):
+        effect = link(number, DAY, EffectKind.INVITE_ACCEPTED_BY_ME, f"{number:05d}{other}")
+        offered += absorb_effect(ledger, effect, DAY, late=False, model=MODEL, policy=POLICY)
+    assert offered == 3_000  # the effects count for the score,
+    assert ledger.connections.pending_bytes <= links.MAX_PENDING_BYTES  # not all for the network
+    kept = len(ledger.connections.pending)
+    assert 0 < kept < 3_000
+    close(ledger, DAY)
+    assert 0 < len(ledger.connections.members) <= kept
+    assert ledger.connections.member_bytes <= links.MAX_CONNECTION_BYTES
+    raw = encode_ledger(ledger)
+    assert len(raw) < 600_000
+    assert decode_ledger(raw, POLICY).connections == ledger.connections

@@ -18,9 +18,11 @@ Message = SourceMark | DayShare
 class Target:
     """One effects partition: its gate, its inbox, and the days it ranked (what `_advance` does)."""
 
-    def __init__(self, number: int, targets: list[Target], gate: CloseGate | None = None) -> None:
+    def __init__(
+        self, number: int, targets: list[Target], gate: CloseGate | None = None, sources: int = 2
+    ) -> None:
         self.number, self.targets = number, targets
-        self.gate = gate or CloseGate(expected_sources=2)
+        self.gate = gate or CloseGate(expected_sources=sources)
         self.inbox: deque[Message] = deque()
         self.ranked: list[int] = []
 
@@ -114,3 +116,26 @@ def test_a_share_of_a_ranked_day_or_held_already_is_skipped() -> None:
     assert gate.receive(DayShare(0, 3, 0, 1, {}, [])) is Receipt.ANSWER
     again = CloseGate.from_bytes(gate.to_bytes())
     assert (again.first_closed, again.ranked_through, again.dropping) == (7, 7, [(7, 0, 0)])
+
+
+def test_three_targets_starting_on_three_days_rank_everything_and_hold_nothing() -> None:
+    # source 2 idle before its first event; sources 0 and 1 start on day 100; source 2 then places day 98
+    idle = SourceMark(2, None, None, True, -1, None)
+    early = [SourceMark(0, 100, 101, False, 10, 100), SourceMark(1, 100, 101, False, 10, 100), idle]
+    woke = SourceMark(2, 97, 98, False, 0, 98)
+    later = [SourceMark(s, 102, 103, False, 20, None) for s in range(3)]
+    targets: list[Target] = []
+    a, b, c = (Target(n, targets, sources=3) for n in range(3))
+    targets += [a, b, c]
+    a.inbox += early  # a starts on day 100, b on day 99 (it saw the wake-up between), c on day 98
+    run(targets)
+    b.inbox += [*early[:2], woke, idle]
+    b.gate.observe(SourceMark(2, 98, 99, False, 1, 99))  # b: source 2 first reported a day-99 event
+    c.inbox += [woke, *early]
+    for target in targets:
+        target.inbox += later
+    run(targets)
+    assert a.ranked == [100, 101, 102]
+    assert b.ranked[-3:] == [100, 101, 102] and c.ranked[-3:] == [100, 101, 102]
+    assert c.ranked[0] < b.ranked[0] <= 100  # each ranked its early days with the others' stand-ins
+    assert all(not t.gate.shares.received for t in targets)
