@@ -24,10 +24,10 @@ from ssi_stream.timeline.partitioner import partition_for
 
 #: Estimated JSON bytes per share part: well under Kafka's default 1 MB record limit.
 MAX_SHARE_BYTES = 512 * 1024
-#: JSON bytes of a [bin, count] pair or a network entry, besides its member id: `[..,10000,123456],`.
+#: JSON bytes of a [bin, count] pair: `[10000,123456],`.
 _ENTRY_OVERHEAD = 16
-#: A network entry: [member_id, bin], and the member id's JSON length (exact: escapes included).
-_Entry = tuple[list[str | int], int]
+#: JSON bytes of one bin in a member's list of connection scores: `10000,`.
+_BIN_BYTES = 6
 
 
 class ShareConflict(ValueError):
@@ -54,8 +54,9 @@ class DayShare:
     parts: int
     #: industry -> [[bin, count], ...], bins increasing.
     industries: dict[str, list[list[int]]]
-    #: [[member_id, bin], ...]: a connection's score, for a member the target owns.
-    network: list[list[str | int]]
+    #: member_id -> [bin, ...]: the scores of the member's connections held by the source, for members
+    #: the target owns; members and bins in increasing order.
+    network: dict[str, list[int]]
     #: False for a stand-in: the source never closed this day (it has nothing to share for it).
     closed: bool = True
 
@@ -70,7 +71,7 @@ class DayRanks:
 
 def stand_in(source: int, day: int) -> DayShare:
     """The share of a partition that never closed `day`: nothing to add, but nothing to wait for."""
-    return DayShare(source, day, 0, 1, {}, [], closed=False)
+    return DayShare(source, day, 0, 1, {}, {}, closed=False)
 
 
 def day_shares(
@@ -79,8 +80,8 @@ def day_shares(
     """Every target's parts of this partition's share for `day` (each target gets at least one part);
     the same parts again for the same members in the same order."""
     histograms: dict[str, ScoreHistogram] = {}
-    network: dict[int, list[_Entry]] = {target: [] for target in range(targets)}
-    where: dict[str, tuple[int, int]] = {}  # member id -> (its partition, its JSON length)
+    network: dict[int, dict[str, list[int]]] = {target: {} for target in range(targets)}
+    where: dict[str, list[int]] = {}  # member id -> the bins of its connections here (in its target's dict)
     for member in members:
         bin_ = score_bin(member.ssi)
         if member.industry is not None:
@@ -88,42 +89,45 @@ def day_shares(
             if histogram is None:
                 histogram = histograms[member.industry] = ScoreHistogram()
             histogram.add(member.ssi)
-        for other in sorted(member.connections):  # a set: sorted, so that a share sent again is the same
-            known = where.get(other)
-            if known is None:  # once per member: murmur2 in Python costs ~2 µs
-                known = where[other] = (partition_for(other, targets), len(orjson.dumps(other)))
-            network[known[0]].append(([other, bin_], known[1]))
+        for other in member.connections:
+            bins = where.get(other)
+            if bins is None:  # once per member: murmur2 in Python costs ~2 µs
+                bins = where[other] = network[partition_for(other, targets)][other] = []
+            bins.append(bin_)
     pairs = [(industry, pair) for industry in sorted(histograms) for pair in histograms[industry].to_pairs()]
-    return {target: _parts(source, day, pairs, network[target], max_bytes) for target in range(targets)}
+    # sorted, so that a share sent again after a crash is split into the very same parts
+    ordered = {target: sorted((m, sorted(b)) for m, b in held.items()) for target, held in network.items()}
+    return {target: _parts(source, day, pairs, ordered[target], max_bytes) for target in range(targets)}
 
 
 def _parts(
     source: int,
     day: int,
     pairs: list[tuple[str, list[int]]],
-    network: list[_Entry],
+    network: list[tuple[str, list[int]]],
     max_bytes: int,
 ) -> list[DayShare]:
-    """Split the entries, in order, into parts of at most about `max_bytes` of JSON each."""
-    chunks: list[tuple[dict[str, list[list[int]]], list[list[str | int]]]] = []
+    """Split the entries, in order, into parts of at most about `max_bytes` of JSON each (a member's
+    connection scores stay together)."""
+    chunks: list[tuple[dict[str, list[list[int]]], dict[str, list[int]]]] = []
     industries: dict[str, list[list[int]]] = {}
-    scores: list[list[str | int]] = []
+    scores: dict[str, list[int]] = {}
     size = 0
     name_bytes = {industry: len(orjson.dumps(industry)) + 4 for industry, _ in pairs}  # `"name":[...],`
     for industry, pair in pairs:
         cost = _ENTRY_OVERHEAD + (0 if industry in industries else name_bytes[industry])
         if size + cost > max_bytes and (industries or scores):
             chunks.append((industries, scores))
-            industries, scores, size = {}, [], 0
+            industries, scores, size = {}, {}, 0
             cost = _ENTRY_OVERHEAD + name_bytes[industry]
         industries.setdefault(industry, []).append(pair)
         size += cost
-    for entry, id_bytes in network:
-        cost = _ENTRY_OVERHEAD + id_bytes
+    for member_id, bins in network:
+        cost = len(orjson.dumps(member_id)) + 4 + _BIN_BYTES * len(bins)  # `"id":[b,b],`: exact id size
         if size + cost > max_bytes and (industries or scores):
             chunks.append((industries, scores))
-            industries, scores, size = {}, [], 0
-        scores.append(entry)
+            industries, scores, size = {}, {}, 0
+        scores[member_id] = bins
         size += cost
     chunks.append((industries, scores))
     count = len(chunks)
@@ -145,8 +149,13 @@ class DayBoard:
             if histogram is None:
                 histogram = self.industries[industry] = ScoreHistogram()
             histogram.merge(ScoreHistogram.from_pairs(pairs))
-        for member_id, bin_ in share.network:
-            self.network.setdefault(member_id, []).append(bin_)  # type: ignore[arg-type]
+        network = self.network
+        for member_id, bins in share.network.items():
+            held = network.get(member_id)
+            if held is None:
+                network[member_id] = list(bins)
+            else:
+                held.extend(bins)
 
     def ranks(self, member_id: str, ssi: float, industry: str | None) -> DayRanks:
         histogram = None if industry is None else self.industries.get(industry)

@@ -657,3 +657,9 @@ assert tuple(PILLAR_RULES) == tuple(COMPONENTS) == PILLARS
 def pillar_points(contributions: tuple[Contribution, ...]) -> float:
     """The pillar: its components summed, clamped to 0-25."""
     return min(PILLAR_MAX, max(0.0, sum(c.points for c in contributions)))
+
+
+def pillar_total(pillar: str, sig: Signals, model: Model) -> float:
+    """`pillar_points` of the pillar's contributions, without building them (no texts): the same
+    components summed in the same order, so the same float."""
+    return min(PILLAR_MAX, max(0.0, sum(_points(COMPONENTS[pillar], sig, model))))

@@ -156,14 +156,11 @@ def decode_share(raw: bytes) -> DayShare:
         for pairs in industries.values()
     ):
         raise ValueError("day share: 'industries' must map names to [[bin 0-10000, count >= 1], ...]")
-    if type(network) is not list or not all(
-        type(entry) is list
-        and len(entry) == 2
-        and type(entry[0]) is str
-        and 1 <= len(entry[0]) <= 64
-        and type(entry[1]) is int
-        and 0 <= entry[1] <= MAX_BIN
-        for entry in network
+    if type(network) is not dict or not all(
+        1 <= len(member_id) <= 64
+        and type(bins) is list
+        and all(type(b) is int and 0 <= b <= MAX_BIN for b in bins)
+        for member_id, bins in network.items()
     ):
-        raise ValueError("day share: 'network' must be [[member_id, bin 0-10000], ...]")
+        raise ValueError("day share: 'network' must map member ids (1-64 characters) to [bin 0-10000, ...]")
     return DayShare(source, day, part, parts, industries, network, closed)

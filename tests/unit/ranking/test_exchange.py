@@ -111,17 +111,17 @@ def test_ties_share_the_best_position_and_the_best_of_a_thousand_is_in_the_top_t
 
 def test_a_redelivered_part_is_not_counted_twice_and_a_changed_part_count_is_refused() -> None:
     index = ShareIndex()
-    share = DayShare(2, 7, 0, 2, {}, [])
+    share = DayShare(2, 7, 0, 2, {}, {})
     assert index.note(share) and not index.note(share)
     assert not index.complete(7, 3)
     with pytest.raises(ShareConflict, match="parts"):
-        index.note(DayShare(2, 7, 1, 3, {}, []))
+        index.note(DayShare(2, 7, 1, 3, {}, {}))
     again = ShareIndex.from_json(index.to_json())
     assert again == index
     assert again.forget_through(7) == [(7, 2, 0)] and again.received == {}
 
 
-_VALID = {"source": 0, "day": 1, "part": 0, "parts": 1, "industries": {}, "network": [], "closed": True}
+_VALID = {"source": 0, "day": 1, "part": 0, "parts": 1, "industries": {}, "network": {}, "closed": True}
 
 
 @pytest.mark.parametrize(
@@ -130,7 +130,9 @@ _VALID = {"source": 0, "day": 1, "part": 0, "parts": 1, "industries": {}, "netwo
         {"part": 1},
         {"industries": {"x": [[10001, 1]]}},
         {"industries": {"x": [[10, 0]]}},
-        {"network": [[1, 2]]},
+        {"network": [["m1", 2]]},
+        {"network": {"m1": [10_001]}},
+        {"network": {"": [5]}},
         {"source": -1},
         {"closed": None},
     ],

@@ -45,3 +45,15 @@ def test_replayed_records_are_unchanged_but_for_their_ranks(simulated) -> None:
 def test_corner_case_cards_are_unchanged() -> None:
     entries = score_entries(random_states())
     assert (len(entries), digest(entries)) == RANDOM_GOLDEN
+
+
+def test_pillar_totals_are_the_card_s_pillars_to_the_last_bit(simulated) -> None:
+    """The close computes the SSI with `pillar_totals`; the record, later, with `score`: they must agree."""
+    from ssi_stream.scoring.card import pillar_totals, score
+
+    from .golden_scores import MODEL
+
+    states, _ = simulated
+    for scored in [*persona_states(), *random_states(), *states]:
+        card = score(scored.state, MODEL)
+        assert pillar_totals(scored.state, MODEL) == [p.points for p in card.pillars]

@@ -104,7 +104,7 @@ def test_after_an_upgrade_a_target_a_day_ahead_does_not_keep_the_others_waiting(
 
 def test_a_share_of_a_ranked_day_or_held_already_is_skipped() -> None:
     gate = CloseGate(expected_sources=1)
-    share = DayShare(0, 7, 0, 1, {}, [])
+    share = DayShare(0, 7, 0, 1, {}, {})
     gate.observe(SourceMark(0, 7, 8, False, 1, 7))
     assert gate.next_step(1) == ("close", 7)
     gate.closed(7)
@@ -113,7 +113,7 @@ def test_a_share_of_a_ranked_day_or_held_already_is_skipped() -> None:
     gate.ranked(7)
     assert gate.receive(share) is Receipt.SKIP and gate.dropping == [(7, 0, 0)]
     assert gate.receive(stand_in(0, 3)) is Receipt.SKIP  # a stand-in is never answered
-    assert gate.receive(DayShare(0, 3, 0, 1, {}, [])) is Receipt.ANSWER
+    assert gate.receive(DayShare(0, 3, 0, 1, {}, {})) is Receipt.ANSWER
     again = CloseGate.from_bytes(gate.to_bytes())
     assert (again.first_closed, again.ranked_through, again.dropping) == (7, 7, [(7, 0, 0)])
 
