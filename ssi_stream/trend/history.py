@@ -57,14 +57,6 @@ class ScoreHistory:
         weeks = min(weeks, HISTORY_DAYS // 7)
         return [(day, self.get(day)) for day in range(self.last_day - 7 * (weeks - 1), self.last_day + 1, 7)]
 
-    def to_bytes(self) -> bytes:
-        values = self.values
-        if _SWAP:  # pragma: no cover - big-endian hosts
-            values = array("H", values)
-            values.byteswap()
-        head = (-1 if self.last_day is None else self.last_day).to_bytes(4, "little", signed=True)
-        return head + values.tobytes()
-
     def to_compact_bytes(self) -> bytes:
         """Only the days from the oldest kept score to the last: a young history costs a few bytes.
 
@@ -97,19 +89,6 @@ class ScoreHistory:
         start = (last_day + 1) % HISTORY_DAYS
         history.values = ordered[HISTORY_DAYS - start :] + ordered[: HISTORY_DAYS - start]
         history.last_day = last_day
-        return history
-
-    @classmethod
-    def from_bytes(cls, raw: bytes) -> ScoreHistory:
-        if len(raw) != 4 + 2 * HISTORY_DAYS:
-            raise ValueError(f"score history: {len(raw)} bytes, expected {4 + 2 * HISTORY_DAYS}")
-        history = cls()
-        last_day = int.from_bytes(raw[:4], "little", signed=True)
-        history.last_day = None if last_day == -1 else last_day
-        history.values = array("H")
-        history.values.frombytes(raw[4:])
-        if _SWAP:  # pragma: no cover
-            history.values.byteswap()
         return history
 
 

@@ -22,14 +22,14 @@ def test_history_keeps_exactly_the_last_26_weeks(scores: dict[int, float]) -> No
     history = ScoreHistory()
     for day in sorted(scores):
         history.record(day, scores[day])
-    copy = ScoreHistory.from_bytes(history.to_bytes())
+    copy = ScoreHistory.from_compact_bytes(history.to_compact_bytes())
     if not scores:
         assert copy.daily() == []
         return
     last = max(scores)
     expected = [(day, scores.get(day)) for day in range(last - HISTORY_DAYS + 1, last + 1)]
     assert copy.daily() == expected
-    assert len(history.to_bytes()) == 4 + 2 * HISTORY_DAYS
+    assert len(history.to_compact_bytes()) <= 6 + 2 * HISTORY_DAYS  # two bytes a day at most
     assert copy.weekly(3) == [
         (last - 14, scores.get(last - 14)),
         (last - 7, scores.get(last - 7)),
