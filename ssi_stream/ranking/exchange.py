@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from ssi_stream.ranking.standing import ScoreHistogram, Standing, score_bin
+from ssi_stream.ranking.standing import ScoreHistogram, Standing, network_standing, score_bin
 from ssi_stream.timeline.partitioner import partition_for
 
 #: Estimated JSON bytes per share part: well under Kafka's default 1 MB record limit.
@@ -91,8 +91,9 @@ def day_shares(
             histogram.add(member.ssi)
         for other in member.connections:
             bins = where.get(other)
-            if bins is None:  # once per member: murmur2 in Python costs ~2 µs
-                bins = where[other] = network[partition_for(other, targets)][other] = []
+            if bins is None:  # once per member: murmur2 in Python costs ~2 µs (replay has one target)
+                target = partition_for(other, targets) if targets > 1 else 0
+                bins = where[other] = network[target][other] = []
             bins.append(bin_)
     pairs = [(industry, pair) for industry in sorted(histograms) for pair in histograms[industry].to_pairs()]
     # sorted, so that a share sent again after a crash is split into the very same parts
@@ -160,16 +161,7 @@ class DayBoard:
     def ranks(self, member_id: str, ssi: float, industry: str | None) -> DayRanks:
         histogram = None if industry is None else self.industries.get(industry)
         industry_rank = None if histogram is None else histogram.standing(ssi)
-        return DayRanks(industry_rank, self._network_standing(member_id, ssi))
-
-    def _network_standing(self, member_id: str, ssi: float) -> Standing | None:
-        bins = self.network.get(member_id)
-        if not bins:
-            return None  # no connection scored that day
-        mine = score_bin(ssi)
-        position = 1 + sum(1 for other in bins if other > mine)
-        population = 1 + len(bins)
-        return Standing.of(position, population)
+        return DayRanks(industry_rank, network_standing(score_bin(ssi), self.network.get(member_id, [])))
 
 
 @dataclass(slots=True)

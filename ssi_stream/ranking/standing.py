@@ -101,26 +101,10 @@ class ScoreHistogram:
         return self._sorted
 
 
-def industry_histograms(records: Iterable[Mapping[str, object]]) -> dict[str, ScoreHistogram]:
-    """One histogram per industry of the day's score records (members without an industry are not ranked)."""
-    histograms: dict[str, ScoreHistogram] = {}
-    for record in records:
-        industry = record.get("industry")
-        if industry is None:
-            continue
-        histogram = histograms.get(industry)  # type: ignore[arg-type]
-        if histogram is None:
-            histogram = histograms[industry] = ScoreHistogram()  # type: ignore[index]
-        histogram.add(record["ssi"])  # type: ignore[arg-type]
-    return histograms
-
-
-def network_standing(score: float, connection_scores: Iterable[float]) -> Standing | None:
-    """Standing among the member and their connections scored that day; None for a network of zero."""
-    histogram = ScoreHistogram()
-    histogram.add(score)
-    connections = 0
-    for other in connection_scores:
-        histogram.add(other)
-        connections += 1
-    return histogram.standing(score) if connections else None
+def network_standing(score_bin_: int, connection_bins: list[int]) -> Standing | None:
+    """Standing among the member and their connections scored that day (all as `score_bin`s); None
+    when no connection was scored that day (a network of zero included)."""
+    if not connection_bins:
+        return None
+    position = 1 + sum(1 for other in connection_bins if other > score_bin_)
+    return Standing.of(position, 1 + len(connection_bins))

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ssi_stream.ranking.standing import ScoreHistogram, industry_histograms, network_standing
+from ssi_stream.ranking.exchange import DayBoard, MemberDay, day_shares
+from ssi_stream.ranking.standing import ScoreHistogram, network_standing, score_bin
 
 scores = st.integers(0, 10_000).map(lambda cents: cents / 100)
 
@@ -51,10 +52,14 @@ def test_ties_share_the_best_position_and_the_best_of_a_thousand_is_top_a_tenth_
 
 
 def test_members_without_an_industry_are_not_ranked_and_a_network_of_zero_has_no_standing() -> None:
-    records = [{"industry": "Banking", "ssi": 50.0}, {"industry": None, "ssi": 60.0}]
-    assert list(industry_histograms(records)) == ["Banking"]
-    assert network_standing(40.0, []) is None
-    standing = network_standing(40.0, [50.0, 30.0])
+    board = DayBoard()
+    for share in day_shares(0, 1, [MemberDay("a", 50.0, "Banking", ()), MemberDay("b", 60.0, None, ())], 1)[
+        0
+    ]:
+        board.add(share)
+    assert list(board.industries) == ["Banking"] and board.ranks("b", 60.0, None).industry is None
+    assert network_standing(score_bin(40.0), []) is None
+    standing = network_standing(score_bin(40.0), [score_bin(50.0), score_bin(30.0)])
     assert standing is not None and (standing.position, standing.population) == (2, 3)
 
 
