@@ -50,7 +50,7 @@ class Connections:
 
     members: set[str] = field(default_factory=set)
     pending: list[LinkChange] = field(default_factory=list)
-    #: Encoded bytes of `members` and of `pending` (bounded by the caps above).
+    #: Encoded bytes of `members` and of `pending` (bounded by the caps above); computed when not given.
     member_bytes: int = field(default=-1, compare=False)
     pending_bytes: int = field(default=-1, compare=False)
 
@@ -111,6 +111,7 @@ class Connections:
         for _ in range(count):
             member, at = _get_text(raw, at)
             members.add(member)
+        members_end = at
         changes = []
         for _ in range(pending):
             day, occurred_at, connects = _CHANGE.unpack_from(raw, at)
@@ -119,7 +120,8 @@ class Connections:
             changes.append(LinkChange(day, occurred_at, event_id, other, bool(connects)))
         if at != len(raw):
             raise ValueError(f"connections: {len(raw) - at} bytes left over")
-        return cls(members, changes)
+        # the encoded sizes are the caps' measure: known here without encoding every id again
+        return cls(members, changes, members_end - _COUNTS.size, at - members_end)
 
 
 def _change_bytes(event_id: str, other: str) -> int:

@@ -232,6 +232,8 @@ def test_connections_change_when_their_day_closes_in_event_order() -> None:
     assert ledger.connections.members == {"m3"}
     copy = decode_ledger(encode_ledger(ledger), POLICY)
     assert copy.connections == ledger.connections  # the open day's change too
+    counted = (copy.connections.member_bytes, copy.connections.pending_bytes)
+    assert counted == (ledger.connections.member_bytes, ledger.connections.pending_bytes) and counted[1] > 0
     close(copy, DAY + 1)
     assert copy.connections.members == {"m3", "m4"} and not copy.connections.pending
 
@@ -255,3 +257,8 @@ def test_connections_stay_within_their_byte_caps() -> None:
     raw = encode_ledger(ledger)
     assert len(raw) < 600_000
     assert decode_ledger(raw, POLICY).connections == ledger.connections
+    decoded = decode_ledger(raw, POLICY).connections
+    assert (decoded.member_bytes, decoded.pending_bytes) == (
+        ledger.connections.member_bytes,
+        ledger.connections.pending_bytes,
+    )
