@@ -452,16 +452,9 @@ class ScoringTopology:
                 continue
             self.members[key] = encode_ledger(ledger)
             closed.append(member_day(key.decode(), ledger))
-        partitions = self.settings.partitions
-        for destination, parts in day_shares(target, day, closed, partitions).items():
+        for destination, parts in day_shares(target, day, closed, self.settings.partitions).items():
             for share in parts:
-                await self._send(
-                    self.effects_topic,
-                    key=None,
-                    value=encode_share(share),
-                    partition=destination,
-                    headers=share_headers(),
-                )
+                await self._send_share(encode_share(share), destination)
         # days others closed before this partition's first close: it has nothing for them, it says so
         await self._send_stand_ins(target, gate.skipped_days(day))
         # The gate may say "closed" only once the shares are delivered: after a crash the day closes
@@ -478,9 +471,12 @@ class ScoringTopology:
             log.info("partition %d: day %d closed elsewhere before this partition's first close", target, day)
             value = encode_share(stand_in(target, day))
             for destination in range(self.settings.partitions):
-                await self._send(
-                    self.effects_topic, key=None, value=value, partition=destination, headers=share_headers()
-                )
+                await self._send_share(value, destination)
+
+    async def _send_share(self, value: bytes, destination: int) -> None:
+        await self._send(
+            self.effects_topic, key=None, value=value, partition=destination, headers=share_headers()
+        )
 
     async def _rank_day(self, target: int, gate: CloseGate, day: int) -> None:
         """Emit the closed day's records, with their ranks from every partition's share, and its alerts."""
