@@ -20,8 +20,8 @@ from datetime import time as clock_time
 import orjson
 
 from ssi_stream.events.decode import decode
-from ssi_stream.events.dedup import RecentIds
 from ssi_stream.events.rejection import Rejected
+from ssi_stream.ledger.recent_ids import RecentIds
 from ssi_stream.simulation import SimulationConfig, generate
 
 

@@ -14,8 +14,8 @@ import sys
 import timeit
 from datetime import UTC, datetime
 
+from ssi_stream.ledger.member_ledger import decode_ledger, encode_ledger
 from ssi_stream.scoring.model import load_model
-from ssi_stream.timeline.member_ledger import decode_ledger, encode_ledger
 from ssi_stream.timeline.offline import OfflineScorer
 from ssi_stream.timeline.policy import TimelineSettings
 

@@ -17,8 +17,8 @@ import time
 
 from ssi_stream.ranking.connections import Connections
 from ssi_stream.ranking.exchange import DayBoard, MemberDay, day_shares
+from ssi_stream.stream.wire import decode_share, encode_share
 from ssi_stream.timeline.partitioner import partition_for
-from ssi_stream.timeline.wire import decode_share, encode_share
 
 
 def population(members: int, degree: int, seed: int) -> list[MemberDay]:

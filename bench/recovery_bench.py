@@ -24,11 +24,11 @@ from pathlib import Path
 from kafka import KafkaProducer
 from stream_bench import RECOVERED, RESULTS, WORKER_TABLES, Child, Run, precreate_changelogs, worker
 
+from ssi_stream.ledger.member_ledger import encode_ledger
 from ssi_stream.ops.bootstrap import resolve_bootstrap
 from ssi_stream.ops.settings import Settings
 from ssi_stream.scoring.model import load_model
 from ssi_stream.simulation import SimulationConfig, iter_encoded
-from ssi_stream.timeline.member_ledger import encode_ledger
 from ssi_stream.timeline.offline import OfflineScorer
 from ssi_stream.timeline.partitioner import partition_for
 from ssi_stream.timeline.policy import TimelineSettings

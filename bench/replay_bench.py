@@ -39,11 +39,7 @@ from typing import Any
 import orjson
 
 from ssi_stream.events.decode import Rejected, decode
-from ssi_stream.ranking.exchange import DayBoard, day_shares
-from ssi_stream.scoring.effects import effects_of
-from ssi_stream.scoring.model import load_model
-from ssi_stream.simulation import SimulationConfig, generate, write_jsonl
-from ssi_stream.timeline.member_ledger import (
+from ssi_stream.ledger.member_ledger import (
     MemberLedger,
     absorb_effect,
     close_member_day,
@@ -52,6 +48,10 @@ from ssi_stream.timeline.member_ledger import (
     new_ledger,
     ranked_record,
 )
+from ssi_stream.ranking.exchange import DayBoard, day_shares
+from ssi_stream.scoring.effects import effects_of
+from ssi_stream.scoring.model import load_model
+from ssi_stream.simulation import SimulationConfig, generate, write_jsonl
 from ssi_stream.timeline.policy import TimelineSettings
 
 RESULTS = Path(__file__).resolve().parent / "results"

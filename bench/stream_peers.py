@@ -26,11 +26,7 @@ from typing import Any
 import orjson
 
 from ssi_stream.events.decode import Rejected, decode
-from ssi_stream.ranking.exchange import DayBoard, day_shares
-from ssi_stream.scoring.effects import effects_of
-from ssi_stream.scoring.model import load_model
-from ssi_stream.timeline.days import day_of
-from ssi_stream.timeline.member_ledger import (
+from ssi_stream.ledger.member_ledger import (
     absorb_effect,
     close_member_day,
     decode_ledger,
@@ -39,9 +35,13 @@ from ssi_stream.timeline.member_ledger import (
     new_ledger,
     ranked_record,
 )
+from ssi_stream.ranking.exchange import DayBoard, day_shares
+from ssi_stream.scoring.effects import effects_of
+from ssi_stream.scoring.model import load_model
+from ssi_stream.stream.wire import decode_share, encode_share
+from ssi_stream.timeline.days import day_of
 from ssi_stream.timeline.offline import OfflineScorer
 from ssi_stream.timeline.policy import TimelineSettings
-from ssi_stream.timeline.wire import decode_share, encode_share
 
 
 def report(**figures: Any) -> None:

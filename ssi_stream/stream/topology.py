@@ -40,19 +40,7 @@ from ssi_stream.events.contract import member_id as member_id_check
 from ssi_stream.events.dead_letter import PayloadSource, dead_letter_record
 from ssi_stream.events.decode import Rejected, decode
 from ssi_stream.events.limits import DecodeLimits
-from ssi_stream.ops.metrics import WorkerMetrics, exposition
-from ssi_stream.ops.settings import Settings
-from ssi_stream.ops.topics import TopicSpec
-from ssi_stream.ranking.distribution import distribution_document
-from ssi_stream.ranking.exchange import DayBoard, ShareConflict, day_shares, stand_in
-from ssi_stream.scoring.effects import decode_effect, effects_of, encode_effect
-from ssi_stream.scoring.model import Model
-from ssi_stream.stream.backfill import Backfill
-from ssi_stream.stream.delivery import ensure_complete_flush
-from ssi_stream.stream.event_context import event_context
-from ssi_stream.timeline.close_gate import CloseGate, Receipt
-from ssi_stream.timeline.days import epoch_seconds, iso_date
-from ssi_stream.timeline.member_ledger import (
+from ssi_stream.ledger.member_ledger import (
     MemberLedger,
     absorb_effect,
     close_member_day,
@@ -64,10 +52,18 @@ from ssi_stream.timeline.member_ledger import (
     new_ledger,
     ranked_record,
 )
-from ssi_stream.timeline.offset_guard import Admit, OffsetGuard
-from ssi_stream.timeline.partitioner import partition_for
-from ssi_stream.timeline.source_clock import SourceClock
-from ssi_stream.timeline.wire import (
+from ssi_stream.ops.metrics import WorkerMetrics, exposition
+from ssi_stream.ops.settings import Settings
+from ssi_stream.ops.topics import TopicSpec
+from ssi_stream.ranking.distribution import distribution_document
+from ssi_stream.ranking.exchange import DayBoard, ShareConflict, day_shares, stand_in
+from ssi_stream.scoring.effects import decode_effect, effects_of, encode_effect
+from ssi_stream.scoring.model import Model
+from ssi_stream.stream.backfill import Backfill
+from ssi_stream.stream.delivery import ensure_complete_flush
+from ssi_stream.stream.event_context import event_context
+from ssi_stream.stream.offset_guard import Admit, OffsetGuard
+from ssi_stream.stream.wire import (
     KIND_HEADER,
     MARK,
     SHARE,
@@ -81,6 +77,10 @@ from ssi_stream.timeline.wire import (
     placement_headers,
     share_headers,
 )
+from ssi_stream.timeline.close_gate import CloseGate, Receipt
+from ssi_stream.timeline.days import epoch_seconds, iso_date
+from ssi_stream.timeline.partitioner import partition_for
+from ssi_stream.timeline.source_clock import SourceClock
 from ssi_stream.trend.history import MAX_WEEKS, history_document
 
 log = logging.getLogger(__name__)

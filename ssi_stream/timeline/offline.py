@@ -18,12 +18,7 @@ from typing import Any
 
 from ssi_stream.events.dead_letter import PayloadSource, dead_letter_record
 from ssi_stream.events.decode import DecodeLimits, Rejected, decode
-from ssi_stream.ranking.exchange import DayBoard, day_shares
-from ssi_stream.scoring.effects import effects_of
-from ssi_stream.scoring.model import Model
-from ssi_stream.timeline.close_gate import CloseGate
-from ssi_stream.timeline.days import epoch_seconds
-from ssi_stream.timeline.member_ledger import (
+from ssi_stream.ledger.member_ledger import (
     MemberLedger,
     absorb_effect,
     close_member_day,
@@ -32,6 +27,11 @@ from ssi_stream.timeline.member_ledger import (
     new_ledger,
     ranked_record,
 )
+from ssi_stream.ranking.exchange import DayBoard, day_shares
+from ssi_stream.scoring.effects import effects_of
+from ssi_stream.scoring.model import Model
+from ssi_stream.timeline.close_gate import CloseGate
+from ssi_stream.timeline.days import epoch_seconds
 from ssi_stream.timeline.partitioner import partition_for
 from ssi_stream.timeline.policy import TimelineSettings
 from ssi_stream.timeline.source_clock import SourceClock

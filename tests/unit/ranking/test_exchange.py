@@ -19,8 +19,8 @@ from ssi_stream.ranking.exchange import (
     ShareIndex,
     day_shares,
 )
+from ssi_stream.stream.wire import decode_share, encode_share
 from ssi_stream.timeline.partitioner import partition_for
-from ssi_stream.timeline.wire import decode_share, encode_share
 
 INDUSTRIES = ("Banking", "Software", "Retail", None)
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ssi_stream.ranking.exchange import MemberDay, day_shares, stand_in
-from ssi_stream.timeline.wire import decode_share, encode_share, share_headers
+from ssi_stream.stream.wire import decode_share, encode_share, share_headers
 from tests.unit.events.contract_world import load_schema, validator_for
 
 NAME = "internal/day_share.json"

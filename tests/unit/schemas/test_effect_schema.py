@@ -16,8 +16,8 @@ from ssi_stream.events.rejection import Rejected
 from ssi_stream.events.types import Seniority
 from ssi_stream.scoring.effects import Effect, EffectKind, decode_effect, effects_of, encode_effect
 from ssi_stream.simulation import SimulationConfig, generate
+from ssi_stream.stream.wire import placement_headers
 from ssi_stream.timeline.source_clock import Placement, SourceClock
-from ssi_stream.timeline.wire import placement_headers
 from tests.unit.events.contract_world import load_schema, validator_for
 
 NAME = "internal/effect.json"

@@ -9,9 +9,9 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ssi_stream.stream.wire import decode_mark, encode_mark, mark_headers
 from ssi_stream.timeline.days import SECONDS_PER_DAY
 from ssi_stream.timeline.source_clock import SourceClock
-from ssi_stream.timeline.wire import decode_mark, encode_mark, mark_headers
 from tests.unit.events.contract_world import load_schema, validator_for
 
 NAME = "internal/source_mark.json"

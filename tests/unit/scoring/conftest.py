@@ -11,8 +11,8 @@ from ssi_stream.events.types import Seniority
 from ssi_stream.scoring import Effect, EffectKind, MemberState, Model, ScoreCard, load_model, score
 from ssi_stream.scoring.codec import decode_state, encode_state
 from ssi_stream.scoring.effects import SECTIONS_GIVEN
-from ssi_stream.scoring.personas import FIRST_DAY, PERSONAS, Persona, drive
 from ssi_stream.scoring.state import absorb, close_day, new_state
+from tests.support.personas import FIRST_DAY, PERSONAS, Persona, drive
 
 #: Persona runs last ten weeks; the calibration laws read the last day.
 RUN_DAYS = 70
@@ -46,7 +46,7 @@ def run_persona(persona: Persona, days: int = RUN_DAYS, seed: int = 0) -> Person
 
 @pytest.fixture(scope="session")
 def persona_runs() -> dict[str, PersonaRun]:
-    """Every persona in `ssi_stream.scoring.personas`, driven once per test session."""
+    """Every persona in `tests.support.personas`, driven once per test session."""
     return {persona.name: run_persona(persona) for persona in PERSONAS}
 
 

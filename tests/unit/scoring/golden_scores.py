@@ -23,14 +23,15 @@ from typing import Any
 
 import orjson
 
+from ssi_stream.ledger import member_ledger
 from ssi_stream.scoring import MemberState, ScoreCard, daily_record, load_model, score
 from ssi_stream.scoring.codec import decode_state, encode_state
-from ssi_stream.scoring.personas import FIRST_DAY, PERSONAS, drive
 from ssi_stream.scoring.state import N_LEVELS, N_SIGNALS, new_state
 from ssi_stream.simulation import SimulationConfig, iter_encoded
-from ssi_stream.timeline import member_ledger, offline
+from ssi_stream.timeline import offline
 from ssi_stream.timeline.offline import OfflineScorer
 from ssi_stream.timeline.policy import TimelineSettings
+from tests.support.personas import FIRST_DAY, PERSONAS, drive
 
 MODEL = load_model()
 PERSONA_DAYS = 42

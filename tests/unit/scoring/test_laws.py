@@ -13,7 +13,7 @@ from ssi_stream.events.types import Seniority
 from ssi_stream.scoring import Effect, EffectKind, ScoreCard, absorb, close_day, new_state, score
 from ssi_stream.scoring.effects import REPLY
 from ssi_stream.scoring.model import PILLARS
-from ssi_stream.scoring.personas import GENUINE, INFLUENCER, LAPSED, OCCASIONAL, RECRUITER, SPAMMER, Persona
+from tests.support.personas import GENUINE, INFLUENCER, LAPSED, OCCASIONAL, RECRUITER, SPAMMER, Persona
 
 from .conftest import DAY, MODEL, RUN_DAYS, build_state, history, run_persona, seniorities
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ssi_stream.scoring import score
-from ssi_stream.scoring.personas import drive, population
+from tests.support.personas import drive, population
 
 from .conftest import MODEL
 

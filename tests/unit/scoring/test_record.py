@@ -7,7 +7,7 @@ from hypothesis import given, settings
 
 from ssi_stream.scoring import Effect, daily_record, score
 from ssi_stream.scoring.model import PILLARS
-from ssi_stream.scoring.personas import FIRST_DAY, GENUINE, SPAMMER
+from tests.support.personas import FIRST_DAY, GENUINE, SPAMMER
 
 from .conftest import DAY, MODEL, RUN_DAYS, build_state, history, run_persona
 

@@ -19,8 +19,8 @@ from ssi_stream.scoring import (
     score,
 )
 from ssi_stream.scoring.effects import FRUITFUL, REPLY, SECTIONS_GIVEN
-from ssi_stream.scoring.personas import PERSONAS
 from ssi_stream.scoring.state import Level, MemberState, Signal
+from tests.support.personas import PERSONAS
 
 from .conftest import DAY, MODEL, build_state, effects, history
 

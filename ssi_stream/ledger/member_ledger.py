@@ -16,7 +16,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any
 
-from ssi_stream.events.dedup import RecentIds
+from ssi_stream.ledger.recent_ids import RecentIds
 from ssi_stream.ranking.connections import Connections
 from ssi_stream.ranking.exchange import DayRanks, MemberDay
 from ssi_stream.ranking.standing import Standing

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ssi_stream.timeline.offset_guard import Admit, OffsetGuard
+from ssi_stream.stream.offset_guard import Admit, OffsetGuard
 
 
 def test_a_fresh_guard_takes_whatever_comes_first_and_then_expects_the_next_offset() -> None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ssi_stream.events.dedup import RecentIds, id_hash
+from ssi_stream.ledger.recent_ids import RecentIds, id_hash
 
 DAY = 86_400
 T0 = 1_770_000_000  # 2026-02-02

@@ -7,12 +7,7 @@ from typing import Any
 
 import pytest
 
-from ssi_stream.ranking.exchange import DayRanks
-from ssi_stream.ranking.standing import Standing
-from ssi_stream.scoring.effects import Effect, EffectKind
-from ssi_stream.scoring.model import load_model
-from ssi_stream.timeline.days import day_start
-from ssi_stream.timeline.member_ledger import (
+from ssi_stream.ledger.member_ledger import (
     MemberLedger,
     absorb_effect,
     close_member_day,
@@ -23,6 +18,11 @@ from ssi_stream.timeline.member_ledger import (
     new_ledger,
     ranked_record,
 )
+from ssi_stream.ranking.exchange import DayRanks
+from ssi_stream.ranking.standing import Standing
+from ssi_stream.scoring.effects import Effect, EffectKind
+from ssi_stream.scoring.model import load_model
+from ssi_stream.timeline.days import day_start
 from ssi_stream.timeline.policy import DedupPolicy
 
 MODEL = load_model()
@@ -148,7 +148,7 @@ def test_a_version_1_ledger_written_before_history_still_reads() -> None:
 
 
 def test_alerts_once_per_crossing_again_for_a_re_emitted_close_and_the_state_survives_bytes() -> None:
-    from ssi_stream.timeline.member_ledger import day_alerts
+    from ssi_stream.ledger.member_ledger import day_alerts
     from ssi_stream.trend.alerts import AlertPolicy
 
     high = AlertPolicy(threshold=99.0)  # every real score is below it

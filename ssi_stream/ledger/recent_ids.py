@@ -4,7 +4,7 @@ Each id is held as a 64-bit blake2b hash (stable across processes and versions, 
 event time in epoch seconds, ordered by event time. The owner decides what to forget, with
 `forget_before(at)`: the engine forgets by *closed day*, never by arrival order, so that whether a
 redelivery is recognised does not depend on how deliveries from different partitions interleave
-(replay and the stream must agree). See `ssi_stream.timeline.member_ledger` for the rule and
+(replay and the stream must agree). See `ssi_stream.ledger.member_ledger` for the rule and
 docs/events.md for the redelivery window it guarantees.
 
 `max_entries` is a safety valve against abuse (a member flooding millions of events): when full, the
