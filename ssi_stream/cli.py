@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from ssi_stream import __version__
+from ssi_stream.events.limits import DecodeLimits
 from ssi_stream.ops.home import ssi_home
 from ssi_stream.ops.kafka_broker import KafkaSetupError, LocalBroker
 from ssi_stream.ops.kafka_dist import install_kafka
@@ -105,6 +106,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         model=model,
         timeline=_timeline(args, settings),
         now=datetime.now(UTC),
+        limits=DecodeLimits(max_bytes=settings.max_event_bytes),
     )
     print(result.summary(), file=sys.stderr)
     return 0

@@ -91,8 +91,12 @@ _END_OF_TIME = datetime.max.replace(tzinfo=UTC)
 _TYPE_NAMES = ", ".join(CONTRACT)
 
 
-def decode(raw: bytes, *, now: datetime, limits: DecodeLimits = DEFAULT_LIMITS) -> Event | Rejected:
-    """Decode one event payload received at `now` (an aware datetime); pure, never raises on bad input."""
+def decode(raw: bytes | None, *, now: datetime, limits: DecodeLimits = DEFAULT_LIMITS) -> Event | Rejected:
+    """Decode one event payload received at `now` (an aware datetime); pure, never raises on bad input.
+
+    `None` is a Kafka record without a value (a tombstone): rejected as `null_value`."""
+    if raw is None:
+        return _NULL_VALUE
     if len(raw) > limits.max_bytes:
         return Rejected(
             RejectionCode.TOO_LARGE, None, f"payload is {len(raw)} bytes; the limit is {limits.max_bytes}"
@@ -162,6 +166,9 @@ def decode(raw: bytes, *, now: datetime, limits: DecodeLimits = DEFAULT_LIMITS) 
             f"{type_name} needs two different members",
         )
     return event
+
+
+_NULL_VALUE = Rejected(RejectionCode.NULL_VALUE, None, "the record has no value (a tombstone): not an event")
 
 
 def _field_problem(obj: dict, name: str, check: Check) -> Rejected:

@@ -25,6 +25,8 @@ class RejectionCode(StrEnum):
     ANCIENT_TIMESTAMP = "ancient_timestamp"
     FUTURE_TIMESTAMP = "future_timestamp"
     SELF_REFERENCE = "self_reference"
+    #: A Kafka record with no value at all (a tombstone): nothing to decode.
+    NULL_VALUE = "null_value"
 
 
 @dataclass(frozen=True, slots=True)

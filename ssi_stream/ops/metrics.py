@@ -70,6 +70,7 @@ _TYPELESS = frozenset(
         RejectionCode.TOO_LARGE,
         RejectionCode.INVALID_UTF8,
         RejectionCode.NOT_JSON,
+        RejectionCode.NULL_VALUE,
         RejectionCode.TOO_DEEP,
         RejectionCode.NOT_OBJECT,
         RejectionCode.UNKNOWN_TYPE,
@@ -244,7 +245,7 @@ class WorkerMetrics:
         self.dead_letters.inc()
 
     # -- agent 2 -------------------------------------------------------------------------------
-    def effect_absorbed(self, *, counted: bool, late: bool) -> None:
+    def effect_absorbed(self, *, counted: bool, late: bool, origin: int | None = None) -> None:
         """An effect reached its member: counted (on time or late) or skipped as already absorbed."""
         outcome = "duplicate" if not counted else "late" if late else "counted"
         self._absorbed[outcome].inc()

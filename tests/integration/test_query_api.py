@@ -103,7 +103,7 @@ def test_any_worker_answers_for_any_member_with_its_latest_record(
 def test_the_openapi_document_describes_the_paths_the_worker_serves() -> None:
     spec = yaml.safe_load((REPO / "docs" / "openapi.yaml").read_text())
     assert spec["openapi"].startswith("3.")
-    source = (REPO / "ssi_stream" / "stream" / "topology.py").read_text()
+    source = (REPO / "ssi_stream" / "stream" / "views.py").read_text()
     for path in spec["paths"]:
         assert f'"{path}"' in source, f"{path} is documented but not served"
     for served in (

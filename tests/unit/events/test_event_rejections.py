@@ -33,14 +33,15 @@ def payload(**changes: Any) -> bytes:
     return json.dumps({name: value for name, value in event.items() if value is not ...}).encode()
 
 
-def rejection(raw: bytes, **kwargs: Any) -> Rejected:
+def rejection(raw: bytes | None, **kwargs: Any) -> Rejected:
     result = decode(raw, now=NOW, **kwargs)
     assert isinstance(result, Rejected), result
     return result
 
 
 #: (payload, code, field, words the detail must contain)
-CASES: list[tuple[bytes, RejectionCode, str | None, tuple[str, ...]]] = [
+CASES: list[tuple[bytes | None, RejectionCode, str | None, tuple[str, ...]]] = [
+    (None, C.NULL_VALUE, None, ("no value", "tombstone")),
     (b"{" + b" " * 70_000 + b"}", C.TOO_LARGE, None, ("70002 bytes", "65536")),
     (b'{"event_id": "\xff"}', C.INVALID_UTF8, None, ("0xff", "offset 14")),
     (b'{"event_id": "e-1",}', C.NOT_JSON, None, ("not JSON",)),
@@ -91,7 +92,7 @@ CASES: list[tuple[bytes, RejectionCode, str | None, tuple[str, ...]]] = [
     ("raw", "code", "field", "words"), CASES, ids=[f"{c[1]}-{i}" for i, c in enumerate(CASES)]
 )
 def test_each_rejection_names_its_code_field_and_reason(
-    raw: bytes, code: RejectionCode, field: str | None, words: tuple[str, ...]
+    raw: bytes | None, code: RejectionCode, field: str | None, words: tuple[str, ...]
 ) -> None:
     rejected = rejection(raw)
     assert (rejected.code, rejected.field) == (code, field), rejected

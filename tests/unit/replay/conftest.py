@@ -21,10 +21,9 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from ssi_stream.events.decode import Rejected, decode
-from ssi_stream.replay import ReplayResult, replay_log
+from ssi_stream.replay import Replay, ReplayResult, ReplayStats, replay_log
 from ssi_stream.scoring.model import Model, load_model
 from ssi_stream.simulation import SimulationConfig, iter_encoded
-from ssi_stream.timeline.offline import OfflineScorer, ReplayStats
 from ssi_stream.timeline.partitioner import partition_for
 from ssi_stream.timeline.policy import TimelineSettings
 
@@ -74,7 +73,7 @@ class Replayed:
     output: bytes
     dead_letters: list[dict[str, Any]]
     stats: ReplayStats
-    scorer: OfflineScorer | None = None
+    scorer: Replay | None = None
     result: ReplayResult | None = None
 
     @property
@@ -83,13 +82,15 @@ class Replayed:
 
 
 def score_lines(lines: Iterable[Line], timeline: TimelineSettings = TIMELINE) -> Replayed:
-    """Feed numbered lines to an `OfflineScorer` in the order given, encoding records as replay does."""
+    """Feed numbered lines to a `Replay` in the order given (in batches), encoding records as replay does."""
     dead_letters: list[dict[str, Any]] = []
-    scorer = OfflineScorer(MODEL, timeline=timeline, now=NOW, on_dead_letter=dead_letters.append)
-    out: list[bytes] = []
-    for number, raw in lines:
-        out.extend(orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE) for r in scorer.feed(raw, number))
-    out.extend(orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE) for r in scorer.finish())
+    scorer = Replay(MODEL, timeline=timeline, now=NOW, on_dead_letter=dead_letters.append)
+    ordered = list(lines)
+    records = []
+    for start in range(0, len(ordered), 500):
+        records += scorer.feed(ordered[start : start + 500])
+    records += scorer.finish()
+    out = [orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE) for r in records]
     return Replayed(b"".join(out), dead_letters, scorer.stats, scorer)
 
 

@@ -132,3 +132,18 @@ def test_replay_writes_schema_valid_alerts_one_per_crossing(
     for (member, date), kind in {((a["member_id"], a["date"]), a["kind"]) for a in raised}:
         ssi = records[member, date]["ssi"]
         assert (kind != "below_threshold" or ssi < 20) and (kind != "recovered" or ssi >= 20)
+
+
+def test_replay_honours_the_event_size_limit_the_worker_has(
+    log_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SSI_MAX_EVENT_BYTES", "100")  # smaller than any event: the worker rejects them all
+    scores, dlq = tmp_path / "scores.jsonl", tmp_path / "dlq.jsonl"
+    assert main(["replay", str(log_file), "--output", str(scores), "--dlq", str(dlq)]) == 0
+    dead = [orjson.loads(line) for line in dlq.read_bytes().splitlines()]
+    lines = [line for line in log_file.read_bytes().splitlines() if line.strip()]
+    assert len(dead) == len(lines)
+    assert all(d["reason"] == "too_large" for d in dead if d["payload_size"] > 100)
+    assert sum(d["reason"] == "too_large" for d in dead) > len(lines) * 0.9
+    assert scores.read_bytes() == b""
+    capsys.readouterr()

@@ -33,7 +33,9 @@ def _first_open_day(world: World, before_line: int, member_id: str) -> int:
 
 def _groups(replayed: Replayed, member_id: str) -> int:
     assert replayed.scorer is not None
-    return replayed.scorer.members[member_id].state.levels[Level.GROUPS]
+    ledger = replayed.scorer.ledger(member_id)
+    assert ledger is not None
+    return ledger.state.levels[Level.GROUPS]
 
 
 def _log(raws: list[bytes]) -> bytes:

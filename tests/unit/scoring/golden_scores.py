@@ -23,13 +23,13 @@ from typing import Any
 
 import orjson
 
+from ssi_stream.engine import target as engine_target
 from ssi_stream.ledger import member_ledger
+from ssi_stream.replay import Replay
 from ssi_stream.scoring import MemberState, ScoreCard, daily_record, load_model, score
 from ssi_stream.scoring.codec import decode_state, encode_state
 from ssi_stream.scoring.state import N_LEVELS, N_SIGNALS, new_state
 from ssi_stream.simulation import SimulationConfig, iter_encoded
-from ssi_stream.timeline import offline
-from ssi_stream.timeline.offline import OfflineScorer
 from ssi_stream.timeline.policy import TimelineSettings
 from tests.support.personas import FIRST_DAY, PERSONAS, drive
 
@@ -63,14 +63,14 @@ def persona_states() -> list[ScoredState]:
 
 
 def simulated_states() -> tuple[list[ScoredState], list[dict[str, Any]]]:
-    """Every member-day `OfflineScorer` closes over the simulated log, and the records it emits."""
+    """Every member-day `Replay` closes over the simulated log, and the records it emits."""
     states: list[ScoredState] = []
     with _recording_scores(states):
-        scorer = OfflineScorer(MODEL, timeline=TimelineSettings(), now=NOW)
-        records = []
-        for line, (_, raw) in enumerate(iter_encoded(SIMULATION), start=1):
-            records.extend(scorer.feed(raw, line))
-        records.extend(scorer.finish())
+        scorer = Replay(MODEL, timeline=TimelineSettings(), now=NOW)
+        lines = [(line, raw) for line, (_, raw) in enumerate(iter_encoded(SIMULATION), start=1)]
+        records = scorer.feed(lines) + scorer.finish()
+    # each partition scores its members in turn: the golden order is by day, then member
+    states.sort(key=lambda scored: (scored.day, scored.member_id))
     return states, records
 
 
@@ -130,7 +130,7 @@ def _copy(state: MemberState) -> MemberState:
 @contextmanager
 def _recording_scores(states: list[ScoredState]) -> Iterator[None]:
     """Record a copy of every state a record is scored from (its member id comes from `ranked_record`)."""
-    original_score, original_ranked = member_ledger.score, offline.ranked_record
+    original_score, original_ranked = member_ledger.score, engine_target.ranked_record
     current: list[str] = []
 
     def recording_score(state: MemberState, model: Any) -> ScoreCard:
@@ -141,14 +141,14 @@ def _recording_scores(states: list[ScoredState]) -> Iterator[None]:
         current.append(member_id)
         return original_ranked(member_id, *args)
 
-    # OfflineScorer imported `ranked_record` by name, and the ledger `score`: patch those references.
+    # The engine imported `ranked_record` by name, and the ledger `score`: patch those references.
     member_ledger.score = recording_score
-    offline.ranked_record = ranked_record
+    engine_target.ranked_record = ranked_record
     try:
         yield
     finally:
         member_ledger.score = original_score
-        offline.ranked_record = original_ranked
+        engine_target.ranked_record = original_ranked
 
 
 def microseconds_per_score(states: list[ScoredState], passes: int = 5) -> float:

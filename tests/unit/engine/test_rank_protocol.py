@@ -1,4 +1,4 @@
-"""The day close and rank protocol between target partitions, simulated with their real close gates:
+"""The day close and rank protocol between target partitions, driven through the engine's target sides:
 every target ranks every day it closes, even when targets start closing on different days (a source
 idle before its first event) or after an upgrade from gates that did not rank."""
 
@@ -8,46 +8,63 @@ from collections import deque
 
 import orjson
 
-from ssi_stream.ranking.exchange import DayShare, day_shares, stand_in
+from ssi_stream.engine import MemoryTargetStore, Step, TargetSide
+from ssi_stream.engine.messages import TargetMessage
+from ssi_stream.ranking.exchange import DayShare, stand_in
+from ssi_stream.scoring.model import load_model
 from ssi_stream.timeline.close_gate import CloseGate, Receipt
+from ssi_stream.timeline.policy import TimelineSettings
 from ssi_stream.timeline.source_clock import SourceMark
 
-Message = SourceMark | DayShare
+MODEL = load_model()
 
 
 class Target:
-    """One effects partition: its gate, its inbox, and the days it ranked (what `_advance` does)."""
+    """One effects partition: the engine's real target side, its inbox, and the days it ranked."""
 
     def __init__(
         self, number: int, targets: list[Target], gate: CloseGate | None = None, sources: int = 2
     ) -> None:
         self.number, self.targets = number, targets
-        self.gate = gate or CloseGate(expected_sources=sources)
-        self.inbox: deque[Message] = deque()
+        store = MemoryTargetStore()
+        if gate is not None:
+            store.put_gate(gate.to_bytes())
+        self.sources = sources
+        self.store = store
+        self.side: TargetSide | None = None
+        self.inbox: deque[TargetMessage] = deque()
         self.ranked: list[int] = []
 
-    def broadcast(self, share: DayShare) -> None:
-        for target in self.targets:
-            target.inbox.append(share)
+    @property
+    def gate(self) -> CloseGate:
+        return self.engine().gate
 
-    def handle(self, message: Message) -> None:
-        gate = self.gate
-        if isinstance(message, SourceMark):
-            gate.observe(message)
-        elif gate.receive(message) is Receipt.ANSWER:
-            self.broadcast(stand_in(self.number, message.day))
-        while (step := gate.next_step(len(self.targets))) is not None:
-            action, day = step
-            if action == "rank":
-                self.ranked.append(day)
-                gate.ranked(day)
-            else:
-                for skipped in gate.skipped_days(day):
-                    self.broadcast(stand_in(self.number, skipped))
-                for destination, parts in day_shares(self.number, day, [], len(self.targets)).items():
-                    for part in parts:
-                        self.targets[destination].inbox.append(part)
-                gate.closed(day)
+    def engine(self) -> TargetSide:
+        if self.side is None:
+            self.side = TargetSide(
+                self.number, MODEL, TimelineSettings(partitions=len(self.targets)), self.store
+            )
+            if self.store.gate() is None:
+                self.side.gate = CloseGate(expected_sources=self.sources)
+        return self.side
+
+    def deliver(self, step: Step) -> None:
+        for destination, message in step.to_targets:
+            self.targets[destination].inbox.append(message)
+
+    def handle(self, message: TargetMessage) -> None:
+        side = self.engine()
+        before = side.gate.ranked_through
+        for step in side.take([message]):
+            self.deliver(step)
+            after = side.gate.ranked_through
+            if after != before and after is not None:
+                self.ranked.append(after)
+                before = after
+        self.deliver(side.drain())
+        after = side.gate.ranked_through
+        if after != before and after is not None:
+            self.ranked.append(after)
 
 
 def run(targets: list[Target]) -> None:

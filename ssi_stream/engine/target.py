@@ -1,0 +1,264 @@
+"""The engine's scoring side: one effects partition's effects, marks and day shares -> ranked records.
+
+Effects are absorbed into their members' ledgers (a redelivered one is skipped: `ledger.member_ledger`).
+Marks tell the close gate (`timeline.close_gate`) which days every source finished; day shares from every
+partition carry what ranks need. A day closes in two steps (docs/ranking.md): close every member's day
+and share the partition's day with every partition; once every partition's share is in, emit the day's
+records with their ranks, then its alerts. Each step ends with a barrier, and only after it does the gate
+record the step: after a crash the step is done again from the stored state, identically.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Protocol
+
+from ssi_stream.engine.messages import EffectMessage, Step, TargetMessage
+from ssi_stream.engine.observer import EngineObserver, NullObserver
+from ssi_stream.ledger.member_ledger import (
+    MemberLedger,
+    absorb_effect,
+    close_member_day,
+    day_alerts,
+    member_day,
+    new_ledger,
+    ranked_record,
+)
+from ssi_stream.ranking.distribution import distribution_document
+from ssi_stream.ranking.exchange import DayBoard, DayShare, ShareConflict, day_shares, stand_in
+from ssi_stream.scoring.model import Model
+from ssi_stream.timeline.close_gate import CloseGate, Receipt
+from ssi_stream.timeline.days import iso_date
+from ssi_stream.timeline.policy import TimelineSettings
+from ssi_stream.timeline.source_clock import SourceMark
+
+log = logging.getLogger(__name__)
+
+
+class TargetStore(Protocol):
+    """One effects partition's durable state: member ledgers, its close gate, held shares, distributions."""
+
+    def ledger(self, member_id: str) -> MemberLedger | None: ...
+    def put_ledger(self, member_id: str, ledger: MemberLedger) -> None: ...
+    def member_ids(self) -> Iterable[str]: ...
+    def gate(self) -> bytes | None: ...
+    def put_gate(self, gate: bytes) -> None: ...
+    def share(self, day: int, source: int, part: int) -> DayShare: ...
+    def put_share(self, share: DayShare) -> None: ...
+    def drop_share(self, day: int, source: int, part: int) -> None: ...
+    def put_distribution(self, industry: str, document: dict[str, Any]) -> None: ...
+
+
+class MemoryTargetStore:
+    """A partition's state in dicts, ledgers as objects: replay, tests."""
+
+    def __init__(self) -> None:
+        self.ledgers: dict[str, MemberLedger] = {}
+        self.gate_bytes: bytes | None = None
+        self.shares: dict[tuple[int, int, int], DayShare] = {}
+        self.distributions: dict[str, dict[str, Any]] = {}
+
+    def ledger(self, member_id: str) -> MemberLedger | None:
+        return self.ledgers.get(member_id)
+
+    def put_ledger(self, member_id: str, ledger: MemberLedger) -> None:
+        self.ledgers[member_id] = ledger
+
+    def member_ids(self) -> Iterable[str]:
+        return self.ledgers.keys()
+
+    def gate(self) -> bytes | None:
+        return self.gate_bytes
+
+    def put_gate(self, gate: bytes) -> None:
+        self.gate_bytes = gate
+
+    def share(self, day: int, source: int, part: int) -> DayShare:
+        return self.shares[day, source, part]
+
+    def put_share(self, share: DayShare) -> None:
+        self.shares[share.day, share.source, share.part] = share
+
+    def drop_share(self, day: int, source: int, part: int) -> None:
+        self.shares.pop((day, source, part), None)
+
+    def put_distribution(self, industry: str, document: dict[str, Any]) -> None:
+        self.distributions[industry] = document
+
+
+class TargetSide:
+    """Absorb, close and rank for one effects partition, over its store."""
+
+    def __init__(
+        self,
+        target: int,
+        model: Model,
+        timeline: TimelineSettings,
+        store: TargetStore,
+        *,
+        observer: EngineObserver | None = None,
+    ) -> None:
+        self.target = target
+        self.model = model
+        self.timeline = timeline
+        self.partitions = timeline.partitions
+        self.store = store
+        self.observer = observer or NullObserver()
+        stored = store.gate()
+        self.gate = CloseGate.from_bytes(stored) if stored else CloseGate(expected_sources=self.partitions)
+        self._members: set[str] | None = None
+        self._pending = Step()  # what this side sent since its last barrier
+        self._dirty: dict[str, MemberLedger] = {}  # ledgers changed since they were last stored
+        self._close_started: float | None = None
+
+    def take(self, batch: Sequence[TargetMessage]) -> Iterator[Step]:
+        """Absorb `batch` in order, closing and ranking the days it allows; yield at each barrier.
+
+        What the batch itself leaves to send (and its stored ledgers and gate) is in `drain()`: the driver
+        delivers it, possibly together with other partitions' batches, before it moves its input position.
+        """
+        for message in batch:
+            if isinstance(message, EffectMessage):
+                self._absorb(message)
+            elif isinstance(message, SourceMark):
+                self.gate.observe(message)
+                yield from self._advance()
+            else:
+                self._receive(message)
+                # even for a share skipped as held: a crash may have come between its day's rank and the
+                # next close, and this share may be the only message left to drive them
+                yield from self._advance()
+        self._store_ledgers()
+        self.store.put_gate(self.gate.to_bytes())
+
+    def drain(self) -> Step:
+        """What is still to send (the last step of a batch); the driver delivers it before its positions."""
+        step, self._pending = self._pending, Step()
+        return step
+
+    def member_count(self) -> int:
+        return len(self._member_set())
+
+    def _absorb(self, message: EffectMessage) -> None:
+        effect, placement = message.effect, message.placement
+        day = self.gate.count_day(placement.day)
+        member_id = effect.member_id
+        ledger = self._dirty.get(member_id) or self._ledger(member_id)
+        late = placement.late or day != placement.day
+        policy = self.timeline.dedup
+        counted = absorb_effect(ledger, effect, day, late=late, model=self.model, policy=policy)
+        if counted:
+            self._dirty[member_id] = ledger
+            self._member_set().add(member_id)
+        self.observer.effect_absorbed(counted=counted, late=late, origin=message.origin)
+
+    def _receive(self, share: DayShare) -> None:
+        self.observer.share_received()
+        try:
+            receipt = self.gate.receive(share)
+        except ShareConflict as exc:  # not expected: shares sent again are the same (see exchange)
+            log.error("partition %d: day share skipped: %s", self.target, exc)
+            receipt = Receipt.SKIP
+        if receipt is Receipt.STORE:
+            self.store.put_share(share)
+        elif receipt is Receipt.ANSWER:
+            self._stand_ins([share.day])
+
+    def _advance(self) -> Iterator[Step]:
+        """Rank the closed day once every partition's share is in, and close the next days the marks allow
+        (one at a time: a day closes only once the one before it is ranked)."""
+        while (step := self.gate.next_step(self.partitions)) is not None:
+            action, day = step
+            self._store_ledgers()
+            if action == "rank":
+                yield from self._rank_day(day)
+            else:
+                yield from self._close_day(day)
+
+    def _close_day(self, day: int) -> Iterator[Step]:
+        """Close `day` for every member of the partition and share the day with every partition."""
+        started = time.perf_counter()
+        closed = []
+        model, policy, store = self.model, self.timeline.dedup, self.store
+        for member_id in sorted(self._member_set()):
+            ledger = self._ledger(member_id)
+            if close_member_day(ledger, day, model, policy) is None:
+                continue
+            store.put_ledger(member_id, ledger)
+            closed.append(member_day(member_id, ledger))
+        for destination, parts in day_shares(self.target, day, closed, self.partitions).items():
+            self._pending.to_targets.extend((destination, share) for share in parts)
+        # days others closed before this partition's first close: it has nothing for them, it says so
+        self._stand_ins(self.gate.skipped_days(day))
+        # The gate may say "closed" only once the shares are delivered: after a crash the day closes
+        # again (a member's repeated close changes nothing) and sends the same shares, which targets
+        # that hold them already skip.
+        yield self.drain()
+        self.gate.closed(day)
+        store.put_gate(self.gate.to_bytes())
+        self._close_started = started
+
+    def _rank_day(self, day: int) -> Iterator[Step]:
+        """Emit the closed day's records, with their ranks from every partition's share, and its alerts."""
+        started = time.perf_counter()
+        store, model, observer, pending = self.store, self.model, self.observer, self._pending
+        board = DayBoard()
+        for source, part in self.gate.shares.parts(day):
+            board.add(store.share(day, source, part))
+        emitted = 0
+        alert_policy = self.timeline.alerts
+        for member_id in sorted(self._member_set()):
+            ledger = self._ledger(member_id)
+            if ledger.state.last_closed != day:
+                continue  # no score that day
+            scored = member_day(member_id, ledger)
+            ranks = board.ranks(member_id, scored.ssi, scored.industry)
+            record = ranked_record(member_id, ledger, model, ranks)
+            pending.records.append((member_id, record))
+            for alert in day_alerts(member_id, ledger, record, alert_policy):
+                pending.alerts.append((member_id, alert))
+                observer.alert_emitted(alert["kind"])
+            store.put_ledger(member_id, ledger)
+            observer.score_emitted(record)
+            emitted += 1
+        date = iso_date(day)
+        for name, histogram in board.industries.items():  # one key each: bounded values, any count
+            store.put_distribution(name, distribution_document(name, date, histogram))
+        # The gate may say "ranked" only once every record of the day is delivered: after a crash the
+        # day is ranked again from the shares it still holds, and each record is rebuilt byte for byte.
+        yield self.drain()
+        self.gate.ranked(day)
+        store.put_gate(self.gate.to_bytes())
+        yield self.drain()  # the parts go only once a gate that no longer needs them is delivered
+        for held_day, source, part in self.gate.dropping:  # today's, and any a crash left behind
+            store.drop_share(held_day, source, part)
+        self.gate.dropping = []  # stored with the gate at the end of the batch, after the deletions
+        close_started, self._close_started = self._close_started, None
+        seconds = time.perf_counter() - (started if close_started is None else close_started)
+        observer.day_closed(day, records=emitted, seconds=seconds)
+        log.info("partition %d: day %d closed and ranked: %d score records", self.target, day, emitted)
+
+    def _stand_ins(self, days: list[int]) -> None:
+        """Tell every partition that this one never closed `days` (see CloseGate.receive)."""
+        for day in days:
+            log.info(
+                "partition %d: day %d closed elsewhere before this partition's first close", self.target, day
+            )
+            share = stand_in(self.target, day)
+            self._pending.to_targets.extend((destination, share) for destination in range(self.partitions))
+
+    def _store_ledgers(self) -> None:
+        for member_id, ledger in self._dirty.items():
+            self.store.put_ledger(member_id, ledger)
+        self._dirty.clear()
+
+    def _ledger(self, member_id: str) -> MemberLedger:
+        ledger = self.store.ledger(member_id)
+        return new_ledger(self.timeline.dedup) if ledger is None else ledger
+
+    def _member_set(self) -> set[str]:
+        if self._members is None:
+            self._members = set(self.store.member_ids())
+        return self._members

@@ -1,0 +1,116 @@
+"""The engine's stores over Faust tables: every value is the core's own compact encoding, as bytes.
+
+Three changelog-backed tables hold a worker's state: `members` (member id -> ledger bytes), `source-clocks`
+(input partition -> clock, and the position each input partition's state has reached) and `close-gates`
+(effects partition -> gate, held day-share parts, industry distributions, and the effects position).
+A write goes to the table's changelog through Faust's producer; the worker's flush waits for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import faust
+import orjson
+from faust.types import EventT
+
+from ssi_stream.ledger.member_ledger import MemberLedger, decode_ledger, encode_ledger
+from ssi_stream.ranking.exchange import DayShare
+from ssi_stream.stream.event_context import event_context
+from ssi_stream.stream.wire import decode_share, encode_share
+from ssi_stream.timeline.partitioner import partition_for
+from ssi_stream.timeline.policy import DedupPolicy
+
+
+def clock_key(source: int) -> bytes:
+    return f"source:{source}".encode()
+
+
+def gate_key(target: int) -> bytes:
+    return f"gate:{target}".encode()
+
+
+def share_key(target: int, day: int, source: int, part: int) -> bytes:
+    """Where a target keeps a day share part it received, until the day is ranked."""
+    return f"share:{target}:{day}:{source}:{part}".encode()
+
+
+def distribution_key(target: int, industry: str) -> bytes:
+    """Where a target keeps an industry's distribution of the last day it ranked with members of it."""
+    return f"distribution:{target}:{industry}".encode()
+
+
+def position_key(partition: int) -> bytes:
+    """Where a table keeps the next offset it expects from its input partition (see OffsetGuard)."""
+    return f"position:{partition}".encode()
+
+
+class TableSourceStore:
+    """The source side's clocks in the `source-clocks` table.
+
+    `events` names, per input partition, an event of the batch being placed: a clock is written in its
+    context, so it lands in its own partition's changelog (the worker that takes the partition over
+    restores that changelog partition only).
+    """
+
+    def __init__(self, clocks: faust.Table) -> None:
+        self.clocks = clocks
+        self.events: Mapping[int, EventT] = {}
+
+    def clock(self, source: int) -> bytes | None:
+        return self.clocks.get(clock_key(source))
+
+    def put_clock(self, source: int, clock: bytes) -> None:
+        with event_context(self.events[source]):
+            self.clocks[clock_key(source)] = clock
+
+
+class TableTargetStore:
+    """One effects partition's state in the `members` and `close-gates` tables."""
+
+    def __init__(
+        self, target: int, partitions: int, members: faust.Table, gates: faust.Table, dedup: DedupPolicy
+    ) -> None:
+        self.target = target
+        self.partitions = partitions
+        self.members = members
+        self.gates = gates
+        self.dedup = dedup
+
+    def ledger(self, member_id: str) -> MemberLedger | None:
+        stored = self.members.get(member_id.encode())
+        return None if stored is None else decode_ledger(stored, self.dedup)
+
+    def put_ledger(self, member_id: str, ledger: MemberLedger) -> None:
+        self.members[member_id.encode()] = encode_ledger(ledger)
+
+    def member_ids(self) -> Iterable[str]:
+        """The members of this partition held by the table (one scan, when the partition is taken on)."""
+        target, partitions = self.target, self.partitions
+        for key in self.members.keys():  # noqa: SIM118 - a Faust table, not a dict
+            member_id = key.decode()
+            if partition_for(member_id, partitions) == target:
+                yield member_id
+
+    def gate(self) -> bytes | None:
+        return self.gates.get(gate_key(self.target))
+
+    def put_gate(self, gate: bytes) -> None:
+        self.gates[gate_key(self.target)] = gate
+
+    def share(self, day: int, source: int, part: int) -> DayShare:
+        return decode_share(self.gates[share_key(self.target, day, source, part)])
+
+    def put_share(self, share: DayShare) -> None:
+        self.gates[share_key(self.target, share.day, share.source, share.part)] = encode_share(share)
+
+    def drop_share(self, day: int, source: int, part: int) -> None:
+        self.gates.pop(share_key(self.target, day, source, part), None)
+
+    def put_distribution(self, industry: str, document: dict[str, Any]) -> None:
+        self.gates[distribution_key(self.target, industry)] = orjson.dumps(document)
+
+    def distribution(self, industry: str) -> dict[str, Any] | None:
+        stored = self.gates.get(distribution_key(self.target, industry))
+        return None if stored is None else orjson.loads(stored)

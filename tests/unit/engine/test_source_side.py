@@ -1,0 +1,95 @@
+"""The engine's source side on its own: what a batch of raw events becomes, step by step."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import orjson
+
+from ssi_stream.engine import EffectMessage, MemorySourceStore, RawEvent, SourceSide
+from ssi_stream.events.limits import DecodeLimits
+from ssi_stream.timeline.partitioner import partition_for
+from ssi_stream.timeline.policy import TimelineSettings
+from ssi_stream.timeline.source_clock import SourceClock, SourceMark
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+TIMELINE = TimelineSettings(partitions=4)
+
+
+def invite(number: int, day: int = 2, sender: str = "m-1") -> bytes:
+    return orjson.dumps(
+        {
+            "schema_version": 1,
+            "event_id": f"e-{number}",
+            "type": "invite_sent",
+            "member_id": sender,
+            "occurred_at": f"2026-03-{day:02d}T10:00:00Z",
+            "target_member_id": f"m-{100 + number}",
+            "personalized": True,
+        }
+    )
+
+
+def test_a_tombstone_is_dead_lettered_and_the_events_around_it_are_placed() -> None:
+    side = SourceSide(TIMELINE, MemorySourceStore(), origin_name="ssi.events")
+    batch = [RawEvent(invite(1), 0, 10), RawEvent(None, 0, 11, b"m-1"), RawEvent(invite(2), 0, 12)]
+    effects, _ = list(side.place(batch, NOW))
+    assert [(key, record["reason"]) for key, record in effects.dead_letters] == [(b"m-1", "null_value")]
+    assert effects.dead_letters[0][1]["source"] == {
+        "topic": "ssi.events",
+        "partition": 0,
+        "offset": 11,
+        "file": None,
+        "line": None,
+    }
+    placed = [message for _, message in effects.to_targets]
+    assert all(isinstance(message, EffectMessage) for message in placed)
+    assert len(placed) == 4  # each invitation touches its sender and its invitee
+
+
+def test_effects_go_to_their_members_partition_and_marks_to_every_partition_after_them() -> None:
+    side = SourceSide(TIMELINE, MemorySourceStore())
+    steps = list(side.place([RawEvent(invite(n), 1, n) for n in range(5)], NOW))
+    assert len(steps) == 2  # effects first, then (after a barrier) the marks that promise them
+    for target, message in steps[0].to_targets:
+        assert isinstance(message, EffectMessage)
+        assert target == partition_for(message.effect.member_id, TIMELINE.partitions)
+    marks = steps[1].to_targets
+    assert sorted(target for target, _ in marks) == list(range(TIMELINE.partitions))
+    assert {message for _, message in marks} == {SourceMark(1, 20513, 20514, False, 4, 20514)}
+
+
+def test_the_clock_is_stored_with_the_mark_and_an_unchanged_clock_sends_no_mark() -> None:
+    store = MemorySourceStore()
+    side = SourceSide(TIMELINE, store)
+    list(side.place([RawEvent(invite(1), 0, 0)], NOW))
+    stored = store.clock(0)
+    assert stored is not None and SourceClock.from_bytes(stored).mark_offset == 0
+    steps = list(side.place([RawEvent(invite(2), 0, 1)], NOW))  # same day: the mark did not move
+    assert len(steps) == 1
+    assert len(list(side.place([RawEvent(invite(3, day=4), 0, 2)], NOW))) == 2  # a new day: it did
+
+
+def test_an_idle_source_says_so_once_and_wakes_up_with_its_next_event() -> None:
+    side = SourceSide(TIMELINE, MemorySourceStore())
+    list(side.place([RawEvent(invite(1), 2, 0)], NOW))
+    idle = side.idle_mark(2)
+    assert idle is not None and all(mark.idle for _, mark in idle.to_targets)  # type: ignore[union-attr]
+    assert side.idle_mark(2) is None
+    steps = list(side.place([RawEvent(invite(2), 2, 1)], NOW))
+    assert len(steps) == 2 and not any(mark.idle for _, mark in steps[1].to_targets)  # type: ignore[union-attr]
+
+
+def test_events_without_a_partition_are_placed_on_their_members_partition_and_numbered() -> None:
+    side = SourceSide(TIMELINE, MemorySourceStore())
+    steps = list(side.place([RawEvent(invite(n), line=n + 1) for n in range(3)], NOW))
+    source = partition_for("m-1", TIMELINE.partitions)
+    assert {mark.source for _, mark in steps[1].to_targets} == {source}  # type: ignore[union-attr]
+    assert {mark.offset for _, mark in steps[1].to_targets} == {2}  # type: ignore[union-attr]
+
+
+def test_the_size_limit_applies() -> None:
+    side = SourceSide(TIMELINE, MemorySourceStore(), limits=DecodeLimits(max_bytes=100))
+    (step,) = side.place([RawEvent(invite(1), line=1)], NOW)
+    assert [record["reason"] for _, record in step.dead_letters] == ["too_large"]
+    assert step.dead_letters[0][1]["source"]["line"] == 1
