@@ -15,17 +15,18 @@ import timeit
 from datetime import UTC, datetime
 
 from ssi_stream.ledger.member_ledger import decode_ledger, encode_ledger
+from ssi_stream.replay import Replay
 from ssi_stream.scoring.model import load_model
-from ssi_stream.timeline.offline import OfflineScorer
 from ssi_stream.timeline.policy import TimelineSettings
 
 
 def main(log_path: str) -> None:
-    scorer = OfflineScorer(load_model(), timeline=TimelineSettings(partitions=8), now=datetime.now(UTC))
+    scorer = Replay(load_model(), timeline=TimelineSettings(partitions=8), now=datetime.now(UTC))
     with open(log_path, "rb") as log:
-        for number, line in enumerate(log, start=1):
-            scorer.feed(line.rstrip(b"\n"), number)
-    raws = [encode_ledger(ledger) for ledger in scorer.members.values()]
+        scorer.feed(
+            [(number, line.rstrip(b"\n")) for number, line in enumerate(log, start=1) if line.strip()]
+        )
+    raws = [encode_ledger(ledger) for _, ledger in scorer.ledgers()]
     policy = scorer.timeline.dedup
 
     def codec() -> None:

@@ -27,22 +27,21 @@ from stream_bench import RECOVERED, RESULTS, WORKER_TABLES, Child, Run, precreat
 from ssi_stream.ledger.member_ledger import encode_ledger
 from ssi_stream.ops.bootstrap import resolve_bootstrap
 from ssi_stream.ops.settings import Settings
+from ssi_stream.replay import Replay
 from ssi_stream.scoring.model import load_model
 from ssi_stream.simulation import SimulationConfig, iter_encoded
-from ssi_stream.timeline.offline import OfflineScorer
 from ssi_stream.timeline.partitioner import partition_for
 from ssi_stream.timeline.policy import TimelineSettings
 
 
 def template_ledgers(partitions: int) -> list[bytes]:
     """Ledgers of 500 simulated members after 7 days, open days and all (as a worker holds them)."""
-    scorer = OfflineScorer(
+    scorer = Replay(
         load_model(), timeline=TimelineSettings(partitions=partitions), now=datetime(2100, 1, 1, tzinfo=UTC)
     )
     config = SimulationConfig(members=500, days=7, seed=1)
-    for number, (_key, raw) in enumerate(iter_encoded(config), 1):
-        scorer.feed(raw, number)
-    return [encode_ledger(ledger) for ledger in scorer.members.values()]
+    scorer.feed([(number, raw) for number, (_key, raw) in enumerate(iter_encoded(config), 1)])
+    return [encode_ledger(ledger) for _, ledger in scorer.ledgers()]
 
 
 def write_changelog(run: Run, topic: str, members: int, templates: list[bytes]) -> float:

@@ -157,25 +157,24 @@ def close_all(ledgers: dict[str, MemberLedger], timeline: TimelineSettings) -> i
 def child(log: Path, now: datetime) -> None:
     """(d), in its own process: the full replay as the CLI runs it; prints its figures as JSON."""
     import ssi_stream.replay as replay_module
-    from ssi_stream.replay import replay_file
-    from ssi_stream.timeline.offline import OfflineScorer
+    from ssi_stream.replay import Replay, replay_file
 
-    scorers: list[OfflineScorer] = []
+    scorers: list[Replay] = []
 
-    class KeptScorer(OfflineScorer):
+    class KeptScorer(Replay):
         """The scorer replay uses, kept after the run so its ledgers can be measured."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             scorers.append(self)
 
-    replay_module.OfflineScorer = KeptScorer  # type: ignore[misc]
+    replay_module.Replay = KeptScorer  # type: ignore[misc]
     model = load_model()
     rss_before = _proc_status_kib("VmRSS")
     result = replay_file(
         log, output_path=DEVNULL, dlq_path=DEVNULL, model=model, timeline=TimelineSettings(), now=now
     )
-    sizes = sorted(len(encode_ledger(ledger)) for ledger in scorers[0].members.values())
+    sizes = sorted(len(encode_ledger(ledger)) for _, ledger in scorers[0].ledgers())
     print(
         json.dumps(
             {

@@ -579,7 +579,7 @@ def summarise(results: dict[str, Any]) -> None:
     for key, name in (
         ("worker_memory", "ssi-stream worker, memory://"),
         ("worker_rocksdb", "ssi-stream worker, rocksdb://"),
-        ("quix", "peer: Quix Streams + OfflineScorer"),
+        ("quix", "peer: Quix Streams + Replay (the engine)"),
         ("faust_naive", "peer: naive Faust agent"),
     ):
         if key in results:

@@ -36,11 +36,11 @@ from ssi_stream.ledger.member_ledger import (
     ranked_record,
 )
 from ssi_stream.ranking.exchange import DayBoard, day_shares
+from ssi_stream.replay import Replay
 from ssi_stream.scoring.effects import effects_of
 from ssi_stream.scoring.model import load_model
 from ssi_stream.stream.wire import decode_share, encode_share
 from ssi_stream.timeline.days import day_of
-from ssi_stream.timeline.offline import OfflineScorer
 from ssi_stream.timeline.policy import TimelineSettings
 
 
@@ -82,7 +82,7 @@ async def _ceiling(bootstrap: str, topic: str, expected: int) -> None:
 def quix_peer(
     bootstrap: str, topic: str, group: str, out_topic: str, partitions: int, state_dir: str, expected: int
 ) -> None:
-    """`OfflineScorer` (replay's engine: decode, per-partition clocks, one close gate, in-process ledgers,
+    """`Replay` (replay's driver of the engine: decode, per-partition clocks, gates, in-process ledgers,
     day closes) fed message by message by a Quix Streams Application; each day's records go to `out_topic`.
 
     What it does not do: no re-keying topic (effects on another member are absorbed in this process),
@@ -103,9 +103,7 @@ def quix_peer(
     )
     source = app.topic(topic, key_deserializer="bytes", value_deserializer="bytes")
     scores = app.topic(out_topic, key_serializer="bytes", value_serializer="bytes")
-    scorer = OfflineScorer(
-        load_model(), timeline=TimelineSettings(partitions=partitions), now=datetime.now(UTC)
-    )
+    scorer = Replay(load_model(), timeline=TimelineSettings(partitions=partitions), now=datetime.now(UTC))
     dumps = orjson.dumps
     clock = {"first": 0.0, "count": 0}
 
@@ -117,9 +115,9 @@ def quix_peer(
         if clock["count"] == expected:  # the last event's closes are done when this returns
             seconds = time.perf_counter() - clock["first"]
             report(events=expected, seconds=seconds, rate=expected / seconds)
-        # OfflineScorer places each event on its member's partition (Kafka's partitioner): the same one
-        # the producer chose, checked here so the clocks are the real partitions'.
-        records = scorer.feed(value, context.offset)
+        # Replay places each event on its member's partition (Kafka's partitioner): the same one the
+        # producer chose, so the clocks are the real partitions'.
+        records = scorer.feed([(context.offset + 1, value)])
         return [dumps(record) for record in records]
 
     sdf = app.dataframe(source)
@@ -195,12 +193,11 @@ def close_day(log: Path, partitions: int, sizes: list[int]) -> None:
     timeline = TimelineSettings(partitions=partitions)
     policy = timeline.dedup
     lines = [line for line in log.read_bytes().splitlines() if line.strip()]
-    scorer = OfflineScorer(model, timeline=timeline, now=datetime(2100, 1, 1, tzinfo=UTC))
-    for number, line in enumerate(lines, 1):
-        scorer.feed(line, number)
+    scorer = Replay(model, timeline=timeline, now=datetime(2100, 1, 1, tzinfo=UTC))
+    scorer.feed(list(enumerate(lines, 1)))
     del lines
-    source = [encode_ledger(ledger) for ledger in scorer.members.values()]
-    day = max(d.day for ledger in scorer.members.values() for d in ledger.state.open_days)
+    source = [encode_ledger(ledger) for _, ledger in scorer.ledgers()]
+    day = max(d.day for _, ledger in scorer.ledgers() for d in ledger.state.open_days)
     del scorer
     gc.collect()
     encoded = sorted(len(raw) for raw in source)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -134,6 +134,11 @@ class Replay:
     def ledger(self, member_id: str) -> MemberLedger | None:
         """The member's ledger as replay holds it now (None: never touched)."""
         return self.stores[self.source.partition_of(member_id)].ledger(member_id)
+
+    def ledgers(self) -> Iterator[tuple[str, MemberLedger]]:
+        """Every member's ledger, partition by partition."""
+        for store in self.stores:
+            yield from store.ledgers.items()
 
     def feed(self, lines: Iterable[tuple[int, bytes]]) -> list[Record]:
         """Score a batch of (1-based line number, raw event) pairs; return the records of the days every
