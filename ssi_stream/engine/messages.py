@@ -33,8 +33,8 @@ class EffectMessage:
 
     effect: Effect
     placement: Placement
-    #: The input line it came from, when known (replay's per-event statistics).
-    origin: int | None = None
+    #: The input line it came from, when known (replay's per-event statistics); not part of the message.
+    origin: int | None = field(default=None, compare=False)
 
 
 #: What a target partition takes in: effects, the sources' marks, and the day shares of the partitions.

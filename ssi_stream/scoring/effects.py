@@ -215,6 +215,11 @@ def decode_effect(raw: bytes) -> Effect:
         wire = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise ValueError(f"effect: not JSON ({exc})") from None
+    return effect_from_wire(wire)
+
+
+def effect_from_wire(wire: object) -> Effect:
+    """An effect from its parsed JSON (`encode_effect`'s object); ValueError naming the faulty key."""
     if not isinstance(wire, dict):
         raise ValueError(f"effect: expected a JSON object, got {type(wire).__name__}")
     unknown = wire.keys() - {"m", "e", "k", "t", "f", "s", "x"}

@@ -33,8 +33,7 @@ from ssi_stream.events.limits import DecodeLimits
 from ssi_stream.ops.metrics import WorkerMetrics
 from ssi_stream.ops.settings import Settings
 from ssi_stream.ops.topics import TopicSpec
-from ssi_stream.ranking.exchange import DayShare
-from ssi_stream.scoring.effects import decode_effect, encode_effect
+from ssi_stream.scoring.effects import decode_effect
 from ssi_stream.scoring.model import Model
 from ssi_stream.stream.backfill import Backfill
 from ssi_stream.stream.delivery import ensure_complete_flush
@@ -43,20 +42,18 @@ from ssi_stream.stream.offset_guard import Admit, OffsetGuard
 from ssi_stream.stream.tables import TableSourceStore, TableTargetStore, position_key
 from ssi_stream.stream.views import QueryViews
 from ssi_stream.stream.wire import (
+    FRAME,
     KIND_HEADER,
     MARK,
     SHARE,
+    decode_frame,
     decode_mark,
     decode_share,
-    encode_mark,
-    encode_share,
+    encode_frames,
+    frame_headers,
     header_map,
-    mark_headers,
     placement_from_headers,
-    placement_headers,
-    share_headers,
 )
-from ssi_stream.timeline.source_clock import SourceMark
 
 log = logging.getLogger(__name__)
 
@@ -253,7 +250,7 @@ class ScoringTopology:
             last_event[target] = event
             self._absorbed[target] = max(event.message.offset, self._absorbed.get(target, -1))
             for message in await self._admitted(self._effect_guards, self.gates, event):
-                messages.setdefault(target, []).append(_target_message(message))
+                messages.setdefault(target, []).extend(_target_messages(message))
         tails = []
         for target, taken in messages.items():
             side = self.target(target)
@@ -271,22 +268,16 @@ class ScoringTopology:
 
     # -- delivery ---------------------------------------------------------------------------
     async def _deliver(self, step: Step) -> None:
-        """Send what a step holds (`_flush` then waits for it)."""
-        effects = self.effects_topic.get_topic_name()
-        encoded: dict[int, bytes] = {}  # a mark or share goes to every partition: encode it once
-        for destination, message in step.to_targets:
-            if isinstance(message, EffectMessage):
-                key = message.effect.member_id.encode()
-                value = encode_effect(message.effect)
-                await self._send(effects, key, value, destination, placement_headers(message.placement))
-                continue
-            value = encoded.get(id(message))
-            if value is None:
-                value = encoded[id(message)] = (
-                    encode_mark(message) if isinstance(message, SourceMark) else encode_share(message)
-                )
-            headers = mark_headers() if isinstance(message, SourceMark) else share_headers()
-            await self._send(effects, None, value, destination, headers)
+        """Send what a step holds, internal messages packed in frames per partition (`_flush` then waits
+        for it)."""
+        if step.to_targets:
+            effects = self.effects_topic.get_topic_name()
+            by_partition: dict[int, list[TargetMessage]] = {}
+            for destination, message in step.to_targets:
+                by_partition.setdefault(destination, []).append(message)
+            for destination in sorted(by_partition):
+                for frame in encode_frames(by_partition[destination]):
+                    await self._send(effects, None, frame, destination, frame_headers())
         if step.dead_letters:
             dlq = self.dlq_topic.get_topic_name()
             for key, record in step.dead_letters:
@@ -402,16 +393,18 @@ class ScoringTopology:
         )
 
 
-def _target_message(message: Any) -> TargetMessage:
-    """An effects-topic record as the engine's target side takes it."""
+def _target_messages(message: Any) -> list[TargetMessage]:
+    """An effects-topic record as the engine's target side takes it: a frame's messages, or one message
+    of the single-message forms that workers before frames wrote."""
     headers = header_map(message.headers)
     kind = headers.get(KIND_HEADER)
+    if kind == FRAME:
+        return decode_frame(message.value)
     if kind == MARK:
-        return decode_mark(message.value)
+        return [decode_mark(message.value)]
     if kind == SHARE:
-        share: DayShare = decode_share(message.value)
-        return share
-    return EffectMessage(decode_effect(message.value), placement_from_headers(headers))
+        return [decode_share(message.value)]
+    return [EffectMessage(decode_effect(message.value), placement_from_headers(headers))]
 
 
 def _fail_hard(agent: str, exc: BaseException) -> NoReturn:

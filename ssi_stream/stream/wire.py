@@ -1,4 +1,11 @@
-"""How the timeline's internal messages cross the effects topic.
+"""How the engine's internal messages cross the effects topic.
+
+Since frames (format 1): one Kafka message carries every message a step sends to one partition, in
+order — a JSON array (`schemas/v1/internal/frame.json`) of `["e", day, late, effect]`,
+`["m", mark]` and `["s", share]` entries, with the header `ssi-kind: frame`, at most `MAX_FRAME_BYTES`
+each. Faust then pays its per-message cost once per frame, not once per effect (BENCHMARKS.md).
+The single-message forms below are still read, so a worker upgraded mid-stream reads what an older
+one wrote:
 
 An effect travels as its own JSON (`encode_effect`, schema `schemas/v1/internal/effect.json`) with two
 Kafka headers saying where it counts: `ssi-day` (the day number, ASCII digits) and `ssi-late` (`1` if
@@ -14,8 +21,10 @@ from collections.abc import Mapping, Sequence
 
 import orjson
 
+from ssi_stream.engine.messages import EffectMessage, TargetMessage
 from ssi_stream.ranking.exchange import DayShare
 from ssi_stream.ranking.standing import MAX_BIN
+from ssi_stream.scoring.effects import effect_from_wire, encode_effect
 from ssi_stream.timeline.source_clock import Placement, SourceMark
 
 KIND_HEADER = "ssi-kind"
@@ -24,6 +33,9 @@ LATE_HEADER = "ssi-late"
 MARK = b"mark"
 EFFECT = b"effect"
 SHARE = b"share"
+FRAME = b"frame"
+#: Most JSON bytes in one frame: under Kafka's default 1 MiB record limit with a share part (512 KiB) in it.
+MAX_FRAME_BYTES = 900 * 1024
 
 
 def placement_headers(placement: Placement) -> list[tuple[str, bytes]]:
@@ -40,6 +52,10 @@ def mark_headers() -> list[tuple[str, bytes]]:
 
 def share_headers() -> list[tuple[str, bytes]]:
     return [(KIND_HEADER, SHARE)]
+
+
+def frame_headers() -> list[tuple[str, bytes]]:
+    return [(KIND_HEADER, FRAME)]
 
 
 def header_map(headers: Sequence[tuple[str, bytes]] | Mapping[str, bytes] | None) -> dict[str, bytes]:
@@ -79,6 +95,11 @@ def decode_mark(raw: bytes) -> SourceMark:
         wire = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise ValueError(f"source mark: not JSON ({exc})") from None
+    return mark_from_wire(wire)
+
+
+def mark_from_wire(wire: object) -> SourceMark:
+    """A source mark from its parsed JSON; raises ValueError naming the faulty key."""
     if type(wire) is not dict:
         raise ValueError(f"source mark: expected a JSON object, got {type(wire).__name__}")
     if wire.keys() != set(_MARK_KEYS):
@@ -125,6 +146,11 @@ def decode_share(raw: bytes) -> DayShare:
         wire = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise ValueError(f"day share: not JSON ({exc})") from None
+    return share_from_wire(wire)
+
+
+def share_from_wire(wire: object) -> DayShare:
+    """A day share part from its parsed JSON; raises ValueError naming the faulty key."""
     if type(wire) is not dict or wire.keys() != set(_SHARE_KEYS):
         raise ValueError(f"day share: expected an object with keys {list(_SHARE_KEYS)}")
     source, day, part, parts, industries, network, closed = (wire[key] for key in _SHARE_KEYS)
@@ -164,3 +190,59 @@ def decode_share(raw: bytes) -> DayShare:
     ):
         raise ValueError("day share: 'network' must map member ids (1-64 characters) to [bin 0-10000, ...]")
     return DayShare(source, day, part, parts, industries, network, closed)
+
+
+def encode_frames(messages: Sequence[TargetMessage], max_bytes: int = MAX_FRAME_BYTES) -> list[bytes]:
+    """`messages` for one partition as frames, in order; each at most `max_bytes` unless one message alone
+    is larger (a share part is at most 512 KiB: see `ranking.exchange`)."""
+    frames: list[bytes] = []
+    entries: list[bytes] = []
+    size = 2
+    encoded: dict[int, bytes] = {}  # a mark or share goes to every partition: encode it once
+    for message in messages:
+        if isinstance(message, EffectMessage):
+            placement = message.placement
+            entry = b'["e",%d,%d,%s]' % (placement.day, placement.late, encode_effect(message.effect))
+        else:
+            entry = encoded.get(id(message))
+            if entry is None:
+                if isinstance(message, SourceMark):
+                    entry = b'["m",' + encode_mark(message) + b"]"
+                else:
+                    entry = b'["s",' + encode_share(message) + b"]"
+                encoded[id(message)] = entry
+        if entries and size + len(entry) + 1 > max_bytes:
+            frames.append(b"[" + b",".join(entries) + b"]")
+            entries, size = [], 2
+        entries.append(entry)
+        size += len(entry) + 1
+    if entries:
+        frames.append(b"[" + b",".join(entries) + b"]")
+    return frames
+
+
+def decode_frame(raw: bytes) -> list[TargetMessage]:
+    """Parse `encode_frames` output; raises ValueError saying what is wrong on malformed input."""
+    try:
+        entries = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"frame: not JSON ({exc})") from None
+    if type(entries) is not list:
+        raise ValueError(f"frame: expected a JSON array, got {type(entries).__name__}")
+    messages: list[TargetMessage] = []
+    for index, entry in enumerate(entries):
+        if type(entry) is not list or not entry:
+            raise ValueError(f"frame: entry {index} is not a non-empty array")
+        kind = entry[0]
+        if kind == "e" and len(entry) == 4:
+            _, day, late, effect = entry
+            if type(day) is not int or late not in (0, 1) or type(late) is not int:
+                raise ValueError(f"frame: entry {index}: day must be an integer and late 0 or 1")
+            messages.append(EffectMessage(effect_from_wire(effect), Placement(day, late == 1)))
+        elif kind == "m" and len(entry) == 2:
+            messages.append(mark_from_wire(entry[1]))
+        elif kind == "s" and len(entry) == 2:
+            messages.append(share_from_wire(entry[1]))
+        else:
+            raise ValueError(f"frame: entry {index} is not an effect, mark or share entry")
+    return messages

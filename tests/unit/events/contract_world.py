@@ -17,6 +17,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from ssi_stream.events.contract import CONTRACT, ENVELOPE_FIELDS
 from ssi_stream.events.types import (
@@ -61,11 +63,24 @@ def load_schema(relative: str) -> dict[str, Any]:
 
 
 @cache
+def schema_registry() -> Registry:
+    """Every schema under schemas/v1/ by its `$id`, so a `$ref` between them resolves without a network."""
+    resources = []
+    for path in sorted(SCHEMAS.rglob("*.json")):
+        if "examples" not in path.parts:
+            schema = json.loads(path.read_text(encoding="utf-8"))
+            resources.append(
+                (schema["$id"], Resource.from_contents(schema, default_specification=DRAFT202012))
+            )
+    return Registry().with_resources(resources)
+
+
+@cache
 def validator_for(relative: str) -> Any:
     """A strict validator (see the module docstring) for one schema file under schemas/v1/."""
     schema = load_schema(relative)
     Draft202012Validator.check_schema(schema)
-    return StrictValidator(schema, format_checker=_FORMATS)
+    return StrictValidator(schema, format_checker=_FORMATS, registry=schema_registry())
 
 
 def example_events() -> dict[str, dict[str, Any]]:
