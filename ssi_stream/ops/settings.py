@@ -15,7 +15,7 @@ from ssi_stream.timeline.policy import DedupPolicy, TimelineSettings
 from ssi_stream.trend.alerts import AlertPolicy
 
 #: Settings that must be above zero (the others may be 0).
-_POSITIVE = frozenset({"partitions", "replication_factor", "batch_max", "batch_ms"})
+_POSITIVE = frozenset({"partitions", "replication_factor", "max_event_bytes", "batch_max", "batch_ms"})
 
 
 class SettingsError(ValueError):

@@ -27,6 +27,7 @@ def test_every_field_is_read_from_its_ssi_variable() -> None:
         ("SSI_WEB_PORT", "-1"),
         ("SSI_BATCH_MAX", "0"),
         ("SSI_BATCH_MS", "0"),
+        ("SSI_MAX_EVENT_BYTES", "0"),  # DecodeLimits refuses it: a clear error, not a traceback
     ],
 )
 def test_unusable_numbers_are_refused_with_the_variable_name(name: str, value: str) -> None:
