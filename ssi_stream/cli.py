@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ssi_stream import __version__
+from ssi_stream.completion import bash_completion
 from ssi_stream.ops.home import ssi_home
 from ssi_stream.ops.kafka_broker import KafkaSetupError, LocalBroker
 from ssi_stream.ops.kafka_dist import install_kafka
@@ -458,6 +459,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(Settings.from_env(), options)
 
 
+def cmd_completion(args: argparse.Namespace) -> int:
+    print(bash_completion(build_parser()), end="")
+    return 0
+
+
 # -- the parser -----------------------------------------------------------------------------------
 
 
@@ -648,6 +654,18 @@ model file) and prints a summary to stderr. Examples:
         "--duration", type=_positive, help="stop after this many seconds (default: until Ctrl-C)"
     )
 
+    completion = _command(
+        commands,
+        "completion",
+        cmd_completion,
+        "print a shell completion script",
+        epilog="""\
+Install for bash:
+  ssi-stream completion bash > ~/.local/share/bash-completion/completions/ssi-stream
+or for the current shell only:
+  source <(ssi-stream completion bash)""",
+    )
+    completion.add_argument("shell", choices=["bash"], help="the shell")
     return parser
 
 

@@ -164,6 +164,7 @@ def test_help_shows_the_defaults() -> None:
             "--output, --dlq would write to stdout together (--output does when not given)",
         ),
         (["replay", "-", "--model", "-"], "ssi-stream replay", "the events and the model cannot both be"),
+        (["completion", "fish"], "ssi-stream completion", "argument shell: invalid choice: 'fish'"),
     ],
 )
 def test_a_usage_error_exits_2_under_the_usage_of_the_command_that_got_it(
