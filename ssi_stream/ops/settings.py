@@ -1,6 +1,7 @@
 """Runtime settings, read from environment variables with the `SSI_` prefix.
 
-Every setting has a default that works on a laptop; `docs/configuration.md` lists them all.
+Every setting has a default that works on a laptop; the README's Configuration table lists them all
+(`tests/unit/ops/test_settings.py` keeps it equal to this class).
 An empty `SSI_BROKER` means "use the local broker" (started on demand by `ssi-stream kafka up`).
 """
 
