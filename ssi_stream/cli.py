@@ -370,7 +370,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
                 dead_letters=dead_letters,
                 alerts=alerts,
                 progress=sys.stderr if sys.stderr.isatty() else None,
-                source_name=name,
+                source_name=None if args.events == STDIO else name,  # docs/events.md: null for stdin
                 limits=limits,
             )
         except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
