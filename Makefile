@@ -19,13 +19,27 @@ $(STAMP): pyproject.toml
 kafka: setup  ## install Kafka with mvn into the cache (once)
 	$(BIN)/ssi-stream kafka install
 
-system-tools:  ## Debian packages the tests use for real: Prometheus and promtool
+# Debian's prometheus package starts its service and enables it at boot (update-rc.d links, a systemd
+# wants link). While it installs, a policy-rc.d that refuses every start is in place (unless the system
+# has its own, as Docker images do); after, both enablements are undone with `systemctl disable` (which
+# works without a running systemd and syncs the SysV links) and `update-rc.d disable` (systems without
+# systemctl, where the wants link is inert). A later upgrade keeps them disabled. Only root installs it.
+POLICY_RC_D := /usr/sbin/policy-rc.d
+
+system-tools:  ## Debian packages the tests use for real: Prometheus and promtool (service disabled)
 	@command -v promtool >/dev/null && command -v prometheus >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus; \
-	  else \
-	    echo "error: prometheus and promtool are needed: install the Debian package 'prometheus' (apt-get install prometheus)" >&2; exit 1; \
-	  fi; }
+	  if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+	    echo "error: prometheus and promtool are needed: install the Debian package 'prometheus' (as root: make system-tools)" >&2; exit 1; \
+	  fi; \
+	  if [ ! -e $(POLICY_RC_D) ]; then \
+	    trap 'rm -f $(POLICY_RC_D)' EXIT; printf '#!/bin/sh\nexit 101\n' > $(POLICY_RC_D); chmod 755 $(POLICY_RC_D); \
+	  fi; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus || exit 1; \
+	  { if command -v systemctl >/dev/null; then systemctl disable prometheus.service; fi \
+	    && update-rc.d prometheus disable; } >/dev/null 2>&1 \
+	    || echo "warning: the prometheus service may start at boot: systemctl disable prometheus; update-rc.d prometheus disable" >&2; \
+	  echo "installed the Debian package prometheus (prometheus, promtool) system-wide; its service is disabled"; \
+	}
 
 lint: setup
 	$(BIN)/ruff check .

@@ -1,17 +1,24 @@
-"""`ssi-stream`: one entry point. It parses arguments and calls the package; it holds no logic."""
+"""`ssi-stream`: one entry point. It parses arguments, opens files and calls the package; no logic."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gzip
+import io
+import math
+import os
 import sys
 import time
-from collections.abc import Sequence
+import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import IO, Any
 
 from ssi_stream import __version__
-from ssi_stream.events.limits import DecodeLimits
+from ssi_stream.completion import bash_completion
 from ssi_stream.ops.home import ssi_home
 from ssi_stream.ops.kafka_broker import KafkaSetupError, LocalBroker
 from ssi_stream.ops.kafka_dist import install_kafka
@@ -20,11 +27,242 @@ from ssi_stream.scoring.model import ModelError
 from ssi_stream.simulation.config import SimulationConfig
 from ssi_stream.timeline.policy import TimelineSettings
 
+EXIT_RUNTIME = 1
 EXIT_USAGE = 2
+STDIO = "-"
+
+DESCRIPTION = """\
+Compute a Social Selling Index (0-100, four pillars of 25 points) for every member of a professional
+network from their activity events: continuously from Kafka (`worker`), or offline from a file
+(`replay`). It also runs a local Kafka broker, a simulated population and a live demo."""
+EPILOG = """\
+Settings (topics, partitions, grace period, model file, ...) come from SSI_* environment variables:
+see the README's Configuration table. `ssi-stream COMMAND --help` shows a command's options.
+
+Exit status: 0 success, 1 a runtime error (file, broker, model), 2 a usage error."""
+
+#: The defaults of every setting, to show in help texts next to the variable that overrides them.
+_DEFAULTS = Settings()
+#: First bytes of compressed files: gzip is read as it is, the others are refused with a hint.
+_GZIP_MAGIC = b"\x1f\x8b"
+_OTHER_COMPRESSION = {b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz", b"\x28\xb5\x2f\xfd": "zstd"}
+
+
+class CommandError(Exception):
+    """A runtime failure a person can fix (a path, a file's content); main prints it on one line."""
+
+
+class UsageError(Exception):
+    """Arguments that parse but do not go together; main reports it like argparse does (exit 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Unknown arguments are refused by the (sub)command that got them, so its own usage is shown."""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed, extras
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows `(default: X)` after every option with a default worth showing; fills paragraphs of
+    descriptions and epilogs to the terminal's width but keeps indented lines (examples) as they are."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        help = action.help or ""
+        unshown = action.default is None or action.default is False or action.default is argparse.SUPPRESS
+        if action.option_strings and not unshown and "default" not in help:
+            help += " (default: %(default)s)"
+        return help
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        blocks: list[str] = []
+        paragraph: list[str] = []
+        for line in [*text.splitlines(), None]:
+            if line and not line[0].isspace():
+                paragraph.append(line)
+                continue
+            if paragraph:
+                blocks.append(super()._fill_text(" ".join(paragraph), width, indent))
+                paragraph = []
+            if line is not None:
+                blocks.append(indent + line if line else "")
+        return "\n".join(blocks)
+
+
+# -- argument types: a bad value is a usage error, reported by the command that got it ---------------
+
+
+def _number(
+    kind: type[int] | type[float], what: str, low: float = 0, high: float = math.inf, *, above: bool = False
+) -> Callable[[str], Any]:
+    """An argparse type: a number of `kind` in [low, high] (or (low, high] when `above`); NaN refused."""
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = math.nan
+        if not (low <= value <= high and value < math.inf) or (above and value == low):
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+        return value
+
+    return parse
+
+
+_positive_int = _number(int, "a whole number above 0", above=True)
+_whole = _number(int, "a whole number, 0 or more")
+_positive = _number(float, "a number above 0", above=True)
+_non_negative = _number(float, "a number, 0 or more")
+_fraction = _number(float, "a number from 0 to 1", 0, 1)
+_members = _number(int, "a whole number from 2 to 100,000,000", 2, 100_000_000)
+_seed = _number(int, "a whole number from 0 to 2**63 - 1", 0, 2**63 - 1)
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number (1-65535), got {text!r}")
+    return port
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a date (YYYY-MM-DD), got {text!r}") from None
+
+
+# -- files: `-` is stdin or stdout; a bad path is one line naming it ----------------------------------
+
+
+def _why(exc: OSError, path: str, *, writing: bool) -> str:
+    parent = Path(path).parent
+    if writing and isinstance(exc, FileNotFoundError) and not parent.exists():
+        return f"directory {parent} does not exist"
+    if isinstance(exc, FileNotFoundError):
+        return "no such file"
+    if isinstance(exc, IsADirectoryError):
+        return "is a directory"
+    if isinstance(exc, NotADirectoryError):
+        return f"{parent} is not a directory"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return (exc.strerror or str(exc)).lower()
+
+
+def _open_read(path: str) -> IO[bytes]:
+    if path == STDIO:
+        return _Borrowed(sys.stdin.buffer)
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {_why(exc, path, writing=False)}") from None
+
+
+def _open_write(path: str | None) -> IO[bytes]:
+    if path is None or path == STDIO:
+        return _Borrowed(sys.stdout.buffer)
+    try:
+        return open(path, "wb")
+    except OSError as exc:
+        raise CommandError(f"cannot write {path}: {_why(exc, path, writing=True)}") from None
+
+
+def _check_writable(*paths: str | None) -> None:
+    """Fail before any output file is created (or an existing one emptied) if one of them cannot be."""
+    for path in paths:
+        if path is None or path == STDIO:
+            continue
+        target = Path(path)
+        if target.is_dir():
+            raise CommandError(f"cannot write {path}: is a directory")
+        if not target.parent.is_dir():
+            error = FileNotFoundError() if not target.parent.exists() else NotADirectoryError()
+            raise CommandError(f"cannot write {path}: {_why(error, path, writing=True)}")
+
+
+def _check_readable(path: str, what: str) -> None:
+    """Fail now, naming the whole path, if `path` is not a file that can be read."""
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise CommandError(f"cannot read {what}: {_why(exc, path, writing=False)}") from None
+
+
+class _Borrowed(io.RawIOBase):
+    """stdin or stdout's binary stream for a command that closes its files: flushed, never closed."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+
+    def readable(self) -> bool:
+        return self.stream.readable()
+
+    def writable(self) -> bool:
+        return self.stream.writable()
+
+    def readinto(self, buffer: Any) -> int:
+        return self.stream.readinto(buffer)  # type: ignore[attr-defined,no-any-return]
+
+    def write(self, data: Any) -> int:
+        return self.stream.write(data)
+
+    def close(self) -> None:
+        if not self.closed and self.stream.writable():
+            self.stream.flush()
+        super().close()
+
+
+class _Prefixed(io.RawIOBase):
+    """A stream whose first bytes were already read (to sniff its format): gives them back first."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self.head, self.rest = head, rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.head:
+            count = min(len(buffer), len(self.head))
+            buffer[:count] = self.head[:count]
+            self.head = self.head[count:]
+            return count
+        return self.rest.readinto(buffer)  # type: ignore[attr-defined,no-any-return]
+
+
+def _events_stream(raw: IO[bytes], name: str) -> IO[bytes]:
+    """The event log's lines: gzip is decompressed on the fly, other compressions are refused."""
+    head = raw.read(6)
+    if raw.seekable():
+        raw.seek(0)
+        stream: IO[bytes] = raw
+    else:
+        stream = io.BufferedReader(_Prefixed(head, raw), buffer_size=1 << 16)
+    if head.startswith(_GZIP_MAGIC):
+        return gzip.GzipFile(filename=name, fileobj=stream, mode="rb")  # type: ignore[return-value]
+    for magic, format_name in _OTHER_COMPRESSION.items():
+        if head.startswith(magic):
+            raise CommandError(
+                f"{name} is {format_name}-compressed: decompress it first (gzip is read as it is)"
+            )
+    return stream
+
+
+# -- commands -------------------------------------------------------------------------------------
 
 
 def _broker(args: argparse.Namespace) -> LocalBroker:
-    home = Path(args.home).resolve() if args.home else ssi_home()
+    home = Path(args.home).expanduser().resolve() if args.home else ssi_home()
     return LocalBroker(home)
 
 
@@ -62,8 +300,7 @@ def cmd_kafka_status(args: argparse.Namespace) -> int:
 def cmd_kafka_logs(args: argparse.Namespace) -> int:
     broker = _broker(args)
     if not broker.log_path.exists():
-        print(f"no broker log yet at {broker.log_path}", file=sys.stderr)
-        return 1
+        raise CommandError(f"no broker log yet at {broker.log_path}")
     print(broker.log_tail(args.lines))
     if args.follow:
         with open(broker.log_path, errors="replace") as log:
@@ -83,31 +320,61 @@ def cmd_kafka_logs(args: argparse.Namespace) -> int:
 def _timeline(args: argparse.Namespace, settings: Settings) -> TimelineSettings:
     return replace(
         settings.timeline(),
-        partitions=args.partitions or settings.partitions,
+        partitions=settings.partitions if args.partitions is None else args.partitions,
         grace_seconds=settings.grace_seconds if args.grace_seconds is None else args.grace_seconds,
     )
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from ssi_stream.replay import replay_file
+    from ssi_stream.events.limits import DecodeLimits
+    from ssi_stream.replay import replay_log
     from ssi_stream.scoring.model import load_model
 
+    to_stdout = [
+        name
+        for name, path in (("--output", args.output), ("--dlq", args.dlq), ("--alerts", args.alerts))
+        if path == STDIO or (name == "--output" and path is None)
+    ]
+    if len(to_stdout) > 1:
+        raise UsageError(
+            f"{', '.join(to_stdout)} would write to stdout together (--output does when not given);"
+            " give all but one of them a file"
+        )
+    if args.events == STDIO and args.model == STDIO:
+        raise UsageError("the events and the model cannot both be read from stdin")
     settings = Settings.from_env()
-    events = Path(args.events)
-    if not events.is_file():
-        print(f"ssi-stream replay: cannot read {events}: no such file", file=sys.stderr)
-        return 1
-    model = load_model(args.model or settings.model_path or None)
-    result = replay_file(
-        events,
-        output_path=Path(args.output) if args.output else None,
-        dlq_path=Path(args.dlq) if args.dlq else None,
-        alerts_path=Path(args.alerts) if args.alerts else None,
-        model=model,
-        timeline=_timeline(args, settings),
-        now=datetime.now(UTC),
-        limits=DecodeLimits(max_bytes=settings.max_event_bytes),
-    )
+    timeline = _timeline(args, settings)
+    limits = DecodeLimits(max_bytes=settings.max_event_bytes)
+    model_path = args.model or settings.model_path or None
+    if model_path == STDIO:
+        model_path = "/dev/stdin"
+    elif model_path is not None:
+        source = "" if args.model else " (SSI_MODEL_PATH)"
+        _check_readable(model_path, f"the model file {model_path}{source}")
+    with contextlib.ExitStack() as files:
+        raw = files.enter_context(_open_read(args.events))
+        name = "<stdin>" if args.events == STDIO else args.events
+        events = files.enter_context(_events_stream(raw, name))
+        model = load_model(model_path)  # before any output is created: nothing written for a bad model
+        _check_writable(args.output, args.dlq, args.alerts)
+        output = files.enter_context(_open_write(args.output))
+        dead_letters = None if args.dlq is None else files.enter_context(_open_write(args.dlq))
+        alerts = None if args.alerts is None else files.enter_context(_open_write(args.alerts))
+        try:
+            result = replay_log(
+                events,
+                output,
+                model=model,
+                timeline=timeline,
+                now=datetime.now(UTC),
+                dead_letters=dead_letters,
+                alerts=alerts,
+                progress=sys.stderr if sys.stderr.isatty() else None,
+                source_name=None if args.events == STDIO else name,  # docs/events.md: null for stdin
+                limits=limits,
+            )
+        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+            raise CommandError(f"{name}: not a complete gzip stream ({exc})") from None
     print(result.summary(), file=sys.stderr)
     return 0
 
@@ -119,7 +386,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         config = SimulationConfig(
             members=args.members,
             days=args.days,
-            start=date.fromisoformat(args.start),
+            start=args.start,
             seed=args.seed,
             events_per_member_day_scale=args.scale,
             jitter_seconds=args.jitter_seconds,
@@ -127,14 +394,14 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             invalid_rate=args.invalid_rate,
         )
     except ValueError as exc:
-        print(f"ssi-stream simulate: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError(str(exc)) from None
+    if args.rate is not None and not args.kafka:
+        raise UsageError("--rate paces --kafka; a file or stdout is written as fast as possible")
     if args.kafka:
         count = _simulate_to_kafka(config, rate=args.rate)
-    elif args.output in (None, "-"):
-        count = write_jsonl(generate(config), sys.stdout.buffer)
     else:
-        count = write_jsonl(generate(config), args.output)
+        with _open_write(args.output) as output:
+            count = write_jsonl(generate(config), output)
     print(f"simulate: {count} events for {config.members} members over {config.days} days", file=sys.stderr)
     return 0
 
@@ -192,95 +459,232 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(Settings.from_env(), options)
 
 
+def cmd_completion(args: argparse.Namespace) -> int:
+    print(bash_completion(build_parser()), end="")
+    return 0
+
+
+# -- the parser -----------------------------------------------------------------------------------
+
+
+def _command(
+    commands: argparse._SubParsersAction,
+    name: str,
+    run: Callable[[argparse.Namespace], int],
+    help: str,
+    description: str | None = None,
+    epilog: str | None = None,
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name,
+        help=help,
+        description=description or help[:1].upper() + help[1:] + ".",
+        epilog=epilog,
+        formatter_class=_HelpFormatter,
+    )
+    parser.set_defaults(run=run, command_parser=parser)
+    return parser
+
+
+def _group(
+    commands: argparse._SubParsersAction, name: str, help: str, dest: str
+) -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name, help=help, description=help[:1].upper() + help[1:] + ".", formatter_class=_HelpFormatter
+    )
+    parser.set_defaults(command_parser=parser)
+    return parser, parser.add_subparsers(dest=dest, required=True, metavar="ACTION")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ssi-stream", description=__doc__)
+    parser = _Parser(
+        prog="ssi-stream", description=DESCRIPTION, epilog=EPILOG, formatter_class=_HelpFormatter
+    )
+    parser.set_defaults(command_parser=parser)
     parser.add_argument("--version", action="version", version=f"ssi-stream {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    kafka = commands.add_parser("kafka", help="manage the local single-node Kafka broker")
-    kafka.add_argument("--home", help="state directory (default: $SSI_STREAM_HOME or ~/.cache/ssi-stream)")
-    kafka_commands = kafka.add_subparsers(dest="kafka_command", required=True, metavar="ACTION")
-    install = kafka_commands.add_parser("install", help="download Kafka with mvn into the cache (once)")
-    install.set_defaults(run=cmd_kafka_install)
-    up = kafka_commands.add_parser("up", help="start the broker (idempotent)")
-    up.add_argument("--port", type=int, help="listen on this port (default: a free one)")
-    up.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for the broker to answer")
-    up.set_defaults(run=cmd_kafka_up)
-    down = kafka_commands.add_parser("down", help="stop the broker (SIGTERM, then SIGKILL)")
-    down.add_argument("--timeout", type=float, default=30.0, help="seconds before SIGKILL")
-    down.set_defaults(run=cmd_kafka_down)
-    status = kafka_commands.add_parser("status", help="is the broker running and answering?")
-    status.add_argument("--bootstrap", action="store_true", help="print only the bootstrap address")
-    status.set_defaults(run=cmd_kafka_status)
-    logs = kafka_commands.add_parser("logs", help="show the broker log")
-    logs.add_argument("-n", "--lines", type=int, default=40)
-    logs.add_argument("-f", "--follow", action="store_true")
-    logs.set_defaults(run=cmd_kafka_logs)
+    kafka, kafka_commands = _group(
+        commands, "kafka", "manage the local single-node Kafka broker", "kafka_command"
+    )
+    kafka.add_argument(
+        "--home",
+        metavar="DIR",
+        help="cache and state directory"
+        " (default: $SSI_STREAM_HOME, else $XDG_CACHE_HOME/ssi-stream, else ~/.cache/ssi-stream)",
+    )
+    _command(kafka_commands, "install", cmd_kafka_install, "download Kafka with mvn into the cache (once)")
+    up = _command(kafka_commands, "up", cmd_kafka_up, "start the broker on 127.0.0.1 (idempotent)")
+    up.add_argument("--port", type=_port, help="listen on this port (default: a free one)")
+    up.add_argument(
+        "--timeout", type=_positive, default=90.0, help="seconds to wait for the broker to answer"
+    )
+    down = _command(kafka_commands, "down", cmd_kafka_down, "stop the broker (SIGTERM, then SIGKILL)")
+    down.add_argument("--timeout", type=_positive, default=30.0, help="seconds before SIGKILL")
+    status = _command(
+        kafka_commands,
+        "status",
+        cmd_kafka_status,
+        "is the broker running and answering? (exit 1 if not)",
+        description="Say whether the broker is running and answering metadata requests; exit 1 if not.",
+    )
+    status.add_argument(
+        "--bootstrap", action="store_true", help="print only the bootstrap address, for scripts"
+    )
+    logs = _command(kafka_commands, "logs", cmd_kafka_logs, "show the end of the broker log")
+    logs.add_argument("-n", "--lines", type=_whole, default=40, help="how many of the last lines to show")
+    logs.add_argument("-f", "--follow", action="store_true", help="keep printing lines as they are written")
 
-    replay = commands.add_parser("replay", help="score a JSON-lines event log offline, as the stream would")
-    replay.add_argument("events", metavar="EVENTS.jsonl")
-    replay.add_argument("--output", metavar="SCORES.jsonl", help="daily score records (default: stdout)")
-    replay.add_argument("--dlq", metavar="DLQ.jsonl", help="dead-letter records for rejected lines")
-    replay.add_argument(
-        "--alerts", metavar="ALERTS.jsonl", help="score alerts (what the stream sends to ssi.alerts)"
+    replay = _command(
+        commands,
+        "replay",
+        cmd_replay,
+        "score a JSON-lines event log offline, as the stream would",
+        epilog="""\
+Replay uses the stream's code and settings (SSI_PARTITIONS, SSI_GRACE_SECONDS, SSI_MAX_EVENT_BYTES, the
+model file) and prints a summary to stderr. Examples:
+  ssi-stream replay events.jsonl --output scores.jsonl --dlq rejected.jsonl
+  ssi-stream simulate --members 50 | ssi-stream replay - > scores.jsonl
+  ssi-stream replay events.jsonl.gz --alerts alerts.jsonl""",
     )
-    replay.add_argument("--model", help="scoring model file (default: $SSI_MODEL_PATH or the packaged one)")
     replay.add_argument(
-        "--partitions", type=int, help="partitions of the events topic (default: $SSI_PARTITIONS)"
+        "events", metavar="EVENTS_FILE", help="the event log: JSON lines, or gzip of them; - for stdin"
+    )
+    replay.add_argument("--output", metavar="FILE", help="daily score records (default: stdout)")
+    replay.add_argument("--dlq", metavar="FILE", help="dead-letter records for rejected lines; - for stdout")
+    replay.add_argument(
+        "--alerts",
+        metavar="FILE",
+        help="score alerts (what the stream sends to its alerts topic); - for stdout",
     )
     replay.add_argument(
-        "--grace-seconds", type=int, help="grace before a day closes (default: $SSI_GRACE_SECONDS)"
+        "--model",
+        metavar="FILE",
+        help="scoring model file; - for stdin (default: $SSI_MODEL_PATH, else the packaged one)",
     )
-    replay.set_defaults(run=cmd_replay)
+    replay.add_argument(
+        "--partitions",
+        type=_positive_int,
+        help=f"partitions of the events topic (default: $SSI_PARTITIONS, else {_DEFAULTS.partitions})",
+    )
+    replay.add_argument(
+        "--grace-seconds",
+        type=_whole,
+        help="how long past midnight a day stays open for late events"
+        f" (default: $SSI_GRACE_SECONDS, else {_DEFAULTS.grace_seconds})",
+    )
 
-    simulate = commands.add_parser("simulate", help="generate a simulated population's events as JSON lines")
-    simulate.add_argument("--members", type=int, default=500)
-    simulate.add_argument("--days", type=int, default=28)
-    simulate.add_argument("--start", default="2026-03-02", help="first simulated day (YYYY-MM-DD)")
-    simulate.add_argument("--seed", type=int, default=0)
-    simulate.add_argument("--scale", type=float, default=1.0, help="multiplies every activity rate")
-    simulate.add_argument("--jitter-seconds", type=float, default=0.0)
-    simulate.add_argument("--duplicate-rate", type=float, default=0.0)
-    simulate.add_argument("--invalid-rate", type=float, default=0.0)
-    simulate.add_argument("--output", "-o", help="file to write (default: stdout)")
+    simulate = _command(
+        commands,
+        "simulate",
+        cmd_simulate,
+        "generate a simulated population's activity events as JSON lines",
+        epilog="The same arguments give the same bytes. See docs/simulation.md.",
+    )
+    simulate.add_argument("--members", type=_members, default=500, help="members in the population")
+    simulate.add_argument("--days", type=_positive_int, default=28, help="simulated days")
     simulate.add_argument(
+        "--start", type=_iso_date, default=date(2026, 3, 2), metavar="YYYY-MM-DD", help="first simulated day"
+    )
+    simulate.add_argument("--seed", type=_seed, default=0, help="random seed")
+    simulate.add_argument("--scale", type=_non_negative, default=1.0, help="multiplies every activity rate")
+    simulate.add_argument(
+        "--jitter-seconds",
+        type=_non_negative,
+        default=0.0,
+        help="emit events up to this far out of time order",
+    )
+    simulate.add_argument(
+        "--duplicate-rate", type=_fraction, default=0.0, help="share of events sent again (0-1)"
+    )
+    simulate.add_argument(
+        "--invalid-rate", type=_fraction, default=0.0, help="broken payloads per valid event (0-1)"
+    )
+    target = simulate.add_mutually_exclusive_group()
+    target.add_argument(
+        "-o", "--output", metavar="FILE", help="file to write; - for stdout (default: stdout)"
+    )
+    target.add_argument(
         "--kafka",
         action="store_true",
-        help="produce to $SSI_EVENTS_TOPIC instead (the local broker by default)",
+        help="produce to $SSI_EVENTS_TOPIC instead (on $SSI_BROKER, else the local broker)",
     )
     simulate.add_argument(
-        "--rate", type=float, help="with --kafka: events per second (default: as fast as possible)"
+        "--rate", type=_positive, help="with --kafka: events per second (default: as fast as possible)"
     )
-    simulate.set_defaults(run=cmd_simulate)
 
-    worker = commands.add_parser("worker", help="run a scoring worker (settings from SSI_* variables)")
-    worker.add_argument("--worker-id", help="this worker's name (default: $SSI_WORKER_ID)")
-    worker.add_argument("--web-port", type=int, help="HTTP port (default: $SSI_WEB_PORT)")
-    worker.add_argument("--data-dir", help="table data directory (default: $SSI_DATA_DIR)")
-    worker.add_argument("--loglevel", default="INFO")
-    worker.set_defaults(run=cmd_worker)
-
-    demo = commands.add_parser(
-        "demo", help="run the live demo: broker, worker, simulated members, live scores"
+    worker = _command(
+        commands,
+        "worker",
+        cmd_worker,
+        "run a scoring worker (settings from SSI_* variables)",
+        epilog="Workers with the same SSI_APP_ID share the partitions; SIGTERM or Ctrl-C stops one cleanly.",
     )
-    demo.add_argument("--members", type=int, default=2000)
-    demo.add_argument("--days", type=int, default=60, help="simulated days")
-    demo.add_argument("--rate", type=float, default=2000.0, help="events per second to produce")
-    demo.add_argument("--seed", type=int, default=1)
-    demo.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl-C)")
-    demo.set_defaults(run=cmd_demo)
+    worker.add_argument(
+        "--worker-id", help=f"this worker's name (default: $SSI_WORKER_ID, else {_DEFAULTS.worker_id})"
+    )
+    worker.add_argument(
+        "--web-port", type=_port, help=f"HTTP port (default: $SSI_WEB_PORT, else {_DEFAULTS.web_port})"
+    )
+    worker.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help=f"table data directory (default: $SSI_DATA_DIR, else {_DEFAULTS.data_dir})",
+    )
+    worker.add_argument(
+        "--loglevel",
+        type=str.upper,
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+        help="log level",
+    )
+
+    demo = _command(
+        commands,
+        "demo",
+        cmd_demo,
+        "run the live demo: broker, worker, simulated members, live scores",
+        epilog="Ctrl-C stops the simulator, the worker and the broker it started.",
+    )
+    demo.add_argument("--members", type=_members, default=2000, help="members in the population")
+    demo.add_argument("--days", type=_positive_int, default=60, help="simulated days")
+    demo.add_argument("--rate", type=_positive, default=2000.0, help="events per second to produce")
+    demo.add_argument("--seed", type=_seed, default=1, help="random seed of the population")
+    demo.add_argument(
+        "--duration", type=_positive, help="stop after this many seconds (default: until Ctrl-C)"
+    )
+
+    completion = _command(
+        commands,
+        "completion",
+        cmd_completion,
+        "print a shell completion script",
+        epilog="""\
+Install for bash:
+  ssi-stream completion bash > ~/.local/share/bash-completion/completions/ssi-stream
+or for the current shell only:
+  source <(ssi-stream completion bash)""",
+    )
+    completion.add_argument("shell", choices=["bash"], help="the shell")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    command: argparse.ArgumentParser = args.command_parser
     try:
         return int(args.run(args))
-    except (KafkaSetupError, SettingsError, ModelError) as exc:
-        print(f"ssi-stream: {exc}", file=sys.stderr)
-        return 1
+    except UsageError as exc:
+        command.error(str(exc))  # exits with EXIT_USAGE, after the command's usage
+    except (CommandError, KafkaSetupError, SettingsError, ModelError) as exc:
+        print(f"{command.prog}: {exc}", file=sys.stderr)
+    except BrokenPipeError:  # e.g. `ssi-stream replay events.jsonl | head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python exits
+    except OSError as exc:  # a disk that fills up, a broker that refuses: one line, not a traceback
+        print(f"{command.prog}: {exc}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130
+    return EXIT_RUNTIME
 
 
 if __name__ == "__main__":

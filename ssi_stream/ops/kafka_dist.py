@@ -3,6 +3,8 @@
 The broker is a plain set of jars (`org.apache.kafka:kafka_2.13` pulls every broker jar at
 runtime scope) plus a logging binding, which Kafka's POM leaves out. A marker file written
 last makes the install all-or-nothing: a second call finds the marker and needs no network.
+Maven's own downloads go to a local repository in the same cache directory (`maven/`), not
+`~/.m2`, so everything ssi-stream fetches is in one place (`rm -rf` it to start over).
 """
 
 from __future__ import annotations
@@ -57,6 +59,11 @@ def dist_dir(home: Path, version: str = KAFKA_VERSION) -> Path:
     return home / "dist" / f"kafka-{version}"
 
 
+def maven_repository(home: Path) -> Path:
+    """Maven's local repository for the install: what `mvn` downloads, kept for the next version."""
+    return home / "maven"
+
+
 def installed_dist(home: Path, version: str = KAFKA_VERSION) -> KafkaDist | None:
     """The cached install, if a complete one exists."""
     root = dist_dir(home, version)
@@ -88,6 +95,7 @@ def install_kafka(home: Path, version: str = KAFKA_VERSION, *, quiet: bool = Fal
         f"{DEPENDENCY_PLUGIN}:copy-dependencies",
         f"-DoutputDirectory={staging / 'libs'}",
         "-DincludeScope=runtime",
+        f"-Dmaven.repo.local={maven_repository(home)}",
     ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:

@@ -1,6 +1,7 @@
 """Runtime settings, read from environment variables with the `SSI_` prefix.
 
-Every setting has a default that works on a laptop; `docs/configuration.md` lists them all.
+Every setting has a default that works on a laptop; the README's Configuration table lists them all
+(`tests/unit/ops/test_settings.py` keeps it equal to this class).
 An empty `SSI_BROKER` means "use the local broker" (started on demand by `ssi-stream kafka up`).
 """
 
@@ -15,7 +16,7 @@ from ssi_stream.timeline.policy import DedupPolicy, TimelineSettings
 from ssi_stream.trend.alerts import AlertPolicy
 
 #: Settings that must be above zero (the others may be 0).
-_POSITIVE = frozenset({"partitions", "replication_factor", "batch_max", "batch_ms"})
+_POSITIVE = frozenset({"partitions", "replication_factor", "max_event_bytes", "batch_max", "batch_ms"})
 
 
 class SettingsError(ValueError):

@@ -81,3 +81,12 @@ def test_alerts_select_the_scrape_job_of_every_configuration() -> None:
         scrape = yaml.safe_load((PROMETHEUS_DIR / config).read_text())
         assert JOB in {job["job_name"] for job in scrape["scrape_configs"]}, config
         assert scrape["rule_files"] == [RULES.name], config
+
+
+def test_the_docs_name_every_alert_and_scrape_the_job_the_alerts_select() -> None:
+    deploying = (REPO / "docs" / "deploying.md").read_text()
+    missing = [rule["alert"] for rule in alert_rules() if f"`{rule['alert']}`" not in deploying]
+    assert missing == [], "docs/deploying.md does not describe these alerts"
+    operations = (REPO / "docs" / "operations.md").read_text()
+    assert set(re.findall(r"job_name: ([\w-]+)", operations)) == {JOB}
+    assert set(re.findall(r'job="([^"]+)"', operations)) == {JOB}

@@ -284,3 +284,16 @@ def test_process_metrics_are_the_only_metrics_without_the_ssi_prefix() -> None:
         "process_network_transmit_bytes",
     }
     assert "process_resident_memory_bytes" in names
+
+
+def test_the_operations_doc_lists_every_metric_with_its_type_and_labels(metrics: WorkerMetrics) -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[3] / "docs" / "operations.md").read_text()
+    documented = {
+        name: (kind, set(re.findall(r"`(\w+)`", labels)))
+        for name, kind, labels in re.findall(r"^\| `(ssi_\w+)` \| (\w+) \|([^|]*)\|", doc, re.MULTILINE)
+    }
+    exercise(metrics)
+    exposed = {name: (kind, labels) for name, (kind, labels, _) in families(metrics.registry).items()}
+    assert documented == exposed

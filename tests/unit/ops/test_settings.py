@@ -1,5 +1,10 @@
+import re
+from dataclasses import fields
+from pathlib import Path
+
 import pytest
 
+from ssi_stream.ops.home import ssi_home
 from ssi_stream.ops.settings import Settings, SettingsError, env_names
 
 
@@ -27,6 +32,7 @@ def test_every_field_is_read_from_its_ssi_variable() -> None:
         ("SSI_WEB_PORT", "-1"),
         ("SSI_BATCH_MAX", "0"),
         ("SSI_BATCH_MS", "0"),
+        ("SSI_MAX_EVENT_BYTES", "0"),  # DecodeLimits refuses it: a clear error, not a traceback
     ],
 )
 def test_unusable_numbers_are_refused_with_the_variable_name(name: str, value: str) -> None:
@@ -34,11 +40,33 @@ def test_unusable_numbers_are_refused_with_the_variable_name(name: str, value: s
         Settings.from_env({name: value})
 
 
-def test_every_setting_is_documented_in_the_readme() -> None:
-    from pathlib import Path
-
+def readme_settings_table() -> dict[str, str]:
+    """The README's Configuration table: variable -> its default as written (a shared row split in two)."""
     readme = (Path(__file__).parents[3] / "README.md").read_text()
-    documented = {name for name in env_names() if f"`{name}`" in readme}
-    # SSI_WEB_HOST and SSI_WEB_PORT share a row
-    assert set(env_names()) - documented <= {"SSI_WEB_HOST", "SSI_WEB_PORT"}
-    assert "`SSI_WEB_HOST` / `SSI_WEB_PORT`" in readme
+    section = readme[readme.index("## Configuration") :]
+    section = section[: section.index("\n## ")]
+    table: dict[str, str] = {}
+    for names, defaults in re.findall(r"^\| (`SSI_\w+`(?: / `SSI_\w+`)*) \| ([^|]+?) \|", section, re.M):
+        split = defaults.split(" / ")
+        assert len(split) == names.count("`") // 2, f"{names}: one default per variable"
+        for name, default in zip(re.findall(r"`(\w+)`", names), split, strict=True):
+            table[name] = README_WORDS.get(default, default.strip("`"))
+    return table
+
+
+#: How the README writes the defaults that are not a value.
+README_WORDS = {"*(empty)*": "", "*(packaged default)*": ""}
+
+
+def test_the_readme_settings_table_has_every_setting_with_its_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    table = readme_settings_table()
+    assert set(table) == {*env_names(), "SSI_STREAM_HOME"}
+    defaults = Settings()
+    for field in fields(Settings):
+        assert table[f"SSI_{field.name.upper()}"] == str(getattr(defaults, field.name)), field.name
+    # SSI_STREAM_HOME is read by ops/home.py, not Settings: its default with neither it nor XDG_CACHE_HOME set
+    monkeypatch.delenv("SSI_STREAM_HOME", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    assert ssi_home() == Path(table["SSI_STREAM_HOME"]).expanduser().resolve()

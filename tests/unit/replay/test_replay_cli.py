@@ -86,7 +86,7 @@ def test_replay_with_an_invalid_model_fails_with_the_models_error(
     out, err = capsys.readouterr()
     assert code != 0
     assert out == ""
-    assert err.startswith("ssi-stream: broken-model.toml: half_life_days.invitations must be a number")
+    assert err.startswith("ssi-stream replay: broken-model.toml: half_life_days.invitations must be a number")
     assert "'fortnight'" in err
     assert not scores.exists()  # nothing written before the model was known to be good
 
