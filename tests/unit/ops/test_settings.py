@@ -27,11 +27,19 @@ def test_every_field_is_read_from_its_ssi_variable() -> None:
         ("SSI_WEB_PORT", "-1"),
         ("SSI_BATCH_MAX", "0"),
         ("SSI_BATCH_MS", "0"),
+        ("SSI_STANDBY_REPLICAS", "-1"),
+        ("SSI_STANDBY_REPLICAS", "one"),
     ],
 )
 def test_unusable_numbers_are_refused_with_the_variable_name(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: value})
+
+
+def test_standby_replicas_default_to_none_and_are_read_from_their_variable() -> None:
+    assert Settings.from_env({}).standby_replicas == 0
+    assert Settings.from_env({"SSI_STANDBY_REPLICAS": "1"}).standby_replicas == 1
+    assert "SSI_STANDBY_REPLICAS" in env_names()
 
 
 def test_every_setting_is_documented_in_the_readme() -> None:
