@@ -11,12 +11,17 @@ import pytest
 import yaml
 
 from tests.deploy import catalog
-from tests.deploy.catalog import DEPLOY, JOB, github_anchors, unknown_references
+from tests.deploy.catalog import DEPLOY, JOB, github_anchors, recorded_series, unknown_references
 
 PROMETHEUS_DIR = DEPLOY / "prometheus"
 CONFIGS = ["prometheus.yml", "prometheus-k8s.yml"]
 RULES = PROMETHEUS_DIR / "alerts.yml"
 RULE_TESTS = PROMETHEUS_DIR / "alerts_test.yml"
+RECORDING = PROMETHEUS_DIR / "recording.yml"
+RECORDING_TESTS = PROMETHEUS_DIR / "recording_test.yml"
+RECORDED = recorded_series()
+#: level:metric:operation, e.g. instance:ssi_events_consumed:rate5m from rate(ssi_events_consumed_total[5m]).
+RECORD_NAME = re.compile(r"instance:(?P<metric>[a-z_]+):(?P<function>rate|increase)(?P<window>[0-9]+[mh])")
 RUNBOOK = DEPLOY / "RUNBOOK.md"
 
 
@@ -83,10 +88,35 @@ def test_alert_uses_only_exported_metrics(rule: dict) -> None:
     assert unknown_references(rule["expr"]) == []
 
 
+def test_promtool_accepts_the_recording_rules_and_their_unit_tests_pass() -> None:
+    assert f"SUCCESS: {len(RECORDED)} rules found" in promtool("check", "rules", RECORDING.name)
+    assert "SUCCESS" in promtool("test", "rules", RECORDING_TESTS.name)
+
+
+def test_every_recorded_series_has_a_unit_test() -> None:
+    tested = " ".join(
+        check["expr"]
+        for case in yaml.safe_load(RECORDING_TESTS.read_text())["tests"]
+        for check in case["promql_expr_test"]
+    )
+    assert {name for name in RECORDED if name not in tested} == set()
+
+
+@pytest.mark.parametrize("record", sorted(RECORDED))
+def test_recorded_series_is_named_after_what_it_computes_and_keeps_the_worker(record: str) -> None:
+    expr, kept = RECORDED[record]
+    assert unknown_references(expr) == []
+    name = RECORD_NAME.fullmatch(record)
+    assert name, f"{record} is not instance:<metric>:<rate|increase><window>"
+    sources = [name["metric"], name["metric"] + "_total"]
+    assert any(f"{name['function']}({source}[{name['window']}])" in expr for source in sources), expr
+    assert {"job", "instance"} <= kept, "the dashboard filters every panel by worker"
+
+
 def test_alerts_select_the_scrape_job_of_every_configuration() -> None:
     jobs_in_rules = set(re.findall(r'job="([^"]+)"', RULES.read_text()))
     assert jobs_in_rules == {JOB}
     for config in CONFIGS:
         scrape = yaml.safe_load((PROMETHEUS_DIR / config).read_text())
         assert JOB in {job["job_name"] for job in scrape["scrape_configs"]}, config
-        assert scrape["rule_files"] == [RULES.name], config
+        assert scrape["rule_files"] == [RULES.name, RECORDING.name], config
