@@ -39,6 +39,9 @@ class Settings:
     grace_seconds: int = 3600
     idle_close_seconds: int = 60
     session_timeout_seconds: int = 30
+    #: Faust's `table_standby_replicas`: how many other workers keep a warm copy of each table partition,
+    #: so that a takeover after a crash restores little instead of the whole changelog (0: none).
+    standby_replicas: int = 0
     max_event_bytes: int = 65536
     dedup_horizon_seconds: int = 3 * 86400
     alert_threshold: int = 70

@@ -93,7 +93,7 @@ class ScoringTopology:
             web_port=settings.web_port,
             topic_partitions=partitions,
             topic_replication_factor=settings.replication_factor,
-            table_standby_replicas=0,
+            table_standby_replicas=settings.standby_replicas,
             consumer_auto_offset_reset="earliest",
             producer_acks=-1,
             broker_session_timeout=settings.session_timeout_seconds,

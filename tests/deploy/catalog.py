@@ -9,9 +9,12 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -93,9 +96,19 @@ def label_names(expr: str) -> set[str]:
     return labels
 
 
-def metric_of(series: str) -> str | None:
+def recorded_series() -> dict[str, tuple[str, frozenset[str]]]:
+    """The series of deploy/prometheus/recording.yml: name -> (its expression, the labels it keeps)."""
+    recorded = {}
+    for group in yaml.safe_load((DEPLOY / "prometheus" / "recording.yml").read_text())["groups"]:
+        for rule in group["rules"]:
+            (kept,) = re.findall(r"^sum by \(([^)]*)\)", rule["expr"])
+            recorded[rule["record"]] = (rule["expr"], frozenset(name.strip() for name in kept.split(",")))
+    return recorded
+
+
+def metric_of(series: str, recorded: Mapping[str, object] = MappingProxyType({})) -> str | None:
     """The metric a series name belongs to (`ssi_score_bucket` -> `ssi_score`), or None if unknown."""
-    if series in METRICS or series in PROMETHEUS_SERIES:
+    if series in METRICS or series in PROMETHEUS_SERIES or series in recorded:
         return series
     for suffix in _HISTOGRAM_SUFFIXES:
         base = series.removesuffix(suffix)
@@ -104,9 +117,10 @@ def metric_of(series: str) -> str | None:
     return None
 
 
-def unknown_references(expr: str) -> list[str]:
-    """Series and labels in `expr` that the worker (or Prometheus) does not export; empty when all known."""
-    problems = [f"series {name}" for name in sorted(series_names(expr)) if metric_of(name) is None]
+def unknown_references(expr: str, recorded: Mapping[str, object] = MappingProxyType({})) -> list[str]:
+    """Series and labels in `expr` that the worker (or Prometheus, or the `recorded` series) does not
+    export; empty when all known."""
+    problems = [f"series {name}" for name in sorted(series_names(expr)) if metric_of(name, recorded) is None]
     known_labels = set(TARGET_LABELS).union(*(labels for _, labels in METRICS.values()))
     problems += [f"label {name}" for name in sorted(label_names(expr) - known_labels)]
     return problems

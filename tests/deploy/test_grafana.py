@@ -4,17 +4,29 @@ worker exports, and paths that match how docker-compose.yml mounts them."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.deploy.catalog import DEPLOY, REPO, promtool, unknown_references
+from tests.deploy.catalog import (
+    DEPLOY,
+    METRICS,
+    REPO,
+    promtool,
+    recorded_series,
+    series_names,
+    unknown_references,
+)
 
 GRAFANA = DEPLOY / "grafana"
 DASHBOARD = GRAFANA / "dashboards" / "ssi-stream.json"
 #: What Grafana substitutes for its variables, so that promtool can parse the queries.
 GRAFANA_VARIABLES = {"$__rate_interval": "1m", "$__interval": "1m", "$__range": "1h", "$instance": ".*"}
+RECORDED = recorded_series()
+#: Histogram series the dashboard may read raw: the heatmap's window is its own interval, not a fixed one.
+RAW_HISTOGRAM_PANELS = {"SSI distribution over time"}
 
 
 def dashboard() -> dict:
@@ -44,7 +56,9 @@ def test_panels_have_unique_ids_and_fit_the_grid() -> None:
 
 
 def test_the_dashboard_shows_every_area_an_operator_watches() -> None:
+    """Every area's metric is read, directly or through a series of deploy/prometheus/recording.yml."""
     text = " ".join(expr for _, expr in queries())
+    text = " ".join([text, *(RECORDED[name][0] for name in RECORDED if name in text)])
     for metric in [
         "ssi_events_consumed_total",  # throughput
         "ssi_consumer_lag",  # lag
@@ -63,7 +77,27 @@ def test_the_dashboard_shows_every_area_an_operator_watches() -> None:
 
 @pytest.mark.parametrize(("panel", "expr"), queries(), ids=[name for name, _ in queries()])
 def test_queries_use_only_exported_metrics(panel: str, expr: str) -> None:
-    assert unknown_references(expr) == []
+    assert unknown_references(expr, RECORDED) == []
+
+
+def test_heavy_queries_read_recorded_series() -> None:
+    """Histogram buckets and windows over an hour are recorded once per evaluation, not computed on every
+    refresh of every open dashboard: the dashboard reads those recorded series instead of raw ones."""
+    histograms = {name for name, (kind, _) in METRICS.items() if kind == "histogram"}
+    for panel, expr in queries():
+        raw = {name for name in series_names(expr) if name not in RECORDED}
+        if panel.split("/")[0] not in RAW_HISTOGRAM_PANELS:
+            assert not {name.rsplit("_", 1)[0] for name in raw} & histograms, f"{panel} reads raw buckets"
+        for amount, unit in re.findall(r"\[([0-9]+)([smhd])\]", expr):
+            seconds = int(amount) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+            assert seconds <= 3600, (
+                f"{panel}: a {amount}{unit} window over raw series belongs in recording.yml"
+            )
+
+
+def test_every_recorded_series_is_shown() -> None:
+    shown = set().union(*(series_names(expr) for _, expr in queries()))
+    assert set(RECORDED) - shown == set(), "recording rules no panel reads"
 
 
 def test_every_query_parses_as_promql(tmp_path: Path) -> None:

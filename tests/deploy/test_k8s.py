@@ -8,12 +8,14 @@ import pytest
 import yaml
 
 from ssi_stream.ops.settings import Settings, env_names
-from tests.deploy.catalog import DEPLOY
+from tests.deploy.catalog import DEPLOY, REPO
 
 K8S = DEPLOY / "k8s"
 #: The oldest Kubernetes we claim to support, and the newest the validator knows.
 KUBERNETES_VERSIONS = ["1.29.0", kubernetes_validate.latest_version()]
 KUSTOMIZATION = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+OPENAPI = REPO / "docs" / "openapi.yaml"
+PROBES = ["startupProbe", "livenessProbe", "readinessProbe"]
 
 
 def manifests() -> list[tuple[str, dict]]:
@@ -78,12 +80,34 @@ def test_probes_and_scrape_annotations_use_the_web_port() -> None:
     (port,) = CONTAINER["ports"]
     assert port["containerPort"] == SETTINGS.web_port
     for probe in ["startupProbe", "livenessProbe", "readinessProbe"]:
-        assert CONTAINER[probe]["httpGet"] == {"path": "/healthz", "port": port["name"]}, probe
+        assert CONTAINER[probe]["httpGet"]["port"] == port["name"], probe
     annotations = POD["metadata"]["annotations"]
     assert annotations["prometheus.io/scrape"] == "true"
     assert annotations["prometheus.io/port"] == str(SETTINGS.web_port)
     assert annotations["prometheus.io/path"] == "/metrics"
     assert set(CONTAINER["resources"]) == {"requests", "limits"}
+
+
+def test_ready_means_tables_restored_and_live_means_the_process_answers() -> None:
+    """/readyz (503 while rebalancing or restoring) gates traffic and startup; /healthz only liveness."""
+    paths = {probe: CONTAINER[probe]["httpGet"]["path"] for probe in PROBES}
+    assert paths == {"startupProbe": "/readyz", "readinessProbe": "/readyz", "livenessProbe": "/healthz"}
+    assert set(paths.values()) <= set(yaml.safe_load(OPENAPI.read_text())["paths"]), "the worker serves them"
+
+
+def test_the_startup_probe_allows_a_long_table_restore() -> None:
+    """A new volume restores every table from the changelogs: 147 s for 1M members on one worker
+    (BENCHMARKS.md, Recovery). The startup probe waits 30 minutes before liveness may restart the pod."""
+    startup = CONTAINER["startupProbe"]
+    assert startup["periodSeconds"] * startup["failureThreshold"] >= 30 * 60
+    for probe in PROBES:
+        assert CONTAINER[probe]["timeoutSeconds"] < CONTAINER[probe]["periodSeconds"], probe
+
+
+def test_standby_replicas_fit_the_worker_group() -> None:
+    """Each table partition kept warm on another worker needs at least one more worker than standbys."""
+    assert SETTINGS.standby_replicas >= 1
+    assert SETTINGS.standby_replicas < STATEFULSET["spec"]["replicas"]
 
 
 def test_service_and_disruption_budget_select_the_worker_pods() -> None:

@@ -2,7 +2,9 @@
 
 The validator reads `pattern` with ECMA-262 semantics, as JSON Schema requires (`$` only at the very end;
 Python's `re` would also let `$` match before a final newline), and asserts the `date-time` and `date`
-formats as calendar validity (the schema's patterns carry the syntax).
+formats as calendar validity (the schema's patterns carry the syntax). Every verdict it gives is checked
+against a second implementation, jsonschema-rs (Rust, formats asserted): a test that validates with it
+fails where the two disagree.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 from referencing import Registry, Resource
@@ -62,25 +65,70 @@ def load_schema(relative: str) -> dict[str, Any]:
     return json.loads((SCHEMAS / relative).read_text(encoding="utf-8"))
 
 
+class AgreeingValidator:
+    """jsonschema's strict validator, whose every verdict jsonschema-rs must share."""
+
+    def __init__(self, strict: Any) -> None:
+        self.strict = strict
+        self.second = jsonschema_rs.validator_for(
+            strict.schema, validate_formats=True, registry=rs_registry()
+        )
+
+    def _agree(self, instance: object, valid: bool) -> bool:
+        assert self.second.is_valid(instance) == valid, (
+            f"jsonschema says {'valid' if valid else 'invalid'}, jsonschema-rs the opposite, for {instance!r}"
+        )
+        return valid
+
+    def is_valid(self, instance: object) -> bool:
+        return self._agree(instance, self.strict.is_valid(instance))
+
+    def iter_errors(self, instance: object) -> Iterator[ValidationError]:
+        errors = list(self.strict.iter_errors(instance))
+        self._agree(instance, not errors)
+        return iter(errors)
+
+    def validate(self, instance: object) -> None:
+        for error in self.iter_errors(instance):
+            raise error
+
+    def evolve(self, *, schema: dict[str, Any]) -> AgreeingValidator:
+        """The same validator for a self-contained subschema (a Kafka header's, say)."""
+        return AgreeingValidator(self.strict.evolve(schema=schema))
+
+
 @cache
-def schema_registry() -> Registry:
+def schema_files() -> dict[str, dict[str, Any]]:
     """Every schema under schemas/v1/ by its `$id`, so a `$ref` between them resolves without a network."""
-    resources = []
+    schemas = {}
     for path in sorted(SCHEMAS.rglob("*.json")):
         if "examples" not in path.parts:
             schema = json.loads(path.read_text(encoding="utf-8"))
-            resources.append(
-                (schema["$id"], Resource.from_contents(schema, default_specification=DRAFT202012))
-            )
-    return Registry().with_resources(resources)
+            schemas[schema["$id"]] = schema
+    return schemas
 
 
 @cache
-def validator_for(relative: str) -> Any:
+def schema_registry() -> Registry:
+    """`schema_files` for jsonschema."""
+    return Registry().with_resources(
+        (uri, Resource.from_contents(schema, default_specification=DRAFT202012))
+        for uri, schema in schema_files().items()
+    )
+
+
+@cache
+def rs_registry() -> jsonschema_rs.Registry:
+    """`schema_files` for jsonschema-rs."""
+    return jsonschema_rs.Registry(list(schema_files().items()))
+
+
+@cache
+def validator_for(relative: str) -> AgreeingValidator:
     """A strict validator (see the module docstring) for one schema file under schemas/v1/."""
     schema = load_schema(relative)
     Draft202012Validator.check_schema(schema)
-    return StrictValidator(schema, format_checker=_FORMATS, registry=schema_registry())
+    return AgreeingValidator(StrictValidator(schema, format_checker=_FORMATS, registry=schema_registry()))
 
 
 def example_events() -> dict[str, dict[str, Any]]:

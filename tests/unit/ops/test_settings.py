@@ -33,11 +33,19 @@ def test_every_field_is_read_from_its_ssi_variable() -> None:
         ("SSI_BATCH_MAX", "0"),
         ("SSI_BATCH_MS", "0"),
         ("SSI_MAX_EVENT_BYTES", "0"),  # DecodeLimits refuses it: a clear error, not a traceback
+        ("SSI_STANDBY_REPLICAS", "-1"),
+        ("SSI_STANDBY_REPLICAS", "one"),
     ],
 )
 def test_unusable_numbers_are_refused_with_the_variable_name(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: value})
+
+
+def test_standby_replicas_default_to_zero_and_are_read_from_their_variable() -> None:
+    assert Settings.from_env({}).standby_replicas == 0
+    assert Settings.from_env({"SSI_STANDBY_REPLICAS": "1"}).standby_replicas == 1
+    assert "SSI_STANDBY_REPLICAS" in env_names()
 
 
 def readme_settings_table() -> dict[str, str]:

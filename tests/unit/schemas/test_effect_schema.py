@@ -57,14 +57,14 @@ def test_every_effect_of_a_simulated_log_is_valid_against_the_schema(
 def test_every_effect_header_of_a_simulated_log_is_valid_against_the_schema(
     simulated: list[tuple[Effect, Placement]],
 ) -> None:
-    described = SCHEMA["x-kafka"]["headers"]
+    described = VALIDATOR.evolve(schema=SCHEMA["$defs"]["kafka_headers"])  # exactly these names
     placements = {placement for _, placement in simulated}
     assert {placement.late for placement in placements} == {False, True}
     for placement in placements:
-        headers = {name: value.decode("ascii") for name, value in placement_headers(placement)}
-        assert headers.keys() == described.keys()
-        for name, value in headers.items():
-            assert VALIDATOR.evolve(schema=described[name]).is_valid(value), (name, value)
+        sent = placement_headers(placement)
+        headers = {name: value.decode("ascii") for name, value in sent}
+        assert len(headers) == len(sent), "a header sent twice"
+        assert not list(described.iter_errors(headers)), headers
 
 
 def test_kind_and_seniority_enums_are_the_code_enums() -> None:
