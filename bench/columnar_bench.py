@@ -8,7 +8,7 @@ states repeated to the size asked. µs per member, one core (numpy's element-wis
 threaded): scalar `card.pillar_totals` and `card.score` over every member (best of 3 passes at 10k, one
 pass above), and the columnar one-day decay (`columns.decay_rows`), pillar totals
 (`columnar.pillar_totals`) and everything a record needs but its texts (`columnar.score_columns`:
-points, pillars, record SSI, top signals, next steps with their gains), best of 3 passes. `card.score`
+points, pillars, record SSI, top signals, next steps with their gains), best of 5 passes. `card.score`
 also builds each contribution's sentence, which `score_columns` leaves to the record (a text per member
 shown is a string format, not a score).
 """
@@ -82,10 +82,10 @@ def scalar_figures(states: list[MemberState], n: int) -> tuple[float, float]:
 
 def columnar_figures(base: StateColumns, n: int) -> tuple[float, float, float]:
     columns = tiled(base, n)
-    decay = per_member(lambda: decay_rows(columns, None, 1, MODEL), n, 3)
+    decay = per_member(lambda: decay_rows(columns, None, 1, MODEL), n, 5)
     columns = tiled(base, n)  # score the states as they were, like the scalar side
-    totals = per_member(lambda: col.pillar_totals(columns, MODEL), n, 3)
-    explained = per_member(lambda: col.score_columns(columns, MODEL), n, 3)
+    totals = per_member(lambda: col.pillar_totals(columns, MODEL), n, 5)
+    explained = per_member(lambda: col.score_columns(columns, MODEL), n, 5)
     return decay, totals, explained
 
 

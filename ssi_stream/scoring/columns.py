@@ -194,12 +194,15 @@ def fold_sections(columns: StateColumns, rows: np.ndarray, sections: np.ndarray,
 
 
 def _one_day(block: np.ndarray, factors: np.ndarray, forget_below: float) -> np.ndarray:
-    """One day of `_decay` on float32 rows: float64 product, compared before the float32 rounding; a 0
-    (either sign) is left alone, as `_decay` skips it."""
-    product = block.astype(np.float64)
-    product *= factors
-    kept = (product >= forget_below) | (product == 0.0)
-    return np.where(kept, product, 0.0).astype(np.float32)
+    """One day of `_decay` on float32 rows, as float64 (the caller's assignment rounds to float32): the
+    product widened exactly, compared before the rounding; what is not `>= forget_below` (NaN included)
+    is forgotten, except a 0 of either sign, which `_decay` skips."""
+    product = np.multiply(block, factors)  # float32 x float64: widened exactly, then multiplied in float64
+    forget = product >= forget_below
+    np.logical_not(forget, out=forget)
+    forget &= product != 0.0
+    np.copyto(product, 0.0, where=forget)
+    return product
 
 
 def _day_code(day: int | None) -> int:

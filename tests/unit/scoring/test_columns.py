@@ -136,6 +136,18 @@ def test_decay_compares_the_float64_product_with_forget_below_before_rounding() 
         assert columns.decayed[0].tobytes() == state.decayed.tobytes(), case
 
 
+def test_decay_of_unusual_values_is_the_scalar_decay() -> None:
+    """NaN and negatives are forgotten, infinity stays, zeros keep their sign (`_decay` skips them)."""
+    state = new_state()
+    state.last_closed = DAY
+    unusual = (math.nan, -0.0, 0.0, -1.0, math.inf, 1e-45, 1e-38, 0.00105, 3.4e38)
+    for signal, value in enumerate(unusual):
+        state.decayed[signal] = value
+    columns = from_states([state])
+    decay_rows(columns, None, 3, MODEL)
+    assert columns.decayed[0].tobytes() == _decay_scalar(state, 3).decayed.tobytes()
+
+
 def test_decay_to_counts_days_since_the_last_close_and_skips_never_closed_rows(
     closed_states: list[MemberState],
 ) -> None:
