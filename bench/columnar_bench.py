@@ -18,17 +18,21 @@ from __future__ import annotations
 import argparse
 import random
 import resource
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import fields
+from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tests.support
 
 from ssi_stream.scoring import MemberState, card, load_model
 from ssi_stream.scoring import columnar as col
 from ssi_stream.scoring.columns import StateColumns, decay_rows, from_states
-from ssi_stream.scoring.personas import drive, population
 from ssi_stream.scoring.record import record_ssi
+from tests.support.personas import drive, population
 
 MODEL = load_model()
 

@@ -25,8 +25,8 @@ from ssi_stream.scoring.columns import (
     to_state,
 )
 from ssi_stream.scoring.model import StateSettings
-from ssi_stream.scoring.personas import FIRST_DAY, PERSONAS, persona_events
 from ssi_stream.scoring.state import N_LEVELS, N_SIGNALS, N_SLOTS, _daily_decay, absorb, close_day, new_state
+from tests.support.personas import FIRST_DAY, PERSONAS, persona_events
 
 from .conftest import DAY, MODEL, history
 from .golden_scores import random_states
