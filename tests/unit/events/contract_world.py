@@ -71,7 +71,7 @@ class AgreeingValidator:
     def __init__(self, strict: Any) -> None:
         self.strict = strict
         self.second = jsonschema_rs.validator_for(
-            strict.schema, validate_formats=True, registry=rs_registry()
+            strict.schema, validate_formats=True, registry=rs_registry(), offline=True
         )
 
     def _agree(self, instance: object, valid: bool) -> bool:
