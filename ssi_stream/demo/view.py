@@ -71,8 +71,7 @@ def render(
         trail = board.history[record["member_id"]]
         trend = trail[-1] - trail[0] if len(trail) > 1 else 0.0
         pillars = " ".join(f"{record['pillars'][name]:>9.2f}" for name, _ in PILLAR_SHORT)
-        weakest = min(PILLAR_SHORT, key=lambda pillar: record["pillars"][pillar[0]])[0]
-        hint = record["explanations"][weakest]["next_step"]
+        hint = best_next_step(record)
         industry, network = record["industry_rank"], record["network_rank"]
         in_industry = f"top {industry['top_percent']:g}% of {industry['population']}" if industry else "-"
         in_network = f"#{network['position']} of {network['population']}" if network else "-"
@@ -83,3 +82,12 @@ def render(
     lines.append("")
     lines.extend(urls)
     return "\n".join(lines)
+
+
+def best_next_step(record: dict) -> str:
+    """The record's next step that gains the most points, e.g. "post and answer (+1.2)"; "keep going"."""
+    steps = record.get("next_steps") or {}
+    if not steps:
+        return "keep going"
+    code, gain = max(steps.values(), key=lambda step: (step[1], step[0]))
+    return f"{code.replace('_', ' ')} (+{gain:g})"

@@ -13,22 +13,29 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ssi_stream.engine.day_close import close_states, score_states
 from ssi_stream.engine.messages import EffectMessage, Step, TargetMessage
 from ssi_stream.engine.observer import EngineObserver, NullObserver
 from ssi_stream.ledger.member_ledger import (
     MemberLedger,
     absorb_effect,
-    close_member_day,
-    day_alerts,
+    acted_on,
+    emission_reference,
+    finish_close,
     member_day,
+    needs_close,
     new_ledger,
-    ranked_record,
+    rank_member,
 )
 from ssi_stream.ranking.distribution import distribution_document
 from ssi_stream.ranking.exchange import DayBoard, DayShare, ShareConflict, day_shares, stand_in
+from ssi_stream.scoring.columnar import ColumnarScores
 from ssi_stream.scoring.model import Model
+from ssi_stream.scoring.pillars import Signals
+from ssi_stream.scoring.scored_day import from_columns
 from ssi_stream.timeline.close_gate import CloseGate, Receipt
 from ssi_stream.timeline.days import iso_date
 from ssi_stream.timeline.policy import TimelineSettings
@@ -88,6 +95,15 @@ class MemoryTargetStore:
         self.distributions[industry] = document
 
 
+@dataclass(frozen=True, slots=True)
+class _DayScores:
+    """A close's scores, kept for its rank step: the day, each member's row, the scores."""
+
+    day: int
+    rows: dict[str, int]
+    scores: ColumnarScores
+
+
 class TargetSide:
     """Absorb, close and rank for one effects partition, over its store."""
 
@@ -112,6 +128,7 @@ class TargetSide:
         self._pending = Step()  # what this side sent since its last barrier
         self._dirty: dict[str, MemberLedger] = {}  # ledgers changed since they were last stored
         self._close_started: float | None = None
+        self._scores: _DayScores | None = None  # the last close's scores, until its rank
 
     def take(self, batch: Sequence[TargetMessage]) -> Iterator[Step]:
         """Absorb `batch` in order, closing and ranking the days it allows; yield at each barrier.
@@ -178,16 +195,25 @@ class TargetSide:
                 yield from self._close_day(day)
 
     def _close_day(self, day: int) -> Iterator[Step]:
-        """Close `day` for every member of the partition and share the day with every partition."""
+        """Close `day` for every member of the partition at once and share the day with every partition."""
         started = time.perf_counter()
-        closed = []
         model, policy, store = self.model, self.timeline.dedup, self.store
-        for member_id in sorted(self._member_set()):
-            ledger = self._ledger(member_id)
-            if close_member_day(ledger, day, model, policy) is None:
-                continue
+        ids = sorted(self._member_set())
+        ledgers = {member_id: self._ledger(member_id) for member_id in ids}
+        closing = [member_id for member_id in ids if needs_close(ledgers[member_id], day)]
+        acted = [acted_on(ledgers[member_id].state, day) for member_id in closing]
+        scores = close_states([ledgers[member_id].state for member_id in closing], day, model)
+        for member_id, ssi, did in zip(closing, scores.ssi.tolist(), acted, strict=True):
+            ledger = ledgers[member_id]
+            finish_close(ledger, day, ssi, acted=did, policy=policy)
             store.put_ledger(member_id, ledger)
-            closed.append(member_day(member_id, ledger))
+        self._scores = _DayScores(day, {member_id: row for row, member_id in enumerate(closing)}, scores)
+        # A member that closed the day before a crash shares its stored score again, identically.
+        closed = [
+            member_day(member_id, ledger)
+            for member_id, ledger in ledgers.items()
+            if ledger.state.last_closed == day and ledger.history.get(day) is not None
+        ]
         for destination, parts in day_shares(self.target, day, closed, self.partitions).items():
             self._pending.to_targets.extend((destination, share) for share in parts)
         # days others closed before this partition's first close: it has nothing for them, it says so
@@ -201,28 +227,45 @@ class TargetSide:
         self._close_started = started
 
     def _rank_day(self, day: int) -> Iterator[Step]:
-        """Emit the closed day's records, with their ranks from every partition's share, and its alerts."""
+        """Emit the closed day's records (by the emission rule), with their ranks from every partition's
+        share, and its alerts."""
         started = time.perf_counter()
         store, model, observer, pending = self.store, self.model, self.observer, self._pending
         board = DayBoard()
         for source, part in self.gate.shares.parts(day):
             board.add(store.share(day, source, part))
+        ranked = [
+            (member_id, ledger)
+            for member_id in sorted(self._member_set())
+            if (ledger := self._ledger(member_id)).state.last_closed == day
+        ]
+        scores, rows = self._day_scores(day, ranked)
         emitted = 0
-        alert_policy = self.timeline.alerts
-        for member_id in sorted(self._member_set()):
-            ledger = self._ledger(member_id)
-            if ledger.state.last_closed != day:
-                continue  # no score that day
-            scored = member_day(member_id, ledger)
-            ranks = board.ranks(member_id, scored.ssi, scored.industry)
-            record = ranked_record(member_id, ledger, model, ranks)
-            pending.records.append((member_id, record))
-            for alert in day_alerts(member_id, ledger, record, alert_policy):
+        alert_policy, emit = self.timeline.alerts, self.timeline.emit
+        for member_id, ledger in ranked:
+            row = rows[member_id]
+            ssi = float(scores.ssi[row])
+            ranks = board.ranks(member_id, ssi, ledger.state.profile.industry)
+            reference = emission_reference(ssi, scores.pillars[row].tolist(), ranks)
+            record, alerts = rank_member(
+                member_id,
+                ledger,
+                model,
+                ranks,
+                reference,
+                lambda row=row, state=ledger.state: from_columns(scores, row, Signals.of(state), model),
+                emit=emit,
+                alerts=alert_policy,
+            )
+            if record is not None:
+                pending.records.append((member_id, record))
+                observer.score_emitted(record)
+                emitted += 1
+            for alert in alerts:
                 pending.alerts.append((member_id, alert))
                 observer.alert_emitted(alert["kind"])
             store.put_ledger(member_id, ledger)
-            observer.score_emitted(record)
-            emitted += 1
+        self._scores = None
         date = iso_date(day)
         for name, histogram in board.industries.items():  # one key each: bounded values, any count
             store.put_distribution(name, distribution_document(name, date, histogram))
@@ -239,6 +282,17 @@ class TargetSide:
         seconds = time.perf_counter() - (started if close_started is None else close_started)
         observer.day_closed(day, records=emitted, seconds=seconds)
         log.info("partition %d: day %d closed and ranked: %d score records", self.target, day, emitted)
+
+    def _day_scores(
+        self, day: int, ranked: list[tuple[str, MemberLedger]]
+    ) -> tuple[ColumnarScores, dict[str, int]]:
+        """The close's scores of `day` for the members to rank: kept from the close, or (after a restart
+        between the close and the rank) scored again from their closed states, identically."""
+        kept = self._scores
+        if kept is not None and kept.day == day and all(m in kept.rows for m, _ in ranked):
+            return kept.scores, kept.rows
+        scores = score_states([ledger.state for _, ledger in ranked], self.model)
+        return scores, {member_id: row for row, (member_id, _) in enumerate(ranked)}
 
     def _stand_ins(self, days: list[int]) -> None:
         """Tell every partition that this one never closed `days` (see CloseGate.receive)."""

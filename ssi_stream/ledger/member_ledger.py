@@ -13,8 +13,9 @@ upstream duplicate or a replay after a crash, is recognised and skipped.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from ssi_stream.ledger.recent_ids import RecentIds
 from ssi_stream.ranking.connections import Connections
@@ -24,18 +25,27 @@ from ssi_stream.scoring.card import pillar_totals, score
 from ssi_stream.scoring.codec import decode_state, encode_state
 from ssi_stream.scoring.effects import Effect
 from ssi_stream.scoring.model import Model
-from ssi_stream.scoring.record import daily_record, record_ssi
-from ssi_stream.scoring.state import MemberState, absorb, close_day, has_history, new_state
-from ssi_stream.timeline.days import day_from_iso, day_of, day_start
+from ssi_stream.scoring.record import _round, record_ssi, score_record
+from ssi_stream.scoring.scored_day import ScoredDay, from_card
+from ssi_stream.scoring.state import MemberState, Signal, absorb, close_day, has_history, new_state
+from ssi_stream.timeline.days import day_of, day_start, iso_date
 from ssi_stream.timeline.policy import DedupPolicy
 from ssi_stream.trend.alerts import AlertPolicy, AlertState, evaluate_alerts
 from ssi_stream.trend.history import ScoreHistory
 
-_VERSION = 3
+_VERSION = 4
+#: "changes": a record when the member acted or something a record says moved (the default); "daily":
+#: one record per member and day.
+EmitMode = Literal["changes", "daily"]
 # version, state length, ids length, late entries, last close's late, history length (v2; v1 had none),
 # the alert states before and after the last closed day (3 bits each), connections length and rank bits
 # (v3; 1 ranked, 2 industry rank, 4 network rank; each rank follows the connections as two uint32)
-_HEADER = struct.Struct("<BIIHHHBIB")
+_HEADER = struct.Struct("<BIIHHHBIBB")
+#: v4: emission bits (1 acted on the last closed day, 2 and 4: a reference before / after it follows)
+_HEADER_V3 = struct.Struct("<BIIHHHBIB")
+#: An emission reference: SSI and the four pillars in hundredths, the ranks' top_percent in hundredths
+#: (-1: no rank).
+_REFERENCE = struct.Struct("<7h")
 _HEADER_V2 = struct.Struct("<BIIHHHB")
 _HEADER_V1 = struct.Struct("<BIIHH")
 _LATE = struct.Struct("<iH")  # day, count
@@ -62,6 +72,16 @@ class MemberLedger:
     connections: Connections = field(default_factory=Connections)
     #: The ranks of the last closed day; None until that day is ranked.
     ranks: DayRanks | None = None
+    #: Whether the member acted (did something themselves) on the last closed day.
+    acted: bool = False
+    #: What the member's last emitted record said (`emission_reference`), as of before and after the last
+    #: closed day: "before" decides whether that day's record is emitted, the same again after a crash.
+    emitted_before: Reference | None = None
+    emitted_after: Reference | None = None
+
+
+#: An emitted record's SSI, pillars and ranks' top_percent, in hundredths (-1: no rank).
+Reference = tuple[int, int, int, int, int, int, int]
 
 
 def new_ledger(policy: DedupPolicy) -> MemberLedger:
@@ -104,15 +124,35 @@ def close_member_day(ledger: MemberLedger, day: int, model: Model, policy: Dedup
         if day < state.last_closed:
             return None  # older closes were ranked before the next day closed (see docs/ranking.md)
         return ledger.history.get(day)
+    acted = acted_on(state, day)
     close_day(state, day, model)
+    ssi = record_ssi(pillar_totals(state, model))
+    finish_close(ledger, day, ssi, acted=acted, policy=policy)
+    return ssi
+
+
+def needs_close(ledger: MemberLedger, day: int) -> bool:
+    """True if closing `day` changes this member: it has history by then and has not closed it yet."""
+    state = ledger.state
+    return has_history(state, day) and (state.last_closed is None or day > state.last_closed)
+
+
+def acted_on(state: MemberState, day: int) -> bool:
+    """True if the member did something themselves on open day `day` (read before the day closes)."""
+    return any(o.day == day and o.counts[Signal.ACTIVE_DAYS] > 0 for o in state.open_days)
+
+
+def finish_close(ledger: MemberLedger, day: int, ssi: float, *, acted: bool, policy: DedupPolicy) -> None:
+    """Everything but the scoring state that closing `day` changes, once the state is closed through it
+    (by `close_day`, or by a partition's columnar close) and its SSI known."""
     ledger.connections.close(day)
     ledger.seen.forget_before(day_start(day + 2 - policy.horizon_days))
     ledger.closed_late = ledger.late.pop(day, 0)
-    ssi = record_ssi(pillar_totals(state, model))
     ledger.history.record(day, ssi)
     ledger.alerts_before = ledger.alerts_after
+    ledger.emitted_before = ledger.emitted_after
+    ledger.acted = acted
     ledger.ranks = None
-    return ssi
 
 
 def member_day(member_id: str, ledger: MemberLedger) -> MemberDay:
@@ -123,51 +163,103 @@ def member_day(member_id: str, ledger: MemberLedger) -> MemberDay:
     return MemberDay(member_id, ssi, ledger.state.profile.industry, ledger.connections.members)
 
 
-def ranked_record(member_id: str, ledger: MemberLedger, model: Model, ranks: DayRanks) -> dict[str, Any]:
-    """The daily score record of the member's last closed day, with its ranks (kept for `latest_record`).
+def rank_member(
+    member_id: str,
+    ledger: MemberLedger,
+    model: Model,
+    ranks: DayRanks,
+    reference: Reference,
+    scored: Callable[[], ScoredDay],
+    *,
+    emit: EmitMode,
+    alerts: AlertPolicy,
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """Give the member's last closed day its ranks: its record if the emission rule emits one that day
+    (`should_emit`; `reference` is the day's `emission_reference`, `scored` gives its scored day), and its
+    alerts. Done again after a crash, it decides and builds the same, byte for byte: it reads only what
+    the day's close stored ("before" states)."""
+    day = ledger.state.last_closed
+    assert day is not None, "rank_member: no closed day"
+    ledger.ranks = ranks
+    record = None
+    if emit == "daily" or should_emit(ledger, reference):
+        record = ranked_record(member_id, ledger, model, ranks, scored())
+        ledger.emitted_after = reference
+    else:
+        ledger.emitted_after = ledger.emitted_before
+    ssi = reference[0] / 100
+    return record, day_alerts(member_id, ledger, ssi, day, model.version, alerts)
+
+
+def should_emit(ledger: MemberLedger, reference: Reference) -> bool:
+    """The default emission rule: on the member's first scored day, on a day they acted, and when their
+    SSI, a pillar or a rank's top_percent moved by at least 0.01 since their last emitted record."""
+    return ledger.emitted_before is None or ledger.acted or reference != ledger.emitted_before
+
+
+def emission_reference(ssi: float, pillars: Iterable[float], ranks: DayRanks) -> Reference:
+    """What a record says that the emission rule compares, in hundredths (-1: no rank): its `ssi`, its
+    rounded pillars (from the unrounded `pillars`) and its ranks' top_percent."""
+    return (
+        _hundredths(ssi),
+        *(_hundredths(_round(points)) for points in pillars),
+        -1 if ranks.industry is None else _hundredths(ranks.industry.top_percent),
+        -1 if ranks.network is None else _hundredths(ranks.network.top_percent),
+    )  # type: ignore[return-value]
+
+
+def ranked_record(
+    member_id: str, ledger: MemberLedger, model: Model, ranks: DayRanks, scored: ScoredDay | None = None
+) -> dict[str, Any]:
+    """The score record of the member's last closed day, with its ranks (kept for `latest_record`).
     Built again after a crash, it is the same record byte for byte."""
     ledger.ranks = ranks
-    record = latest_record(member_id, ledger, model)
+    record = latest_record(member_id, ledger, model, scored)
     assert record is not None, "ranked_record: no closed day"
     return record
 
 
 def day_alerts(
-    member_id: str, ledger: MemberLedger, record: dict[str, Any], policy: AlertPolicy
+    member_id: str, ledger: MemberLedger, ssi: float, day: int, model_version: str, policy: AlertPolicy
 ) -> list[dict[str, Any]]:
-    """The alerts the member's last closed day raises (`record` is its record, from `close_member_day`);
-    one per crossing (trend.alerts). Call it after every close that returned a record: a re-emitted
-    close gets the same alerts again."""
-    day = day_from_iso(record["date"])
+    """The alerts the member's last closed day (`day`, its record's `ssi`) raises; one per crossing
+    (trend.alerts). Call it after every close: a re-emitted close gets the same alerts again."""
     ledger.alerts_after, alerts = evaluate_alerts(
         ledger.alerts_before,
         member_id=member_id,
-        date=record["date"],
-        ssi=record["ssi"],
+        date=iso_date(day),
+        ssi=ssi,
         week_ago=ledger.history.get(day - 7),
         policy=policy,
-        model_version=record["model_version"],
+        model_version=model_version,
     )
     return alerts
 
 
-def latest_record(member_id: str, ledger: MemberLedger, model: Model) -> dict[str, Any] | None:
-    """The record of the member's last closed day, byte for byte as it was emitted (None before any,
-    and while that day's ranks are not known yet)."""
+def latest_record(
+    member_id: str, ledger: MemberLedger, model: Model, scored: ScoredDay | None = None
+) -> dict[str, Any] | None:
+    """The record of the member's last closed day, byte for byte as the close would emit it (None
+    before any, and while that day's ranks are not known yet); `scored` when the close scored it."""
     state, ranks = ledger.state, ledger.ranks
     if state.last_closed is None or ranks is None:
         return None
-    card = score(state, model)
-    return daily_record(
+    if scored is None:
+        scored = from_card(score(state, model))
+    return score_record(
         member_id,
         state.last_closed,
-        state,
-        card,
-        model,
+        scored,
+        industry=state.profile.industry,
+        model_version=model.version,
         late_events=ledger.closed_late,
         industry_rank=None if ranks.industry is None else ranks.industry.as_record(),
         network_rank=None if ranks.network is None else ranks.network.as_record(),
     )
+
+
+def _hundredths(value: float) -> int:
+    return round(value * 100)
 
 
 def encode_ledger(ledger: MemberLedger) -> bytes:
@@ -185,6 +277,11 @@ def encode_ledger(ledger: MemberLedger) -> bytes:
             if standing is not None:
                 rank_bits |= bit
                 ranks += _RANK.pack(standing.position, standing.population)
+    emission_bits, references = int(ledger.acted), b""
+    for bit, reference in ((2, ledger.emitted_before), (4, ledger.emitted_after)):
+        if reference is not None:
+            emission_bits |= bit
+            references += _REFERENCE.pack(*reference)
     header = _HEADER.pack(
         _VERSION,
         len(state),
@@ -195,21 +292,29 @@ def encode_ledger(ledger: MemberLedger) -> bytes:
         flags,
         len(connections),
         rank_bits,
+        emission_bits,
     )
-    return header + state + ids + late + history + connections + ranks
+    return header + state + ids + late + history + connections + ranks + references
 
 
 def decode_ledger(raw: bytes, policy: DedupPolicy) -> MemberLedger:
     """Read `encode_ledger` output: this version, or one written before ledgers kept connections and
     ranks (2) or history (1); their last record was emitted without ranks."""
     version = raw[0] if raw else None
-    connections_len, rank_bits = 0, 1
+    connections_len, rank_bits, emission_bits = 0, 1, 0
     if version == _VERSION:
         header = _HEADER.unpack_from(raw)
+        (_, state_len, ids_len, late_entries, closed_late, history_len, flags, connections_len, rank_bits) = (
+            header[:-1]
+        )
+        emission_bits = header[-1]
+        at = _HEADER.size
+    elif version == 3:
+        header = _HEADER_V3.unpack_from(raw)
         _, state_len, ids_len, late_entries, closed_late, history_len, flags, connections_len, rank_bits = (
             header
         )
-        at = _HEADER.size
+        at = _HEADER_V3.size
     elif version == 2:
         _, state_len, ids_len, late_entries, closed_late, history_len, flags = _HEADER_V2.unpack_from(raw)
         at = _HEADER_V2.size
@@ -217,7 +322,7 @@ def decode_ledger(raw: bytes, policy: DedupPolicy) -> MemberLedger:
         _, state_len, ids_len, late_entries, closed_late = _HEADER_V1.unpack_from(raw)
         history_len, flags, at = 0, 0, _HEADER_V1.size
     else:
-        raise ValueError(f"member ledger version {version} is not supported (expected {_VERSION}, 2 or 1)")
+        raise ValueError(f"member ledger version {version} is not supported (expected {_VERSION}, 3, 2 or 1)")
     state = decode_state(raw[at : at + state_len])
     at += state_len
     seen = RecentIds.from_bytes(raw[at : at + ids_len], max_entries=policy.max_entries)
@@ -241,8 +346,27 @@ def decode_ledger(raw: bytes, policy: DedupPolicy) -> MemberLedger:
             else:
                 standings.append(None)
         ranks = DayRanks(*standings) if rank_bits != 1 else _UNRANKED
+    references: list[Reference | None] = []
+    for bit in (2, 4):
+        if emission_bits & bit:
+            references.append(_REFERENCE.unpack_from(raw, at))  # type: ignore[arg-type]
+            at += _REFERENCE.size
+        else:
+            references.append(None)
     before, after = _alert_state(flags & 7), _alert_state(flags >> 3 & 7)
-    return MemberLedger(state, seen, late, closed_late, history, before, after, connections, ranks)
+    return MemberLedger(
+        state,
+        seen,
+        late,
+        closed_late,
+        history,
+        before,
+        after,
+        connections,
+        ranks,
+        bool(emission_bits & 1),
+        *references,
+    )
 
 
 def _alert_bits(alerts: AlertState) -> int:

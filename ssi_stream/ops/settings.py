@@ -19,6 +19,10 @@ from ssi_stream.trend.alerts import AlertPolicy
 _POSITIVE = frozenset({"partitions", "replication_factor", "max_event_bytes", "batch_max", "batch_ms"})
 
 
+#: The values of SSI_EMIT.
+EMIT_MODES = ("changes", "daily")
+
+
 class SettingsError(ValueError):
     """A setting has a value that cannot be used; the message names the variable."""
 
@@ -46,6 +50,9 @@ class Settings:
     dedup_horizon_seconds: int = 3 * 86400
     alert_threshold: int = 70
     alert_weekly_drop_points: int = 10
+    #: Which score records are emitted: "changes" (a member's first scored day, days they acted, days
+    #: something a record says moved) or "daily" (every member, every day).
+    emit: str = "changes"
     batch_max: int = 500
     batch_ms: int = 50
     model_path: str = ""
@@ -75,6 +82,9 @@ class Settings:
                 values[field.name] = number
             else:
                 values[field.name] = raw
+        emit = values.get("emit", "changes")
+        if emit not in EMIT_MODES:
+            raise SettingsError(f"SSI_EMIT must be one of {', '.join(EMIT_MODES)}, got {emit!r}")
         return cls(**values)  # type: ignore[arg-type]
 
     def timeline(self) -> TimelineSettings:
@@ -84,6 +94,7 @@ class Settings:
             grace_seconds=self.grace_seconds,
             dedup=DedupPolicy.from_seconds(self.dedup_horizon_seconds),
             alerts=AlertPolicy(float(self.alert_threshold), float(self.alert_weekly_drop_points)),
+            emit=self.emit,  # type: ignore[arg-type]
         )
 
     @property

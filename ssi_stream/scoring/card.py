@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ssi_stream.scoring.explain import next_step, top_signals
+from ssi_stream.scoring.explain import KEEP_GOING, best_action, top_signals
 from ssi_stream.scoring.model import PILLARS, Model
 from ssi_stream.scoring.pillars import PILLAR_RULES, Contribution, Signals, pillar_points, pillar_total
 from ssi_stream.scoring.state import MemberState
@@ -19,6 +19,9 @@ class PillarScore:
     contributions: tuple[Contribution, ...]
     top_signals: tuple[Contribution, ...]
     next_step: str
+    #: The next step's action code (`explain.ACTIONS`), None to keep going, and the points it would gain.
+    next_code: str | None = None
+    gain: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +54,16 @@ def score(state: MemberState, model: Model) -> ScoreCard:
     scores = []
     for pillar in PILLARS:
         contributions = PILLAR_RULES[pillar](sig, model)
+        action, gain = best_action(pillar, sig, model, contributions)
         scores.append(
             PillarScore(
                 pillar,
                 pillar_points(contributions),
                 contributions,
                 top_signals(contributions),
-                next_step(pillar, sig, model, contributions),
+                KEEP_GOING if action is None else action.sentence(sig, model),
+                None if action is None else action.name,
+                gain,
             )
         )
     return ScoreCard(*scores)

@@ -83,10 +83,11 @@ def _effect_size(contribution: Contribution) -> float:
     return -abs(contribution.points)
 
 
-def next_step(
+def best_action(
     pillar: str, sig: Signals, model: Model, contributions: tuple[Contribution, ...] | None = None
-) -> str:
-    """The sentence of the action with the biggest marginal gain in `pillar` (ties: declared order).
+) -> tuple[Action | None, float]:
+    """The action with the biggest marginal gain in `pillar` (ties: declared order) and that gain, or
+    (None, 0.0) when none gains MEANINGFUL_GAIN: keep going.
 
     `contributions` are the pillar's, as its rule scored them on `sig` (scored here when not given).
     Gains are measured before the pillar is clamped at 0, so a member deep in penalties still learns
@@ -105,6 +106,14 @@ def next_step(
         gain = _uncapped_below(what_if.points(sig, model, points)) - base
         if gain > best_gain:
             best_gain, best = gain, action
+    return (None, 0.0) if best is None else (best, best_gain)
+
+
+def next_step(
+    pillar: str, sig: Signals, model: Model, contributions: tuple[Contribution, ...] | None = None
+) -> str:
+    """The sentence of `best_action` (KEEP_GOING when there is none)."""
+    best, _ = best_action(pillar, sig, model, contributions)
     return KEEP_GOING if best is None else best.sentence(sig, model)
 
 

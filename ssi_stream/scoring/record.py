@@ -1,6 +1,16 @@
-"""The daily score record: the JSON-able dict published for each member with history, per closed day.
+"""The score records: the JSON-able dicts published for a member's closed days.
 
-Shape (schemas/v1/records/daily_score.json is written from it)::
+`score_record` writes version 2 (schemas/v2/records/score.json), what the stream and replay emit: codes
+and numbers only, no prose; texts come from the message catalog where people read them::
+
+    {"schema_version": 2, "member_id": str, "date": "YYYY-MM-DD", "ssi": float,
+     "pillars": {pillar: float, ...}, "industry": str | None,
+     "industry_rank": rank | None, "network_rank": rank | None, "model_version": str,
+     "signals": {pillar: [[signal code, value, points], ...]},  # top signals that earn or cost points
+     "next_steps": {pillar: [action code, gain]},               # pillars with a step worth taking
+     "late_events": int}                                        # only when > 0
+
+`daily_record` writes version 1 (schemas/v1/records/daily_score.json), English texts baked in::
 
     {"schema_version": 1, "member_id": str, "date": "YYYY-MM-DD", "ssi": float,
      "pillars": {pillar: float, ...}, "industry": str | None,
@@ -21,13 +31,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ssi_stream.scoring.card import ScoreCard
-from ssi_stream.scoring.model import Model
+from ssi_stream.scoring.model import PILLARS, Model
 from ssi_stream.scoring.state import MemberState
 
+if TYPE_CHECKING:
+    from ssi_stream.scoring.scored_day import ScoredDay
+
 RECORD_SCHEMA_VERSION = 1
+SCORE_RECORD_VERSION = 2
 _EPOCH = date(1970, 1, 1)
 
 
@@ -87,3 +101,50 @@ def daily_record(
         },
         "late_events": late_events,
     }
+
+
+def score_record(
+    member_id: str,
+    day: int,
+    scored: ScoredDay,
+    *,
+    industry: str | None,
+    model_version: str,
+    late_events: int = 0,
+    industry_rank: dict[str, Any] | None = None,
+    network_rank: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The version 2 record of `member_id` on `day` (see the module docstring)."""
+    pillars = {name: _round(p.points) for name, p in zip(PILLARS, scored.pillars, strict=True)}
+    signals = {
+        name: [[code, _number(value), _round(points)] for code, value, points in p.top]
+        for name, p in zip(PILLARS, scored.pillars, strict=True)
+        if p.top
+    }
+    next_steps = {
+        name: [p.next_step, _round(p.gain)]
+        for name, p in zip(PILLARS, scored.pillars, strict=True)
+        if p.next_step is not None
+    }
+    record: dict[str, Any] = {
+        "schema_version": SCORE_RECORD_VERSION,
+        "member_id": member_id,
+        "date": day_to_date(day),
+        "ssi": record_ssi(p.points for p in scored.pillars),
+        "pillars": pillars,
+        "industry": industry,
+        "industry_rank": industry_rank,
+        "network_rank": network_rank,
+        "model_version": model_version,
+        "signals": signals,
+        "next_steps": next_steps,
+    }
+    if late_events:
+        record["late_events"] = late_events
+    return record
+
+
+def _number(value: float) -> float | int:
+    """A value for a record: a whole number as an integer, anything else rounded to 2 decimals."""
+    rounded = _round(value)
+    return int(rounded) if rounded.is_integer() and abs(rounded) < 2**53 else rounded

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from ssi_stream.trend.alerts import AlertPolicy
 
@@ -31,9 +32,13 @@ class DedupPolicy:
 
 @dataclass(frozen=True, slots=True)
 class TimelineSettings:
-    """Partitions of the events topic (replay simulates them), grace before a day closes, dedup."""
+    """Partitions of the events topic (replay simulates them), grace before a day closes, dedup, alerts and
+    which records to emit."""
 
     partitions: int = 8
     grace_seconds: int = 3600
     dedup: DedupPolicy = field(default_factory=DedupPolicy)
     alerts: AlertPolicy = field(default_factory=AlertPolicy)
+    #: Which score records to emit: "changes" (the default emission rule) or "daily" (every member, every
+    #: day); see `ledger.member_ledger.should_emit`.
+    emit: Literal["changes", "daily"] = "changes"

@@ -137,36 +137,43 @@ def test_a_version_1_ledger_written_before_history_still_reads() -> None:
 
     ledger = new_ledger(POLICY)
     absorb_effect(ledger, effect(1), DAY, late=True, model=MODEL, policy=POLICY)
-    current = encode_ledger(ledger)  # v3: header <BIIHHHBIB>, the same fields first
+    current = encode_ledger(ledger)  # v4: header <BIIHHHBIBB>, the same fields first
     _, state_len, ids_len, late_entries, closed_late, history_len, *_ = struct.unpack_from(
-        "<BIIHHHBIB", current
+        "<BIIHHHBIBB", current
     )
     assert history_len == 0
-    v1 = struct.pack("<BIIHH", 1, state_len, ids_len, late_entries, closed_late) + current[21:]
+    v1 = struct.pack("<BIIHH", 1, state_len, ids_len, late_entries, closed_late) + current[22:]
     old = decode_ledger(v1, POLICY)
     assert old.state == ledger.state and old.late == ledger.late and old.history.daily() == []
 
 
-def test_alerts_once_per_crossing_again_for_a_re_emitted_close_and_the_state_survives_bytes() -> None:
+def alerts_of(ledger: MemberLedger, record: dict[str, Any], policy: Any) -> list[dict[str, Any]]:
+    """The alerts of the ledger's last closed day, whose record is `record`."""
     from ssi_stream.ledger.member_ledger import day_alerts
+    from ssi_stream.timeline.days import day_from_iso
+
+    return day_alerts("m1", ledger, record["ssi"], day_from_iso(record["date"]), MODEL.version, policy)
+
+
+def test_alerts_once_per_crossing_again_for_a_re_emitted_close_and_the_state_survives_bytes() -> None:
     from ssi_stream.trend.alerts import AlertPolicy
 
     high = AlertPolicy(threshold=99.0)  # every real score is below it
     ledger = new_ledger(POLICY)
     absorb_effect(ledger, effect(1), DAY, late=False, model=MODEL, policy=POLICY)
     first = close(ledger, DAY)
-    assert first and day_alerts("m1", ledger, first, high) == []  # a first score raises nothing
+    assert first and alerts_of(ledger, first, high) == []  # a first score raises nothing
     ledger = decode_ledger(encode_ledger(ledger), POLICY)
     generous = AlertPolicy(threshold=0.0)  # the member is now above it: a recovery
     second = close(ledger, DAY + 1)
     assert second
-    raised = day_alerts("m1", ledger, second, generous)
+    raised = alerts_of(ledger, second, generous)
     assert [a["kind"] for a in raised] == ["recovered"] and raised[0]["date"] == second["date"]
     ledger = decode_ledger(encode_ledger(ledger), POLICY)
     again = close(ledger, DAY + 1)  # re-read after a crash
-    assert again == second and day_alerts("m1", ledger, again, generous) == raised
+    assert again == second and alerts_of(ledger, again, generous) == raised
     third = close(ledger, DAY + 2)
-    assert third and day_alerts("m1", ledger, third, generous) == []  # still above: no new alert
+    assert third and alerts_of(ledger, third, generous) == []  # still above: no new alert
 
 
 def test_a_version_2_ledger_reads_as_emitted_without_ranks() -> None:
@@ -176,9 +183,9 @@ def test_a_version_2_ledger_reads_as_emitted_without_ranks() -> None:
     absorb_effect(ledger, effect(1), DAY, late=False, model=MODEL, policy=POLICY)
     emitted = close(ledger, DAY)
     current = encode_ledger(ledger)
-    header = struct.unpack_from("<BIIHHHBIB", current)
-    assert header[7] == 0  # no connections
-    v2 = struct.pack("<BIIHHHB", 2, *header[1:7]) + current[21:]
+    header = struct.unpack_from("<BIIHHHBIBB", current)
+    assert header[7] == 0 and header[9] & 6 == 0  # no connections, no emission references
+    v2 = struct.pack("<BIIHHHB", 2, *header[1:7]) + current[22:]
     old = decode_ledger(v2, POLICY)
     assert old.history.daily() == ledger.history.daily()
     assert latest_record("m1", old, MODEL) == emitted  # its last record had null ranks
@@ -262,3 +269,23 @@ def test_connections_stay_within_their_byte_caps() -> None:
         ledger.connections.member_bytes,
         ledger.connections.pending_bytes,
     )
+
+
+def test_a_version_3_ledger_reads_with_no_emission_yet_and_v4_keeps_the_references() -> None:
+    import struct
+
+    from ssi_stream.ledger.member_ledger import Reference
+
+    ledger = new_ledger(POLICY)
+    absorb_effect(ledger, effect(1), DAY, late=False, model=MODEL, policy=POLICY)
+    close(ledger, DAY)
+    current = encode_ledger(ledger)
+    header = struct.unpack_from("<BIIHHHBIBB", current)
+    v3 = struct.pack("<BIIHHHBIB", 3, *header[1:9]) + current[22:]
+    old = decode_ledger(v3, POLICY)
+    assert (old.acted, old.emitted_before, old.emitted_after) == (False, None, None)
+    assert old.state == ledger.state and old.history.daily() == ledger.history.daily()
+    before: Reference = (4127, 1000, 1027, -3, 2100, 1250, -1)
+    ledger.acted, ledger.emitted_before, ledger.emitted_after = True, before, None
+    copy = decode_ledger(encode_ledger(ledger), POLICY)
+    assert (copy.acted, copy.emitted_before, copy.emitted_after) == (True, before, None)

@@ -27,6 +27,7 @@ from tests.unit.events.contract_world import (
     validator_for,
 )
 from tests.unit.schemas.test_schema_files import SCHEMA_FILES
+from tests.unit.schemas.test_score_record_schema import check_score_record
 
 CLI = Path(sys.executable).with_name("ssi-stream")
 #: Alert thresholds low enough that the simulated members (who mostly score below 70) cross them.
@@ -77,10 +78,15 @@ def _is_json(line: bytes) -> bool:
     return True
 
 
+def test_both_implementations_accept_every_score_record_of_a_replay(replayed: dict[str, list[Any]]) -> None:
+    assert replayed["scores"], "the replay wrote no scores"
+    for record in replayed["scores"]:
+        check_score_record(record)  # schemas/v2/records/score.json
+
+
 @pytest.mark.parametrize(
     ("records", "name"),
     [
-        ("scores", "records/daily_score.json"),
         ("alerts", "records/alert.json"),
         ("dlq", "records/dead_letter.json"),
     ],

@@ -23,7 +23,6 @@ from typing import Any
 
 import orjson
 
-from ssi_stream.engine import target as engine_target
 from ssi_stream.ledger import member_ledger
 from ssi_stream.replay import Replay
 from ssi_stream.scoring import MemberState, ScoreCard, daily_record, load_model, score
@@ -66,7 +65,7 @@ def simulated_states() -> tuple[list[ScoredState], list[dict[str, Any]]]:
     """Every member-day `Replay` closes over the simulated log, and the records it emits."""
     states: list[ScoredState] = []
     with _recording_scores(states):
-        scorer = Replay(MODEL, timeline=TimelineSettings(), now=NOW)
+        scorer = Replay(MODEL, timeline=TimelineSettings(emit="daily"), now=NOW)
         lines = [(line, raw) for line, (_, raw) in enumerate(iter_encoded(SIMULATION), start=1)]
         records = scorer.feed(lines) + scorer.finish()
     # each partition scores its members in turn: the golden order is by day, then member
@@ -129,26 +128,18 @@ def _copy(state: MemberState) -> MemberState:
 
 @contextmanager
 def _recording_scores(states: list[ScoredState]) -> Iterator[None]:
-    """Record a copy of every state a record is scored from (its member id comes from `ranked_record`)."""
-    original_score, original_ranked = member_ledger.score, engine_target.ranked_record
-    current: list[str] = []
+    """Record a copy of every state a record is built from (every member-day, emitting daily)."""
+    original_ranked = member_ledger.ranked_record
 
-    def recording_score(state: MemberState, model: Any) -> ScoreCard:
-        states.append(ScoredState(current[-1], state.last_closed, _copy(state)))
-        return original_score(state, model)
+    def ranked_record(member_id: str, ledger: Any, *args: Any) -> Any:
+        states.append(ScoredState(member_id, ledger.state.last_closed, _copy(ledger.state)))
+        return original_ranked(member_id, ledger, *args)
 
-    def ranked_record(member_id: str, *args: Any) -> Any:
-        current.append(member_id)
-        return original_ranked(member_id, *args)
-
-    # The engine imported `ranked_record` by name, and the ledger `score`: patch those references.
-    member_ledger.score = recording_score
-    engine_target.ranked_record = ranked_record
+    member_ledger.ranked_record = ranked_record  # rank_member calls it by its module-level name
     try:
         yield
     finally:
-        member_ledger.score = original_score
-        engine_target.ranked_record = original_ranked
+        member_ledger.ranked_record = original_ranked
 
 
 def microseconds_per_score(states: list[ScoredState], passes: int = 5) -> float:

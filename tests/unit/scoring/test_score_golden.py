@@ -6,15 +6,15 @@ pillar); any faster `score` must reproduce them exactly. See `golden_scores.py` 
 
 from __future__ import annotations
 
-import orjson
 import pytest
+
+from ssi_stream.scoring.explain import KEEP_GOING
 
 from .golden_scores import digest, persona_states, random_states, score_entries, simulated_states
 
 #: (entries, SHA-256) per set of states, computed before `score` was optimised.
 PERSONA_GOLDEN = (756, "0c5a763062744b045eaaf351e5eb38c841cfcdc23242d9ce1c00d6ec7076b014")
 SIMULATED_GOLDEN = (4198, "2e46e7f2728e540e5c51dae861b0996ca30d574e8d8286860b8012f3d1af4a65")
-SIMULATED_RECORDS_GOLDEN = (4198, "92b850bea70c4ff28e5b429bcaced2d5095560e388afc4215c9a5e082867b02d")
 RANDOM_GOLDEN = (300, "5ebde2f9595dcbac9a2e94eefa9d8a50cc1120400c8a52364ae6f3a2940bc40c")
 
 
@@ -34,11 +34,33 @@ def test_simulated_cards_and_records_are_unchanged(simulated) -> None:
     assert (len(entries), digest(entries)) == SIMULATED_GOLDEN
 
 
-def test_replayed_records_are_unchanged_but_for_their_ranks(simulated) -> None:
-    """Pinned before records had ranks (tests/unit/ranking checks those against a brute force)."""
-    _, records = simulated
-    unranked = [orjson.dumps({**r, "industry_rank": None, "network_rank": None}).decode() for r in records]
-    assert (len(records), digest(unranked)) == SIMULATED_RECORDS_GOLDEN
+def test_replayed_records_say_what_the_pinned_version_1_records_say(simulated) -> None:
+    """Replay emits version 2 records (codes and numbers, from the columnar close); each says what the
+    version 1 record of the same member-day says (pinned in SIMULATED_GOLDEN with the cards), without
+    the prose, and with the ranks (tests/unit/ranking checks those against a brute force)."""
+    from ssi_stream.scoring import daily_record, score
+
+    from .golden_scores import MODEL
+
+    states, records = simulated
+    assert len(records) == len(states) == SIMULATED_GOLDEN[0]
+    for scored, record in zip(states, records, strict=True):
+        v1 = daily_record(scored.member_id, scored.day, scored.state, score(scored.state, MODEL), MODEL)
+        assert (record["member_id"], record["date"]) == (v1["member_id"], v1["date"])
+        assert (record["ssi"], record["pillars"], record["industry"]) == (
+            v1["ssi"],
+            v1["pillars"],
+            v1["industry"],
+        )
+        for pillar, explanation in v1["explanations"].items():
+            top = [
+                [s["signal"], s["value"], s["points"]]
+                for s in explanation["top_signals"]
+                if s["points"] != 0 or s["signal"] in {t[0] for t in record["signals"].get(pillar, [])}
+            ]
+            assert [[c, float(v), p] for c, v, p in record["signals"].get(pillar, [])] == top, pillar
+            has_step = pillar in record["next_steps"]
+            assert has_step == (explanation["next_step"] != KEEP_GOING), pillar
     assert sum(r["industry_rank"] is not None for r in records) > len(records) / 2
 
 
