@@ -22,7 +22,7 @@ from ssi_stream.completion import bash_completion
 from ssi_stream.ops.home import ssi_home
 from ssi_stream.ops.kafka_broker import KafkaSetupError, LocalBroker
 from ssi_stream.ops.kafka_dist import install_kafka
-from ssi_stream.ops.settings import Settings, SettingsError
+from ssi_stream.ops.settings import EMIT_MODES, Settings, SettingsError
 from ssi_stream.scoring.model import ModelError
 from ssi_stream.simulation.config import SimulationConfig
 from ssi_stream.timeline.policy import TimelineSettings
@@ -322,6 +322,7 @@ def _timeline(args: argparse.Namespace, settings: Settings) -> TimelineSettings:
         settings.timeline(),
         partitions=settings.partitions if args.partitions is None else args.partitions,
         grace_seconds=settings.grace_seconds if args.grace_seconds is None else args.grace_seconds,
+        emit=settings.emit if getattr(args, "emit", None) is None else args.emit,
     )
 
 
@@ -572,6 +573,13 @@ model file) and prints a summary to stderr. Examples:
         type=_whole,
         help="how long past midnight a day stays open for late events"
         f" (default: $SSI_GRACE_SECONDS, else {_DEFAULTS.grace_seconds})",
+    )
+    replay.add_argument(
+        "--emit",
+        choices=EMIT_MODES,
+        help="which score records to write: 'changes' (a member's first scored day, days they acted, days"
+        " their SSI, a pillar or a rank moved) or 'daily' (every member, every day)"
+        f" (default: $SSI_EMIT, else {_DEFAULTS.emit})",
     )
 
     simulate = _command(

@@ -60,6 +60,9 @@ class ReplayStats:
     def event_placed(self, event_type: str, *, late: bool, lag_seconds: float) -> None:
         pass
 
+    def event_misrouted(self) -> None:
+        pass
+
     def effect_absorbed(self, *, counted: bool, late: bool, origin: int | None = None) -> None:
         if origin is None:
             return

@@ -18,6 +18,7 @@ from ssi_stream.engine.observer import EngineObserver, NullObserver
 from ssi_stream.events.dead_letter import PayloadSource, dead_letter_record
 from ssi_stream.events.decode import Rejected, decode
 from ssi_stream.events.limits import DEFAULT_LIMITS, DecodeLimits
+from ssi_stream.events.rejection import RejectionCode
 from ssi_stream.scoring.effects import effects_of
 from ssi_stream.timeline.days import epoch_seconds
 from ssi_stream.timeline.partitioner import partition_for
@@ -81,15 +82,27 @@ class SourceSide:
         for raw in batch:
             decoded = decode(raw.value, now=now, limits=self.limits)
             if isinstance(decoded, Rejected):
-                payload = b"" if raw.value is None else raw.value
-                observer.event_rejected(decoded.code, payload)
-                where = self._origin(raw)
-                effects.dead_letters.append(
-                    (raw.key, dead_letter_record(payload, decoded, source=where, rejected_at=now))
-                )
-                observer.dead_lettered()
+                self._reject(effects, raw, decoded, now)
                 continue
-            source = raw.source if raw.source is not None else self.partition_of(decoded.member_id)
+            if raw.source is None:  # replay: placed by its member id, as a producer keyed by it would
+                source = self.partition_of(decoded.member_id)
+            else:
+                source = raw.source
+                wrong = _wrong_key(raw.key, decoded.member_id)
+                if wrong is not None:  # its partition says nothing about its member: replay cannot agree
+                    observer.event_rejected(wrong.code, raw.value or b"")
+                    effects.dead_letters.append(
+                        (
+                            raw.key,
+                            dead_letter_record(
+                                raw.value or b"", wrong, source=self._origin(raw), rejected_at=now
+                            ),
+                        )
+                    )
+                    observer.dead_lettered()
+                    continue
+                if self.partition_of(decoded.member_id) != source:
+                    observer.event_misrouted()
             offset = raw.offset
             if offset is None:
                 offset = self._next_offset.get(source, 0)
@@ -150,7 +163,28 @@ class SourceSide:
             self._clocks[source] = clock
         return clock
 
+    def _reject(self, step: Step, raw: RawEvent, rejection: Rejected, now: datetime) -> None:
+        payload = b"" if raw.value is None else raw.value
+        self.observer.event_rejected(rejection.code, payload)
+        record = dead_letter_record(payload, rejection, source=self._origin(raw), rejected_at=now)
+        step.dead_letters.append((raw.key, record))
+        self.observer.dead_lettered()
+
     def _origin(self, raw: RawEvent) -> PayloadSource:
         if raw.line is not None:
             return PayloadSource.file_line(raw.line, self.origin_name)
         return PayloadSource.kafka(self.origin_name or "", raw.source or 0, raw.offset or 0)
+
+
+def _wrong_key(key: bytes | None, member_id: str) -> Rejected | None:
+    """The rejection of a Kafka record whose key is not its event's member_id (None when it is)."""
+    if key is None:
+        detail = f"the record has no key: key every event by its member_id ({member_id!r})"
+    elif key != member_id.encode():
+        shown = key.decode("utf-8", "replace")[:80]
+        detail = (
+            f"the record's key {shown!r} is not its member_id {member_id!r}: key every event by its member_id"
+        )
+    else:
+        return None
+    return Rejected(RejectionCode.WRONG_KEY, None, detail)

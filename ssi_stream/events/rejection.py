@@ -27,6 +27,8 @@ class RejectionCode(StrEnum):
     SELF_REFERENCE = "self_reference"
     #: A Kafka record with no value at all (a tombstone): nothing to decode.
     NULL_VALUE = "null_value"
+    #: A Kafka record whose key is missing or is not the event's member_id (the topic is keyed by it).
+    WRONG_KEY = "wrong_key"
 
 
 @dataclass(frozen=True, slots=True)

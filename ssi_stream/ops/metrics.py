@@ -152,6 +152,12 @@ class WorkerMetrics:
             "Times a worker got input past the offset its state expects (skipped input) and sought back.",
             registry=reg,
         )
+        self.events_misrouted = Counter(
+            "ssi_events_misrouted_total",
+            "Events keyed by their member_id that arrived on another partition than murmur2 of the key gives "
+            "(a producer with another partitioner): scored, but replay would place them elsewhere.",
+            registry=reg,
+        )
         self.redeliveries_skipped = Counter(
             "ssi_redeliveries_skipped_total",
             "Messages skipped because the worker's state already holds them (redelivered after a restart).",
@@ -280,6 +286,10 @@ class WorkerMetrics:
         """A batch of `messages` took `seconds` in `stage`."""
         if messages > 0:
             self._processing[stage].observe(seconds / messages)
+
+    def event_misrouted(self) -> None:
+        """An event arrived on another partition than its member id hashes to (murmur2)."""
+        self.events_misrouted.inc()
 
     def redelivery_skipped(self) -> None:
         """A message the state already held was delivered again and skipped."""

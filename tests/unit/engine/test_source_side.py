@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import orjson
 
-from ssi_stream.engine import EffectMessage, MemorySourceStore, RawEvent, SourceSide
+from ssi_stream.engine import EffectMessage, MemorySourceStore, NullObserver, RawEvent, SourceSide
 from ssi_stream.events.limits import DecodeLimits
 from ssi_stream.timeline.partitioner import partition_for
 from ssi_stream.timeline.policy import TimelineSettings
@@ -32,7 +32,11 @@ def invite(number: int, day: int = 2, sender: str = "m-1") -> bytes:
 
 def test_a_tombstone_is_dead_lettered_and_the_events_around_it_are_placed() -> None:
     side = SourceSide(TIMELINE, MemorySourceStore(), origin_name="ssi.events")
-    batch = [RawEvent(invite(1), 0, 10), RawEvent(None, 0, 11, b"m-1"), RawEvent(invite(2), 0, 12)]
+    batch = [
+        RawEvent(invite(1), 0, 10, b"m-1"),
+        RawEvent(None, 0, 11, b"m-1"),
+        RawEvent(invite(2), 0, 12, b"m-1"),
+    ]
     effects, _ = list(side.place(batch, NOW))
     assert [(key, record["reason"]) for key, record in effects.dead_letters] == [(b"m-1", "null_value")]
     assert effects.dead_letters[0][1]["source"] == {
@@ -49,7 +53,7 @@ def test_a_tombstone_is_dead_lettered_and_the_events_around_it_are_placed() -> N
 
 def test_effects_go_to_their_members_partition_and_marks_to_every_partition_after_them() -> None:
     side = SourceSide(TIMELINE, MemorySourceStore())
-    steps = list(side.place([RawEvent(invite(n), 1, n) for n in range(5)], NOW))
+    steps = list(side.place([RawEvent(invite(n), 1, n, b"m-1") for n in range(5)], NOW))
     assert len(steps) == 2  # effects first, then (after a barrier) the marks that promise them
     for target, message in steps[0].to_targets:
         assert isinstance(message, EffectMessage)
@@ -62,21 +66,21 @@ def test_effects_go_to_their_members_partition_and_marks_to_every_partition_afte
 def test_the_clock_is_stored_with_the_mark_and_an_unchanged_clock_sends_no_mark() -> None:
     store = MemorySourceStore()
     side = SourceSide(TIMELINE, store)
-    list(side.place([RawEvent(invite(1), 0, 0)], NOW))
+    list(side.place([RawEvent(invite(1), 0, 0, b"m-1")], NOW))
     stored = store.clock(0)
     assert stored is not None and SourceClock.from_bytes(stored).mark_offset == 0
-    steps = list(side.place([RawEvent(invite(2), 0, 1)], NOW))  # same day: the mark did not move
+    steps = list(side.place([RawEvent(invite(2), 0, 1, b"m-1")], NOW))  # same day: the mark did not move
     assert len(steps) == 1
-    assert len(list(side.place([RawEvent(invite(3, day=4), 0, 2)], NOW))) == 2  # a new day: it did
+    assert len(list(side.place([RawEvent(invite(3, day=4), 0, 2, b"m-1")], NOW))) == 2  # a new day: it did
 
 
 def test_an_idle_source_says_so_once_and_wakes_up_with_its_next_event() -> None:
     side = SourceSide(TIMELINE, MemorySourceStore())
-    list(side.place([RawEvent(invite(1), 2, 0)], NOW))
+    list(side.place([RawEvent(invite(1), 2, 0, b"m-1")], NOW))
     idle = side.idle_mark(2)
     assert idle is not None and all(mark.idle for _, mark in idle.to_targets)  # type: ignore[union-attr]
     assert side.idle_mark(2) is None
-    steps = list(side.place([RawEvent(invite(2), 2, 1)], NOW))
+    steps = list(side.place([RawEvent(invite(2), 2, 1, b"m-1")], NOW))
     assert len(steps) == 2 and not any(mark.idle for _, mark in steps[1].to_targets)  # type: ignore[union-attr]
 
 
@@ -93,3 +97,29 @@ def test_the_size_limit_applies() -> None:
     (step,) = side.place([RawEvent(invite(1), line=1)], NOW)
     assert [record["reason"] for _, record in step.dead_letters] == ["too_large"]
     assert step.dead_letters[0][1]["source"]["line"] == 1
+
+
+class Counting(NullObserver):
+    misrouted = 0
+
+    def event_misrouted(self) -> None:
+        self.misrouted += 1
+
+
+def test_a_record_keyed_by_another_member_or_none_is_dead_lettered_and_a_misrouted_one_counted() -> None:
+    observer = Counting()
+    side = SourceSide(TIMELINE, MemorySourceStore(), observer=observer)
+    home = partition_for("m-1", TIMELINE.partitions)
+    elsewhere = (home + 1) % TIMELINE.partitions
+    batch = [
+        RawEvent(invite(1), home, 0, b"m-2"),
+        RawEvent(invite(2), home, 1, None),
+        RawEvent(invite(3), elsewhere, 0, b"m-1"),  # keyed right, partitioned by another hash
+        RawEvent(invite(4), home, 2, b"m-1"),
+    ]
+    effects, _ = list(side.place(batch, NOW))
+    rejected = [(record["reason"], record["detail"]) for _, record in effects.dead_letters]
+    assert [reason for reason, _ in rejected] == ["wrong_key", "wrong_key"]
+    assert "'m-2' is not its member_id 'm-1'" in rejected[0][1] and "no key" in rejected[1][1]
+    assert observer.misrouted == 1
+    assert len(effects.to_targets) == 4  # events 3 and 4, two effects each

@@ -36,6 +36,7 @@ DASHBOARD_METRICS: dict[str, tuple[str, tuple[str, ...]]] = {
     "ssi_event_lag_seconds": ("histogram", ()),
     "ssi_processing_seconds": ("histogram", ("stage",)),
     "ssi_input_gaps_total": ("counter", ()),
+    "ssi_events_misrouted_total": ("counter", ()),
     "ssi_redeliveries_skipped_total": ("counter", ()),
     "ssi_day_shares_received_total": ("counter", ()),
     "ssi_consumer_lag": ("gauge", ("topic", "partition")),

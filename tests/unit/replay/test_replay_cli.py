@@ -147,3 +147,18 @@ def test_replay_honours_the_event_size_limit_the_worker_has(
     assert sum(d["reason"] == "too_large" for d in dead) > len(lines) * 0.9
     assert scores.read_bytes() == b""
     capsys.readouterr()
+
+
+def test_replay_emit_daily_writes_every_member_every_day_and_the_default_a_subset(
+    log_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    daily, changes = tmp_path / "daily.jsonl", tmp_path / "changes.jsonl"
+    assert main(["replay", str(log_file), "--output", str(daily), "--emit", "daily"]) == 0
+    monkeypatch.setenv("SSI_EMIT", "daily")
+    assert main(["replay", str(log_file), "--output", str(changes), "--emit", "changes"]) == 0  # flag wins
+    every = daily.read_bytes().splitlines()
+    some = changes.read_bytes().splitlines()
+    assert len(some) < len(every) and set(some) <= set(every)
+    monkeypatch.setenv("SSI_EMIT", "weekly")
+    assert main(["replay", str(log_file), "--output", str(changes)]) == 1
+    assert "SSI_EMIT must be one of changes, daily" in capsys.readouterr().err
