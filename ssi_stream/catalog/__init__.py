@@ -5,7 +5,7 @@ each next step an `Action.name` ("personalised_invitations") or `KEEP_GOING`, ea
 package holds one catalog per locale (`locales/<tag>.toml`) with a template per code, computes the
 numbers the templates need from a member's signals, and renders them with the locale's numbers::
 
-    lang = "it"
+    lang = negotiate(request.headers.get("Accept-Language"), LOCALES)      # or the ?lang= value
     numbers = parameters(state, model)                                      # {signal code: {name: number}}
     render(lang, "acceptance_rate", numbers["acceptance_rate"])
     render(lang, "personalised_invitations", next_step_parameters(state, model)["personalised_invitations"])
@@ -19,6 +19,7 @@ from collections.abc import Mapping
 
 from ssi_stream.catalog._catalog import DEFAULT_LOCALE, LOCALES, CatalogError
 from ssi_stream.catalog._catalog import catalog as _catalog
+from ssi_stream.catalog._negotiate import negotiate as _negotiate
 from ssi_stream.catalog._numbers import Kind
 from ssi_stream.catalog._parameters import (
     KEEP_GOING,
@@ -37,6 +38,7 @@ __all__ = [
     "CatalogError",
     "Kind",
     "label",
+    "negotiate",
     "next_step_parameters",
     "parameters",
     "render",
@@ -64,3 +66,11 @@ def label(locale: str, code: str) -> str:
     if short is None:
         raise LookupError(f"no short label for {code!r} in the {locale!r} catalog")
     return short
+
+
+def negotiate(
+    preferences: str | None, available: tuple[str, ...] = LOCALES, default: str = DEFAULT_LOCALE
+) -> str:
+    """The locale to answer in: the one of `available` that an `Accept-Language` header or a `?lang=` value
+    prefers most (RFC 9110 q-values; RFC 4647 basic filtering, then "it-CH" -> "it"), else `default`."""
+    return _negotiate(preferences, available, default)
