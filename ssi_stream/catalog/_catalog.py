@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Any
 
 from ssi_stream.catalog._messages import Message, MessageError, Style, parse
 from ssi_stream.catalog._numbers import PLURAL_RULES, NumberFormat
@@ -82,7 +83,9 @@ def _parse(locale: str, document: Mapping[str, object]) -> Catalog:
     return Catalog(locale, style, messages, tables["short"])
 
 
-def _table(document: Mapping[str, object], name: str, codes: tuple[str, ...], strings: bool = True) -> dict:
+def _table(
+    document: Mapping[str, object], name: str, codes: tuple[str, ...], strings: bool = True
+) -> dict[str, Any]:
     table = document.get(name)
     if not isinstance(table, dict):
         raise CatalogError(f"[{name}] is missing")
@@ -100,7 +103,7 @@ def _table(document: Mapping[str, object], name: str, codes: tuple[str, ...], st
     return table
 
 
-def _style(locale: str, numbers: dict, section_names: dict[str, str]) -> Style:
+def _style(locale: str, numbers: dict[str, Any], section_names: dict[str, str]) -> Style:
     language = locale.split("-")[0].lower()
     rule = PLURAL_RULES.get(language)
     if rule is None:
