@@ -6,7 +6,7 @@ States: the persona runs and the simulated member-days of the scoring golden set
 corners (tests/unit/scoring/golden_scores.py). Per member, best of 5 passes, one core:
 `parameters` + `next_step_parameters` (every code's numbers), then per locale the rendering of what a
 record explains — 4 pillar titles, 3 top signals per pillar, 4 next steps — and `card.score` beside them
-for scale. The codes rendered are the card's (next steps found by their English sentence, before timing).
+for scale. The codes rendered are the card's (`top_signals`, `next_code`), found before timing.
 """
 
 from __future__ import annotations
@@ -20,9 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, 
 
 from ssi_stream.catalog import KEEP_GOING, LOCALES, next_step_parameters, parameters, render
 from ssi_stream.scoring import MemberState, score
-from ssi_stream.scoring.explain import ACTIONS
 from ssi_stream.scoring.model import PILLARS
-from ssi_stream.scoring.pillars import Signals
 from tests.unit.scoring.golden_scores import MODEL, persona_states, random_states, simulated_states
 
 Explained = tuple[MemberState, list[str], list[str]]
@@ -30,13 +28,9 @@ Explained = tuple[MemberState, list[str], list[str]]
 
 def explained(state: MemberState) -> Explained:
     """A state with the codes its card explains: its top signals and its next steps."""
-    card, sig = score(state, MODEL), Signals.of(state)
+    card = score(state, MODEL)
     top = [c.signal for p in card.pillars for c in p.top_signals]
-    steps = []
-    for pillar in card.pillars:
-        by_sentence = {a.sentence(sig, MODEL): a.name for a in ACTIONS[pillar.pillar]}
-        steps.append(by_sentence.get(pillar.next_step, KEEP_GOING))
-    return state, top, steps
+    return state, top, [p.next_code or KEEP_GOING for p in card.pillars]
 
 
 def best_microseconds(members: list[Explained], one: Callable[[Explained], object], passes: int = 5) -> float:

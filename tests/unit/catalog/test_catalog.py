@@ -22,8 +22,15 @@ from ssi_stream.catalog._catalog import catalog as load
 from ssi_stream.scoring import explain, score
 from ssi_stream.scoring.model import PILLARS
 from ssi_stream.scoring.pillars import COMPONENTS, PILLAR_RULES, Signals
+from ssi_stream.scoring.record import day_to_date
 from ssi_stream.scoring.state import Level, Signal, new_state
-from tests.unit.scoring.golden_scores import MODEL, ScoredState, persona_states, random_states
+from tests.unit.scoring.golden_scores import (
+    MODEL,
+    ScoredState,
+    persona_states,
+    random_states,
+    simulated_states,
+)
 
 #: Codes as the scoring core names them (not as the catalog does).
 SIGNAL_CODES = [c.signal for pillar in PILLARS for c in PILLAR_RULES[pillar](Signals.of(new_state()), MODEL)]
@@ -139,16 +146,33 @@ def test_english_next_steps_are_explain_s_sentences(states: list[ScoredState]) -
 
 
 def test_the_next_step_a_card_names_renders_in_every_locale(states: list[ScoredState]) -> None:
-    """The code behind each card's next step (found by its sentence) renders everywhere."""
-    for scored in states[::11]:
-        sig = Signals.of(scored.state)
-        numbers = next_step_parameters(sig, MODEL)
+    for scored in states[::5]:
+        numbers = next_step_parameters(scored.state, MODEL)
         for pillar in score(scored.state, MODEL).pillars:
-            by_sentence = {a.sentence(sig, MODEL): a.name for a in explain.ACTIONS[pillar.pillar]}
-            code = by_sentence.get(pillar.next_step, KEEP_GOING)
+            code = pillar.next_code or KEEP_GOING
             assert _as_today(render("en", code, numbers[code])) == pillar.next_step
             for locale in LOCALES:
                 assert render(locale, code, numbers[code])
+
+
+def test_every_code_of_the_records_replay_writes_renders_in_every_locale() -> None:
+    """Score records v2 name top signals and next steps by code: each renders, with the numbers of the
+    state the record was scored from (a pillar without a next step keeps going)."""
+    simulated, records = simulated_states()
+    by_day = {(s.member_id, day_to_date(s.day)): s.state for s in simulated}
+    for record in records[::3]:
+        state = by_day[record["member_id"], record["date"]]
+        numbers, steps = parameters(state, MODEL), next_step_parameters(state, MODEL)
+        codes = [(code, numbers[code]) for top in record["signals"].values() for code, _, _ in top]
+        codes += [
+            (record["next_steps"][p][0], steps[record["next_steps"][p][0]])
+            if p in record["next_steps"]
+            else (KEEP_GOING, {})
+            for p in PILLARS
+        ]
+        for locale in LOCALES:
+            for code, values in codes:
+                assert render(locale, code, values)
 
 
 def test_numbers_are_written_as_each_locale_writes_them() -> None:
