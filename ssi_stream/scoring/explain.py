@@ -169,11 +169,15 @@ def _blind_invitations_text(sig: Signals, model: Model) -> str:
     )
 
 
+def unanswered_outreach(sig: Signals) -> float:
+    """Recent conversations the member started, less the replies they got: what the next step cites."""
+    return max(0.0, sig[Signal.MESSAGES_INITIATED] - sig[Signal.REPLIES_RECEIVED])
+
+
 def _unanswered_messages_text(sig: Signals, model: Model) -> str:
-    unanswered = max(0.0, sig[Signal.MESSAGES_INITIATED] - sig[Signal.REPLIES_RECEIVED])
     return (
-        f"Send fewer, more personal messages: about {unanswered:.0f} of your recent messages got no reply, "
-        "and unanswered outreach lowers this pillar."
+        f"Send fewer, more personal messages: about {unanswered_outreach(sig):.0f} of your recent messages "
+        "got no reply, and unanswered outreach lowers this pillar."
     )
 
 

@@ -101,9 +101,16 @@ def _ratio(value: float, target: float) -> float:
     return min(1.0, max(0.0, value / target))
 
 
-def _n(value: float) -> str:
+def decayed_count_text(value: float) -> str:
     """A decayed count for people: whole numbers, one decimal below 10."""
     return f"{value:.0f}" if value >= 9.95 or value == round(value) else f"{value:.1f}"
+
+
+_n = decayed_count_text
+#: A targeting share below this is noted in the texts of the components it scales.
+TARGETING_NOTE_BELOW = 0.99
+#: From this many recent InMails sent, the conversations text says how many were answered.
+INMAIL_NOTE_FROM = 0.5
 
 
 def _count(value: float, noun: str, plural: str | None = None) -> str:
@@ -334,7 +341,9 @@ def find_right_people(sig: Signals, model: Model) -> tuple[Contribution, ...]:
     reached = sig.decayed[SIGNAL.DECISION_MAKERS_CONNECTED]
     share = targeting(sig, model)
     targeting_note = (
-        f"; only {share:.0%} credit while few of your invitations are accepted" if share < 0.99 else ""
+        f"; only {share:.0%} credit while few of your invitations are accepted"
+        if share < TARGETING_NOTE_BELOW
+        else ""
     )
     searching, viewing, days_active, reaching = _points(FIND_COMPONENTS, sig, model)
     return (
@@ -463,7 +472,9 @@ def engage_with_insights(sig: Signals, model: Model) -> tuple[Contribution, ...]
     answered = responsiveness(sig, model)
     groups = sig.levels[LEVEL.GROUPS]
     inmails, inmail_replies = sig.decayed[SIGNAL.INMAILS_SENT], sig.decayed[SIGNAL.INMAIL_REPLIES_RECEIVED]
-    inmail_note = f", {_n(inmail_replies)} of {_n(inmails)} InMails answered" if inmails >= 0.5 else ""
+    inmail_note = (
+        f", {_n(inmail_replies)} of {_n(inmails)} InMails answered" if inmails >= INMAIL_NOTE_FROM else ""
+    )
     giving, conversing, responding, grouping, unanswered = _points(ENGAGE_COMPONENTS, sig, model)
     return (
         Contribution(
