@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ssi_stream import __version__
+from ssi_stream.catalog import DEFAULT_LOCALE, LOCALES
 from ssi_stream.completion import bash_completion
 from ssi_stream.ops.home import ssi_home
 from ssi_stream.ops.kafka_broker import KafkaSetupError, LocalBroker
@@ -373,6 +374,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
                 progress=sys.stderr if sys.stderr.isatty() else None,
                 source_name=None if args.events == STDIO else name,  # docs/events.md: null for stdin
                 limits=limits,
+                explain=args.locale if args.explain else None,
             )
         except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
             raise CommandError(f"{name}: not a complete gzip stream ({exc})") from None
@@ -573,6 +575,17 @@ model file) and prints a summary to stderr. Examples:
         type=_whole,
         help="how long past midnight a day stays open for late events"
         f" (default: $SSI_GRACE_SECONDS, else {_DEFAULTS.grace_seconds})",
+    )
+    replay.add_argument(
+        "--explain",
+        action="store_true",
+        help="add to each record its explanations as texts (`texts`), in --locale",
+    )
+    replay.add_argument(
+        "--locale",
+        choices=LOCALES,
+        default=DEFAULT_LOCALE,
+        help="the language of --explain's texts",
     )
     replay.add_argument(
         "--emit",

@@ -20,6 +20,7 @@ from typing import IO, Any
 
 import orjson
 
+from ssi_stream.catalog import record_texts
 from ssi_stream.engine import MemorySourceStore, MemoryTargetStore, RawEvent, SourceSide, Step, TargetSide
 from ssi_stream.engine.messages import TargetMessage
 from ssi_stream.events.limits import DEFAULT_LIMITS, DecodeLimits
@@ -109,8 +110,12 @@ class Replay:
         on_dead_letter: Callable[[Record], None] = lambda record: None,
         on_alert: Callable[[Record], None] = lambda record: None,
         source_name: str | None = None,
+        explain: str | None = None,
     ) -> None:
+        """`explain`: a locale (`catalog.LOCALES`) to add each record's texts in, as `texts`."""
         self.timeline = timeline = timeline or TimelineSettings()
+        self.model = model
+        self.explain = explain
         self.now = now
         self.on_dead_letter = on_dead_letter
         self.on_alert = on_alert
@@ -183,6 +188,10 @@ class Replay:
         for _, record in step.dead_letters:
             self.on_dead_letter(record)
         for member_id, record in step.records:
+            if self.explain is not None:  # the member's ledger holds the state the record was scored from
+                ledger = self.ledger(member_id)
+                assert ledger is not None
+                record = {**record, "texts": record_texts(record, ledger.state, self.model, self.explain)}
             self._day(record["date"])[0].append((member_id, record))
         for member_id, alert in step.alerts:
             self._day(alert["date"])[1].append((member_id, alert))
@@ -247,6 +256,7 @@ def replay_log(
     alerts: IO[bytes] | None = None,
     progress: IO[str] | None = None,
     source_name: str | None = None,
+    explain: str | None = None,
 ) -> ReplayResult:
     """Read `events` line by line, write daily score records to `output` (sorted by date, member), and
     the alerts they raise to `alerts` (what the stream sends to its alerts topic)."""
@@ -268,6 +278,7 @@ def replay_log(
         on_dead_letter=write_dead_letter,
         on_alert=write_alert,
         source_name=source_name,
+        explain=explain,
     )
     started = time.perf_counter()
     next_report = started + 0.5

@@ -16,6 +16,7 @@ docs/scoring.md ("Texts in the member's language") describes the syntax and how 
 """
 
 from collections.abc import Mapping
+from typing import Any
 
 from ssi_stream.catalog._catalog import DEFAULT_LOCALE, LOCALES, CatalogError
 from ssi_stream.catalog._catalog import catalog as _catalog
@@ -41,6 +42,7 @@ __all__ = [
     "negotiate",
     "next_step_parameters",
     "parameters",
+    "record_texts",
     "render",
 ]
 
@@ -74,3 +76,22 @@ def negotiate(
     """The locale to answer in: the one of `available` that an `Accept-Language` header or a `?lang=` value
     prefers most (RFC 9110 q-values; RFC 4647 basic filtering, then "it-CH" -> "it"), else `default`."""
     return _negotiate(preferences, available, default)
+
+
+def record_texts(record: Mapping[str, Any], member: Any, model: Any, locale: str) -> dict[str, Any]:
+    """A v2 score record's explanations as texts in `locale`: per pillar its title, its signals' texts
+    (in the record's order) and its next step's, with the numbers of `member` (the `MemberState` or
+    `Signals` the record was scored from) — what the query API and `replay --explain` add as `texts`."""
+    numbers = parameters(member, model)
+    steps = next_step_parameters(member, model)
+    texts: dict[str, Any] = {"locale": locale}
+    for pillar in record["pillars"]:
+        signals = [render(locale, code, numbers[code]) for code, _, _ in record["signals"].get(pillar, ())]
+        step = record["next_steps"].get(pillar)
+        code = KEEP_GOING if step is None else step[0]
+        texts[pillar] = {
+            "title": render(locale, pillar),
+            "signals": signals,
+            "next_step": render(locale, code, steps[code]),
+        }
+    return texts

@@ -162,3 +162,24 @@ def test_replay_emit_daily_writes_every_member_every_day_and_the_default_a_subse
     monkeypatch.setenv("SSI_EMIT", "weekly")
     assert main(["replay", str(log_file), "--output", str(changes)]) == 1
     assert "SSI_EMIT must be one of changes, daily" in capsys.readouterr().err
+
+
+def test_replay_explain_adds_texts_in_the_locale_asked_for(log_file: Path, tmp_path: Path) -> None:
+    from tests.unit.schemas.test_score_record_schema import check_score_record
+
+    texts = {}
+    for locale in ("en", "it"):
+        output = tmp_path / f"{locale}.jsonl"
+        assert main(["replay", str(log_file), "--output", str(output), "--explain", "--locale", locale]) == 0
+        records = [orjson.loads(line) for line in output.read_bytes().splitlines()]
+        for record in records:
+            check_score_record(record)
+            assert record["texts"]["locale"] == locale
+            for pillar, explained in record["texts"].items():
+                if pillar != "locale":
+                    assert len(explained["signals"]) == len(record["signals"].get(pillar, []))
+                    assert all("{" not in text for text in [explained["next_step"], *explained["signals"]])
+        texts[locale] = records
+    assert texts["it"][0]["texts"]["build_relationships"]["title"] == "Coltiva le relazioni"
+    strip = [{k: v for k, v in r.items() if k != "texts"} for r in texts["en"]]
+    assert strip == [{k: v for k, v in r.items() if k != "texts"} for r in texts["it"]]
