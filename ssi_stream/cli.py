@@ -457,7 +457,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from ssi_stream.demo.runner import DemoOptions, run_demo
 
     options = DemoOptions(
-        members=args.members, days=args.days, rate=args.rate, seed=args.seed, duration=args.duration
+        members=args.members,
+        days=args.days,
+        rate=args.rate,
+        seed=args.seed,
+        duration=args.duration,
+        locale=args.locale,
     )
     return run_demo(Settings.from_env(), options)
 
@@ -674,6 +679,7 @@ model file) and prints a summary to stderr. Examples:
     demo.add_argument(
         "--duration", type=_positive, help="stop after this many seconds (default: until Ctrl-C)"
     )
+    demo.add_argument("--locale", choices=LOCALES, default=DEFAULT_LOCALE, help="the board's language")
 
     completion = _command(
         commands,

@@ -41,6 +41,8 @@ class DemoOptions:
     seed: int = 1
     duration: float | None = None
     start: date = date(2026, 3, 2)
+    #: The language of the board's next steps (`catalog.LOCALES`).
+    locale: str = "en"
 
 
 class SimulatedTraffic(threading.Thread):
@@ -122,6 +124,7 @@ def run_demo(settings: Settings, options: DemoOptions, out: object = sys.stdout)
                 events_per_second=events_per_second,
                 lag=_lag(admin, consumer, demo),
                 urls=urls,
+                locale=options.locale,
             )
             if interactive:
                 out.write("\x1b[2J\x1b[H" + screen + "\n")  # type: ignore[attr-defined]

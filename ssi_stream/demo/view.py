@@ -6,11 +6,13 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from ssi_stream.catalog import KEEP_GOING, label
+
 PILLAR_SHORT = (
     ("professional_brand", "brand"),
-    ("find_right_people", "people"),
-    ("engage_with_insights", "insights"),
-    ("build_relationships", "relations"),
+    ("find_right_people", "find"),
+    ("engage_with_insights", "engage"),
+    ("build_relationships", "build"),
 )
 
 
@@ -48,7 +50,13 @@ class DemoBoard:
 
 
 def render(
-    board: DemoBoard, *, events_sent: int, events_per_second: float, lag: int | None, urls: list[str]
+    board: DemoBoard,
+    *,
+    events_sent: int,
+    events_per_second: float,
+    lag: int | None,
+    urls: list[str],
+    locale: str = "en",
 ) -> str:
     """The demo screen as text: totals, the score bands, and the top members with their ranks and pillars."""
     members = len(board.latest)
@@ -62,32 +70,38 @@ def render(
         f"latest day {board.newest_date or '-'}",
         f"SSI bands: 0-20 {share(low)}   21-69 {share(mid)}   70+ {share(high)}",
         "",
-        f"{'member':<10} {'ssi':>6} {'trend':>7} {'in industry':>17} {'in network':>10}  "
-        + " ".join(f"{short:>9}" for _, short in PILLAR_SHORT)
-        + "  next step",
+        f"{'member':<8} {'ssi':>6} {'trend':>5} {'industry':>9} {'network':>7} "
+        + " ".join(f"{short:>6}" for _, short in PILLAR_SHORT)
+        + "  best next step",
     ]
     top = sorted(board.latest.values(), key=lambda r: (-r["ssi"], r["member_id"]))[:10]
     for record in top:
         trail = board.history[record["member_id"]]
         trend = trail[-1] - trail[0] if len(trail) > 1 else 0.0
-        pillars = " ".join(f"{record['pillars'][name]:>9.2f}" for name, _ in PILLAR_SHORT)
-        hint = best_next_step(record)
+        pillars = " ".join(f"{record['pillars'][name]:>6.2f}" for name, _ in PILLAR_SHORT)
         industry, network = record["industry_rank"], record["network_rank"]
-        in_industry = f"top {industry['top_percent']:g}% of {industry['population']}" if industry else "-"
-        in_network = f"#{network['position']} of {network['population']}" if network else "-"
+        in_industry = f"top {industry['top_percent']:.3g}%" if industry else "-"
+        in_network = f"{network['position']}/{network['population']}" if network else "-"
         lines.append(
-            f"{record['member_id']:<10} {record['ssi']:>6.2f} {trend:>+7.2f} "
-            f"{in_industry:>17} {in_network:>10}  {pillars}  {hint[:44]}"
+            f"{record['member_id'][:8]:<8} {record['ssi']:>6.2f} {trend:>+5.1f} "
+            f"{in_industry:>9} {in_network:>7} {pillars}  {best_next_step(record, locale)}"
         )
+    lines += [
+        "",
+        "trend: SSI change over the member's last 8 records; industry: the member's top share of their",
+        "industry; network: position among the member and their connections; brand, find, engage, build:",
+        "the four pillars (0-25 each); best next step: the action that would raise the SSI most.",
+    ]
     lines.append("")
     lines.extend(urls)
     return "\n".join(lines)
 
 
-def best_next_step(record: dict) -> str:
-    """The record's next step that gains the most points, e.g. "post and answer (+1.2)"; "keep going"."""
+def best_next_step(record: dict, locale: str = "en") -> str:
+    """The record's next step that gains the most points, as a short label in `locale` (at most 32
+    characters), e.g. "Personalise your invitations"; the keep-going label when no step is worth it."""
     steps = record.get("next_steps") or {}
     if not steps:
-        return "keep going"
-    code, gain = max(steps.values(), key=lambda step: (step[1], step[0]))
-    return f"{code.replace('_', ' ')} (+{gain:g})"
+        return label(locale, KEEP_GOING)
+    code, _ = max(steps.values(), key=lambda step: (step[1], step[0]))
+    return label(locale, code)
