@@ -23,6 +23,7 @@ from ssi_stream.completion import bash_completion
 from ssi_stream.ops.home import ssi_home
 from ssi_stream.ops.kafka_broker import KafkaSetupError, LocalBroker
 from ssi_stream.ops.kafka_dist import install_kafka
+from ssi_stream.ops.kafka_security import KafkaAccessError
 from ssi_stream.ops.settings import EMIT_MODES, Settings, SettingsError
 from ssi_stream.scoring.model import ModelError
 from ssi_stream.simulation.config import SimulationConfig
@@ -411,6 +412,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def _simulate_to_kafka(config: SimulationConfig, *, rate: float | None) -> int:
     from ssi_stream.ops.bootstrap import resolve_bootstrap
+    from ssi_stream.ops.kafka_security import load_security
     from ssi_stream.ops.topics import ensure_topics
     from ssi_stream.simulation import iter_encoded
     from ssi_stream.stream.producer import produce_events
@@ -418,7 +420,8 @@ def _simulate_to_kafka(config: SimulationConfig, *, rate: float | None) -> int:
 
     settings = Settings.from_env()
     bootstrap = resolve_bootstrap(settings)
-    ensure_topics(bootstrap, topic_specs(settings))
+    security = load_security(settings)
+    ensure_topics(bootstrap, topic_specs(settings), security=security)
     started = time.monotonic()
 
     def progress(sent: int) -> None:
@@ -430,7 +433,12 @@ def _simulate_to_kafka(config: SimulationConfig, *, rate: float | None) -> int:
             sys.stderr.flush()
 
     count = produce_events(
-        bootstrap, settings.events_topic, iter_encoded(config), rate=rate, on_progress=progress
+        bootstrap,
+        settings.events_topic,
+        iter_encoded(config),
+        rate=rate,
+        on_progress=progress,
+        security=security,
     )
     if sys.stderr.isatty():
         sys.stderr.write("\n")
@@ -703,7 +711,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except UsageError as exc:
         command.error(str(exc))  # exits with EXIT_USAGE, after the command's usage
-    except (CommandError, KafkaSetupError, SettingsError, ModelError) as exc:
+    except (CommandError, KafkaSetupError, KafkaAccessError, SettingsError, ModelError) as exc:
         print(f"{command.prog}: {exc}", file=sys.stderr)
     except BrokenPipeError:  # e.g. `ssi-stream replay events.jsonl | head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python exits

@@ -22,8 +22,10 @@ import orjson
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from ssi_stream.demo.view import DemoBoard, render
+from ssi_stream.ops.bootstrap import resolve_bootstrap
 from ssi_stream.ops.home import ssi_home
 from ssi_stream.ops.kafka_broker import LocalBroker, free_port
+from ssi_stream.ops.kafka_security import KafkaSecurity, admin_client, kafka_consumer, load_security
 from ssi_stream.ops.settings import Settings
 from ssi_stream.ops.topics import ensure_topics
 from ssi_stream.simulation import SimulationConfig, iter_encoded
@@ -48,9 +50,10 @@ class DemoOptions:
 class SimulatedTraffic(threading.Thread):
     """Produces the simulator's events to the events topic at about `rate` events per second."""
 
-    def __init__(self, bootstrap: str, topic: str, options: DemoOptions) -> None:
+    def __init__(self, bootstrap: str, topic: str, options: DemoOptions, security: KafkaSecurity) -> None:
         super().__init__(name="demo-simulator", daemon=True)
         self.bootstrap, self.topic, self.options = bootstrap, topic, options
+        self.security = security
         self.sent = 0
         self._halt = threading.Event()
 
@@ -72,6 +75,7 @@ class SimulatedTraffic(threading.Thread):
             rate=self.options.rate,
             stop=self._halt,
             on_progress=count,
+            security=self.security,
         )
 
     def stop(self) -> None:
@@ -81,21 +85,22 @@ class SimulatedTraffic(threading.Thread):
 def run_demo(settings: Settings, options: DemoOptions, out: object = sys.stdout) -> int:
     """Run the demo until Ctrl-C or `options.duration`; return the exit code."""
     broker = LocalBroker(ssi_home())
+    security = load_security(settings)  # the worker it starts reads the same SSI_KAFKA_* variables
     started_broker = False
     if settings.broker:
         bootstrap = settings.broker
     else:
         started_broker = not broker.status().running
         print("Starting the local Kafka broker (installing Kafka with mvn the first time)...", flush=True)
-        bootstrap = broker.up().bootstrap
+        bootstrap = resolve_bootstrap(settings)
     run = time.strftime("%Y%m%d%H%M%S")
     demo = _demo_settings(settings, bootstrap, run)
-    _forget_previous_runs(bootstrap, keep=run)
-    ensure_topics(bootstrap, topic_specs(demo))
+    _forget_previous_runs(bootstrap, security, keep=run)
+    ensure_topics(bootstrap, topic_specs(demo), security=security)
     worker = _start_worker(demo)
-    traffic = SimulatedTraffic(bootstrap, demo.events_topic, options)
-    consumer = KafkaConsumer(demo.scores_topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    traffic = SimulatedTraffic(bootstrap, demo.events_topic, options, security)
+    consumer = kafka_consumer(bootstrap, security, demo.scores_topic, auto_offset_reset="earliest")
+    admin = admin_client(bootstrap, security)
     board = DemoBoard()
     base = f"http://{demo.web_host}:{demo.web_port}"
     urls = [
@@ -223,9 +228,9 @@ def _lag(admin: KafkaAdminClient, consumer: KafkaConsumer, settings: Settings) -
     return None
 
 
-def _forget_previous_runs(bootstrap: str, *, keep: str) -> None:
+def _forget_previous_runs(bootstrap: str, security: KafkaSecurity, *, keep: str) -> None:
     """Delete the topics of earlier demo runs, so the local broker does not fill up."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = admin_client(bootstrap, security)
     try:
         old = [name for name in admin.list_topics() if name.startswith(DEMO_PREFIX) and keep not in name]
         old += [name for name in admin.list_topics() if name.startswith("ssi-demo-") and keep not in name]

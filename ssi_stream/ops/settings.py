@@ -61,6 +61,18 @@ class Settings:
     worker_id: str = "worker-1"
     web_port: int = 6066
     web_host: str = "127.0.0.1"
+    # Kafka security (ssi_stream/ops/kafka_security.py): empty means "not set", i.e. PLAINTEXT, or what
+    # the client properties file says. Secrets are never values here, only the files that hold them.
+    kafka_security_protocol: str = ""
+    kafka_sasl_mechanism: str = ""
+    kafka_sasl_username: str = ""
+    kafka_sasl_password_file: str = ""
+    kafka_ssl_cafile: str = ""
+    kafka_ssl_certfile: str = ""
+    kafka_ssl_keyfile: str = ""
+    kafka_ssl_key_password_file: str = ""
+    kafka_ssl_check_hostname: str = ""
+    kafka_properties_file: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

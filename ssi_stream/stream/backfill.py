@@ -13,6 +13,8 @@ import time
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
+from ssi_stream.ops.kafka_security import PLAINTEXT, KafkaSecurity, aiokafka_config
+
 #: Give up (and crash the agent, leaving its offsets uncommitted) when a range cannot be read in this time.
 READ_TIMEOUT_SECONDS = 120.0
 
@@ -20,8 +22,9 @@ READ_TIMEOUT_SECONDS = 120.0
 class Backfill:
     """Reads `[start, end)` of a topic partition; created on first use, closed with `stop`."""
 
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, security: KafkaSecurity = PLAINTEXT) -> None:
         self._bootstrap = bootstrap
+        self._security = security
         self._consumer: AIOKafkaConsumer | None = None
         self._lock = asyncio.Lock()
 
@@ -49,6 +52,7 @@ class Backfill:
                 group_id=None,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
+                **aiokafka_config(self._security),
             )
             await consumer.start()
             self._consumer = consumer

@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
-from kafka import KafkaProducer
+from ssi_stream.ops.kafka_security import PLAINTEXT, KafkaSecurity, kafka_producer
 
 
 def produce_events(
@@ -17,14 +17,16 @@ def produce_events(
     rate: float | None = None,
     stop: threading.Event | None = None,
     on_progress: Callable[[int], None] | None = None,
+    security: KafkaSecurity = PLAINTEXT,
 ) -> int:
     """Send (member_id, payload) pairs in order, at about `rate` per second (None: as fast as possible).
 
     Keys keep each member's events on one partition, in order (one request in flight at a time).
     Returns how many were sent; stops early when `stop` is set.
     """
-    producer = KafkaProducer(
-        bootstrap_servers=bootstrap,
+    producer = kafka_producer(
+        bootstrap,
+        security,
         acks="all",
         linger_ms=20,
         batch_size=256 * 1024,

@@ -30,6 +30,7 @@ from faust.types import TP, EventT
 
 from ssi_stream.engine import EffectMessage, RawEvent, SourceSide, Step, TargetMessage, TargetSide
 from ssi_stream.events.limits import DecodeLimits
+from ssi_stream.ops.kafka_security import faust_credentials, load_security
 from ssi_stream.ops.metrics import WorkerMetrics
 from ssi_stream.ops.settings import Settings
 from ssi_stream.ops.topics import TopicSpec
@@ -85,6 +86,7 @@ class ScoringTopology:
         self.app = faust.App(
             settings.app_id,
             broker=f"kafka://{bootstrap}",
+            broker_credentials=faust_credentials(load_security(settings)),
             store=settings.store,
             datadir=str(settings.data_path / settings.worker_id),
             web_enabled=True,
@@ -105,7 +107,7 @@ class ScoringTopology:
         )
         # Faust's flush can return before its buffered changelog writes are delivered: make it wait.
         self.delivery = ensure_complete_flush(self.app.producer)
-        self.backfill = Backfill(bootstrap)
+        self.backfill = Backfill(bootstrap, load_security(settings))
         raw = {"key_serializer": "raw", "value_serializer": "raw"}
         self.events_topic = self.app.topic(settings.events_topic, partitions=partitions, **raw)
         self.effects_topic = self.app.topic(settings.effects_topic, partitions=partitions, **raw)

@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
-from kafka import KafkaConsumer
 
 from ssi_stream.ops.kafka_broker import free_port
+from ssi_stream.ops.kafka_security import PLAINTEXT, KafkaSecurity, kafka_consumer
 from ssi_stream.ops.topics import TopicSpec, ensure_topics
 from ssi_stream.replay import replay_log
 from ssi_stream.scoring.model import load_model
@@ -84,10 +84,17 @@ class StreamEnv:
         return TimelineSettings(partitions=self.partitions, grace_seconds=self.grace_seconds, alerts=alerts)
 
 
-def produce(bootstrap: str, topic: str, keyed: list[tuple[str, bytes]], partitions: int) -> None:
+def produce(
+    bootstrap: str,
+    topic: str,
+    keyed: list[tuple[str, bytes]],
+    partitions: int,
+    *,
+    security: KafkaSecurity = PLAINTEXT,
+) -> None:
     """Send every (member_id, payload) in order, keyed by member so each member stays on one partition."""
-    ensure_topics(bootstrap, [TopicSpec(topic, partitions)])
-    assert produce_events(bootstrap, topic, keyed) == len(keyed)
+    ensure_topics(bootstrap, [TopicSpec(topic, partitions)], security=security)
+    assert produce_events(bootstrap, topic, keyed, security=security) == len(keyed)
 
 
 def replay_records(keyed: list[tuple[str, bytes]], timeline: TimelineSettings) -> list[dict]:
@@ -113,10 +120,12 @@ def replay_outputs(
     return tuple([orjson.loads(line) for line in f.getvalue().splitlines()] for f in (out, dlq, alerts))  # type: ignore[return-value]
 
 
-def read_topic(bootstrap: str, topic: str, count: int, *, timeout: float) -> list[dict]:
+def read_topic(
+    bootstrap: str, topic: str, count: int, *, timeout: float, security: KafkaSecurity = PLAINTEXT
+) -> list[dict]:
     """The first `count` JSON records of `topic` (fails if fewer arrive within `timeout` seconds)."""
-    consumer = KafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    consumer = kafka_consumer(
+        bootstrap, security, topic, auto_offset_reset="earliest", enable_auto_commit=False
     )
     records: list[dict] = []
     deadline = time.monotonic() + timeout
@@ -195,13 +204,14 @@ def collect_scores(
     timeout: float,
     workers: tuple[Worker, ...] = (),
     on_progress: Callable[[int], None] = lambda count: None,
+    security: KafkaSecurity = PLAINTEXT,
 ) -> dict[tuple[str, str], dict]:
     """Read score records until `expected` distinct (member, date) pairs arrived; redeliveries must agree.
 
     `on_progress` is called with the count so far after every poll (a test kills workers from it).
     """
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False, group_id=None
+    consumer = kafka_consumer(
+        bootstrap, security, auto_offset_reset="earliest", enable_auto_commit=False, group_id=None
     )
     deadline = time.monotonic() + timeout
     while topic not in (consumer.topics() or set()):

@@ -48,6 +48,12 @@ def test_standby_replicas_default_to_zero_and_are_read_from_their_variable() -> 
     assert "SSI_STANDBY_REPLICAS" in env_names()
 
 
+def test_kafka_security_settings_are_names_and_files_never_secrets() -> None:
+    kafka = [name for name in env_names() if name.startswith("SSI_KAFKA_")]
+    assert "SSI_KAFKA_SASL_PASSWORD_FILE" in kafka and "SSI_KAFKA_PROPERTIES_FILE" in kafka
+    assert not [name for name in kafka if "PASSWORD" in name and not name.endswith("_FILE")]
+
+
 def readme_settings_table() -> dict[str, str]:
     """The README's Configuration table: variable -> its default as written (a shared row split in two)."""
     readme = (Path(__file__).parents[3] / "README.md").read_text()
