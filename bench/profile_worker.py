@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ssi_stream.ops.bootstrap import resolve_bootstrap
 from ssi_stream.ops.kafka_broker import free_port
+from ssi_stream.ops.kafka_security import load_security
 from ssi_stream.ops.settings import Settings
 from ssi_stream.ops.topics import TopicSpec, ensure_topics
 from ssi_stream.simulation import SimulationConfig, iter_encoded
@@ -35,14 +36,17 @@ GROUPS = {
 
 
 def main() -> None:
-    bootstrap = resolve_bootstrap(Settings.from_env())
+    settings = Settings.from_env()
+    bootstrap = resolve_bootstrap(settings)
+    security = load_security(settings)
     run = f"profile-{uuid.uuid4().hex[:8]}"
     workdir = RESULTS / run
     workdir.mkdir(parents=True)
     partitions = 8
     events = f"bench.{run}.events"
-    ensure_topics(bootstrap, [TopicSpec(events, partitions)])
-    produce_events(bootstrap, events, list(iter_encoded(SimulationConfig(members=500, days=7, seed=1))))
+    ensure_topics(bootstrap, [TopicSpec(events, partitions)], security=security)
+    log = list(iter_encoded(SimulationConfig(members=500, days=7, seed=1)))
+    produce_events(bootstrap, events, log, security=security)
     env = {
         **os.environ,
         "SSI_BROKER": bootstrap,

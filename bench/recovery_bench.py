@@ -21,11 +21,11 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kafka import KafkaProducer
 from stream_bench import RECOVERED, RESULTS, WORKER_TABLES, Child, Run, precreate_changelogs, worker
 
 from ssi_stream.ledger.member_ledger import encode_ledger
 from ssi_stream.ops.bootstrap import resolve_bootstrap
+from ssi_stream.ops.kafka_security import kafka_producer, load_security
 from ssi_stream.ops.settings import Settings
 from ssi_stream.replay import Replay
 from ssi_stream.scoring.model import load_model
@@ -46,8 +46,8 @@ def template_ledgers(partitions: int) -> list[bytes]:
 
 def write_changelog(run: Run, topic: str, members: int, templates: list[bytes]) -> float:
     """Produce one record per member to the members changelog; returns the seconds it took."""
-    producer = KafkaProducer(
-        bootstrap_servers=run.bootstrap, linger_ms=20, batch_size=512 * 1024, acks=1, compression_type=None
+    producer = kafka_producer(
+        run.bootstrap, run.security, linger_ms=20, batch_size=512 * 1024, acks=1, compression_type=None
     )
     started = time.perf_counter()
     for index in range(members):
@@ -89,11 +89,12 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=8)
     parser.add_argument("--bootstrap", help="default: SSI_BROKER, else the local broker")
     args = parser.parse_args()
-    bootstrap = args.bootstrap or resolve_bootstrap(Settings.from_env())
+    settings = Settings.from_env()
+    bootstrap = args.bootstrap or resolve_bootstrap(settings)
     run_id = time.strftime("%m%d%H%M%S") + uuid.uuid4().hex[:4]
     workdir = RESULTS / f"recovery-{run_id}"
     workdir.mkdir(parents=True, exist_ok=True)
-    run = Run(bootstrap, run_id, args.partitions, workdir)
+    run = Run(bootstrap, run_id, args.partitions, workdir, load_security(settings))
 
     templates = template_ledgers(args.partitions)
     mean_bytes = sum(map(len, templates)) / len(templates)

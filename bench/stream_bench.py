@@ -45,10 +45,17 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 
 from ssi_stream.ops.bootstrap import resolve_bootstrap
 from ssi_stream.ops.kafka_broker import free_port
+from ssi_stream.ops.kafka_security import (
+    PLAINTEXT,
+    KafkaSecurity,
+    admin_client,
+    kafka_consumer,
+    load_security,
+)
 from ssi_stream.ops.settings import Settings
 from ssi_stream.ops.topics import TopicSpec, ensure_topics
 from ssi_stream.simulation import SimulationConfig, iter_encoded, keyed_events
@@ -67,6 +74,8 @@ class Run:
     run_id: str
     partitions: int
     workdir: Path
+    #: SSI_KAFKA_* of the environment: the workers and peers this starts read the same variables.
+    security: KafkaSecurity = PLAINTEXT
 
     @property
     def events_topic(self) -> str:
@@ -143,7 +152,7 @@ def precreate_changelogs(run: Run, app_id: str, tables: tuple[str, ...]) -> None
     """
     compact = (("cleanup.policy", "compact"),)
     specs = [TopicSpec(f"{app_id}-{table}-changelog", run.partitions, config=compact) for table in tables]
-    ensure_topics(run.bootstrap, specs)
+    ensure_topics(run.bootstrap, specs, security=run.security)
 
 
 WORKER_TABLES = ("members", "source-clocks", "close-gates")
@@ -175,9 +184,9 @@ def child_json(child: Child, timeout: float) -> dict[str, Any]:
 
 # -- watching a consumer group --------------------------------------------------------------------------
 class Offsets:
-    def __init__(self, bootstrap: str) -> None:
-        self.admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-        self.consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    def __init__(self, bootstrap: str, security: KafkaSecurity) -> None:
+        self.admin = admin_client(bootstrap, security)
+        self.consumer = kafka_consumer(bootstrap, security)
 
     def ends(self, topic: str, partitions: int) -> dict[TopicPartition, int]:
         return self.consumer.end_offsets([TopicPartition(topic, p) for p in range(partitions)])
@@ -371,7 +380,7 @@ def latency(run: Run, members: int, rate: float, seconds: float) -> dict[str, An
     """Events stamped now, at `rate`/s, into a fresh worker: send → the actor's effect seen in the
     effects topic by a side consumer; plus the worker's own per-message processing time."""
     env = run.worker_env("live", "memory://", app="live")
-    ensure_topics(run.bootstrap, [TopicSpec(env["SSI_EVENTS_TOPIC"], run.partitions)])
+    ensure_topics(run.bootstrap, [TopicSpec(env["SSI_EVENTS_TOPIC"], run.partitions)], security=run.security)
     child = worker(run, env)
     try:
         child.wait_for(RECOVERED, timeout=180)
@@ -381,9 +390,10 @@ def latency(run: Run, members: int, rate: float, seconds: float) -> dict[str, An
         stop = threading.Event()
 
         def watch() -> None:
-            consumer = KafkaConsumer(
+            consumer = kafka_consumer(
+                run.bootstrap,
+                run.security,
                 env["SSI_EFFECTS_TOPIC"],
-                bootstrap_servers=run.bootstrap,
                 auto_offset_reset="earliest",
                 enable_auto_commit=False,
                 fetch_max_wait_ms=5,
@@ -406,7 +416,11 @@ def latency(run: Run, members: int, rate: float, seconds: float) -> dict[str, An
         watcher.start()
         count = int(rate * seconds)
         produced = produce_events(
-            run.bootstrap, env["SSI_EVENTS_TOPIC"], live_events(members, count, stamps), rate=rate
+            run.bootstrap,
+            env["SSI_EVENTS_TOPIC"],
+            live_events(members, count, stamps),
+            rate=rate,
+            security=run.security,
         )
         time.sleep(5)
         stop.set()
@@ -487,11 +501,12 @@ def main() -> None:
     if args.quick:
         args.members, args.days, args.close_members, args.latency_seconds = 300, 5, "20000", 10
 
-    bootstrap = args.bootstrap or resolve_bootstrap(Settings.from_env())
+    settings = Settings.from_env()
+    bootstrap = args.bootstrap or resolve_bootstrap(settings)
     run_id = time.strftime("%m%d%H%M%S") + uuid.uuid4().hex[:4]
     workdir = RESULTS / f"stream-{run_id}"
     workdir.mkdir(parents=True, exist_ok=True)
-    run = Run(bootstrap, run_id, args.partitions, workdir)
+    run = Run(bootstrap, run_id, args.partitions, workdir, load_security(settings))
     results: dict[str, Any] = {
         "argv": sys.argv[1:],
         "python": platform.python_version(),
@@ -518,10 +533,10 @@ def main() -> None:
     keyed = list(iter_encoded(config))
     log = workdir / "events.jsonl"
     log.write_bytes(b"".join(value + b"\n" for _, value in keyed))
-    ensure_topics(bootstrap, [TopicSpec(run.events_topic, run.partitions)])
+    ensure_topics(bootstrap, [TopicSpec(run.events_topic, run.partitions)], security=run.security)
     started = time.monotonic()
-    produce_events(bootstrap, run.events_topic, keyed)
-    offsets = Offsets(bootstrap)
+    produce_events(bootstrap, run.events_topic, keyed, security=run.security)
+    offsets = Offsets(bootstrap, run.security)
     total = sum(offsets.ends(run.events_topic, run.partitions).values())
     results["log"] = {
         "members": args.members,

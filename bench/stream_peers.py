@@ -35,6 +35,8 @@ from ssi_stream.ledger.member_ledger import (
     new_ledger,
     ranked_record,
 )
+from ssi_stream.ops.kafka_security import KafkaSecurity, aiokafka_config, faust_credentials, load_security
+from ssi_stream.ops.settings import Settings
 from ssi_stream.ranking.exchange import DayBoard, day_shares
 from ssi_stream.replay import Replay
 from ssi_stream.scoring.effects import effects_of
@@ -42,6 +44,11 @@ from ssi_stream.scoring.model import load_model
 from ssi_stream.stream.wire import decode_share, encode_share
 from ssi_stream.timeline.days import day_of
 from ssi_stream.timeline.policy import TimelineSettings
+
+
+def _security() -> KafkaSecurity:
+    """The SSI_KAFKA_* security of the environment, as the worker reads it (the peers are its children)."""
+    return load_security(Settings.from_env())
 
 
 def report(**figures: Any) -> None:
@@ -58,6 +65,7 @@ async def _ceiling(bootstrap: str, topic: str, expected: int) -> None:
         group_id=None,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
+        **aiokafka_config(_security()),
     )
     await consumer.start()
     count = rejected = 0
@@ -135,6 +143,7 @@ def faust_peer(bootstrap: str, topic: str, group: str, partitions: int, data_dir
     app = faust.App(
         group,
         broker=f"kafka://{bootstrap}",
+        broker_credentials=faust_credentials(_security()),
         store="memory://",
         datadir=data_dir,
         web_enabled=False,
