@@ -4,6 +4,10 @@ One instance directory holds everything about one broker: `server.properties`, i
 `broker.log` and `state.json` (bootstrap address, pid, log path). `up` is idempotent and
 restarts a broker that crashed, keeping its data; `status` checks the process and asks the
 broker for metadata, so it tells the truth even when `state.json` is stale.
+
+By default clients speak PLAINTEXT. With `SecureListeners` the broker serves clients over TLS only
+(SASL_SSL with PLAIN and SCRAM users, and SSL with client certificates) and authorizes them with ACLs:
+the tests of ssi-stream's Kafka security run against it.
 """
 
 from __future__ import annotations
@@ -13,16 +17,18 @@ import errno
 import fcntl
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ssi_stream.ops.kafka_dist import KAFKA_VERSION, KafkaDist, KafkaSetupError, install_kafka, java_path
+from ssi_stream.ops.kafka_security import PLAINTEXT, KafkaSecurity, Secret, kafka_python_config
 
 HOST = "127.0.0.1"
 #: A small heap and the serial collector suit a 2-core CI machine; raise for real loads.
@@ -57,6 +63,86 @@ class BrokerState:
     data_dir: str
     kafka_version: str
     started_at: str
+    #: With `SecureListeners`: the SASL_SSL address is `bootstrap`; this is the mTLS (SSL) one.
+    tls_bootstrap: str = ""
+    tls_port: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SecureListeners:
+    """Clients over TLS only: SASL_SSL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) and SSL with a client
+    certificate required; ACLs authorize every principal but the super user (`StandardAuthorizer`).
+
+    The broker's key and certificate are a PKCS12 keystore; `ca_file` (PEM) is the CA that signs it
+    and the client certificates. `users` (name -> password) can log in with each mechanism; the broker
+    itself logs in as `super_user`. A client certificate's principal is its CN (`User:<CN>`).
+    """
+
+    keystore: Path
+    keystore_password: str
+    ca_file: Path
+    users: Mapping[str, str]
+    super_user: str = "admin"
+    inter_broker_mechanism: str = "SCRAM-SHA-512"
+
+    def client(self, user: str | None = None, mechanism: str | None = None) -> KafkaSecurity:
+        """The security of a SASL_SSL client logged in as `user` (the super user by default)."""
+        user = user or self.super_user
+        return KafkaSecurity(
+            protocol="SASL_SSL",
+            sasl_mechanism=mechanism or self.inter_broker_mechanism,
+            sasl_username=user,
+            sasl_password=Secret(self.users[user]),
+            ssl_cafile=str(self.ca_file),
+        )
+
+    def server_properties(self, port: int, tls_port: int, controller_port: int) -> dict[str, str]:
+        """The listener, TLS, SASL and authorizer part of `server.properties`."""
+        admin = self.super_user
+        plain_users = " ".join(f'user_{name}="{password}"' for name, password in self.users.items())
+        login = f'username="{admin}" password="{self.users[admin]}"'
+        scram = "org.apache.kafka.common.security.scram.ScramLoginModule required"
+        plain = "org.apache.kafka.common.security.plain.PlainLoginModule required"
+        return {
+            "listeners": (
+                f"SASL_SSL://{HOST}:{port},SSL://{HOST}:{tls_port},CONTROLLER://{HOST}:{controller_port}"
+            ),
+            "advertised.listeners": f"SASL_SSL://{HOST}:{port},SSL://{HOST}:{tls_port}",
+            "inter.broker.listener.name": "SASL_SSL",
+            "listener.security.protocol.map": "SASL_SSL:SASL_SSL,SSL:SSL,CONTROLLER:PLAINTEXT",
+            "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
+            "sasl.mechanism.inter.broker.protocol": self.inter_broker_mechanism,
+            "listener.name.sasl_ssl.plain.sasl.jaas.config": f"{plain} {login} {plain_users};",
+            "listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config": f"{scram} {login};",
+            "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": f"{scram} {login};",
+            "ssl.keystore.type": "PKCS12",
+            "ssl.keystore.location": str(self.keystore),
+            "ssl.keystore.password": self.keystore_password,
+            "ssl.key.password": self.keystore_password,
+            "ssl.truststore.type": "PEM",
+            "ssl.truststore.location": str(self.ca_file),
+            "listener.name.ssl.ssl.client.auth": "required",
+            "ssl.principal.mapping.rules": "RULE:^CN=([^,]+)$/$1/,DEFAULT",
+            "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            # The controller listener is PLAINTEXT on 127.0.0.1: the broker reaches it as ANONYMOUS.
+            "super.users": f"User:{admin};User:ANONYMOUS",
+            "allow.everyone.if.no.acl.found": "false",
+        }
+
+    def __post_init__(self) -> None:
+        if self.super_user not in self.users:
+            raise ValueError(f"the super user {self.super_user!r} must be one of the users")
+        for name, password in self.users.items():  # they are written into JAAS and StorageTool syntax
+            if not re.fullmatch(r"[\w.-]+", name) or not re.fullmatch(r"[\w.-]+", password):
+                raise ValueError("user names and passwords of a test broker: letters, digits, '.', '-', '_'")
+
+    def scram_arguments(self) -> list[str]:
+        """StorageTool `format` arguments that create every user's SCRAM credentials in the metadata log."""
+        arguments: list[str] = []
+        for mechanism in ("SCRAM-SHA-256", "SCRAM-SHA-512"):
+            for name, password in self.users.items():
+                arguments += ["--add-scram", f"{mechanism}=[name={name},password={password}]"]
+        return arguments
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +157,14 @@ class BrokerStatus:
 class LocalBroker:
     """Lifecycle of the broker whose files live in `instance_dir`; Kafka is cached under `home`."""
 
-    def __init__(self, home: Path, instance_dir: Path | None = None) -> None:
+    def __init__(
+        self, home: Path, instance_dir: Path | None = None, *, secure: SecureListeners | None = None
+    ) -> None:
         self.home = home
         self.instance_dir = instance_dir or home / "broker"
+        self.secure = secure
+        #: How this manager's own probes reach the broker (the super user, with `secure`).
+        self.probe_security = secure.client() if secure is not None else PLAINTEXT
         self.state_path = self.instance_dir / "state.json"
         self.log_path = self.instance_dir / "broker.log"
         self.data_dir = self.instance_dir / "data"
@@ -98,7 +189,7 @@ class LocalBroker:
             return BrokerStatus(
                 False, f"stale state: broker process {state.pid} is gone (crashed or killed)", state
             )
-        if not answers_metadata(state.bootstrap, timeout=timeout):
+        if not answers_metadata(state.bootstrap, timeout=timeout, security=self.probe_security):
             return BrokerStatus(
                 False, f"process {state.pid} is alive but {state.bootstrap} does not answer", state
             )
@@ -140,9 +231,12 @@ class LocalBroker:
                 self._terminate(previous.pid, timeout=15.0)  # alive but not answering: restart it
             dist = install_kafka(self.home)
             broker_port, controller_port = self._choose_ports(port, previous)
-            self._write_config(broker_port, controller_port)
+            tls_port = 0
+            if self.secure is not None:
+                tls_port = self._tls_port(previous, exclude={broker_port, controller_port})
+            self._write_config(broker_port, controller_port, tls_port)
             self._format_storage(dist)
-            return self._start(dist, broker_port, controller_port, timeout)
+            return self._start(dist, broker_port, controller_port, tls_port, timeout)
 
     def down(self, *, timeout: float = 30.0) -> bool:
         """Stop the broker (SIGTERM, then SIGKILL after `timeout`); False if none was running."""
@@ -194,7 +288,12 @@ class LocalBroker:
         broker_port = free_port()
         return broker_port, free_port(exclude={broker_port})
 
-    def _write_config(self, port: int, controller_port: int) -> None:
+    def _tls_port(self, previous: BrokerState | None, *, exclude: set[int]) -> int:
+        if previous is not None and previous.tls_port and port_is_free(previous.tls_port):
+            return previous.tls_port
+        return free_port(exclude=exclude)
+
+    def _write_config(self, port: int, controller_port: int, tls_port: int = 0) -> None:
         properties = {
             "process.roles": "broker,controller",
             "node.id": "1",
@@ -222,6 +321,8 @@ class LocalBroker:
             "num.recovery.threads.per.data.dir": "1",
             "log.retention.hours": "168",
         }
+        if self.secure is not None:
+            properties.update(self.secure.server_properties(port, tls_port, controller_port))
         text = "".join(f"{key}={value}\n" for key, value in properties.items())
         (self.instance_dir / "server.properties").write_text(text)
         (self.instance_dir / "log4j.properties").write_text(_LOG4J)
@@ -241,7 +342,9 @@ class LocalBroker:
         if (self.data_dir / "meta.properties").is_file():
             return  # formatted before: a restart keeps its topics and offsets
         cluster_id = self._run_tool(dist, "random-uuid").strip().splitlines()[-1]
-        self._run_tool(dist, "format", "-t", cluster_id, "-c", str(self.instance_dir / "server.properties"))
+        scram = self.secure.scram_arguments() if self.secure is not None else []
+        config = str(self.instance_dir / "server.properties")
+        self._run_tool(dist, "format", "-t", cluster_id, "-c", config, *scram)
 
     def _run_tool(self, dist: KafkaDist, *args: str) -> str:
         command = self._java_command(dist, "kafka.tools.StorageTool", *args)
@@ -250,7 +353,9 @@ class LocalBroker:
             raise KafkaSetupError(f"kafka StorageTool {args[0]} failed: {result.stderr.strip()[-2000:]}")
         return result.stdout
 
-    def _start(self, dist: KafkaDist, port: int, controller_port: int, timeout: float) -> BrokerState:
+    def _start(
+        self, dist: KafkaDist, port: int, controller_port: int, tls_port: int, timeout: float
+    ) -> BrokerState:
         command = self._java_command(dist, "kafka.Kafka", str(self.instance_dir / "server.properties"))
         with open(self.log_path, "ab") as log:
             log.write(f"\n==== ssi-stream: starting Kafka {dist.version} at {_now()} ====\n".encode())
@@ -272,6 +377,8 @@ class LocalBroker:
             data_dir=str(self.data_dir),
             kafka_version=dist.version,
             started_at=_now(),
+            tls_bootstrap=f"{HOST}:{tls_port}" if tls_port else "",
+            tls_port=tls_port,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -280,7 +387,7 @@ class LocalBroker:
                     f"the Kafka broker exited at start (code {process.returncode}); "
                     f"{self.start_failure_report()}"
                 )
-            if answers_metadata(bootstrap, timeout=2.0):
+            if answers_metadata(bootstrap, timeout=2.0, security=self.probe_security):
                 tmp = self.state_path.with_suffix(".tmp")
                 tmp.write_text(json.dumps(asdict(state), indent=2) + "\n")
                 tmp.replace(self.state_path)
@@ -343,7 +450,7 @@ def free_port(exclude: set[int] | None = None, host: str = HOST) -> int:
             return port
 
 
-def answers_metadata(bootstrap: str, *, timeout: float = 5.0) -> bool:
+def answers_metadata(bootstrap: str, *, timeout: float = 5.0, security: KafkaSecurity = PLAINTEXT) -> bool:
     """True if a broker at `bootstrap` answers a metadata request within `timeout` seconds."""
     from kafka import KafkaAdminClient  # deferred: importing kafka-python costs ~0.2 s
     from kafka.errors import KafkaError
@@ -359,7 +466,9 @@ def answers_metadata(bootstrap: str, *, timeout: float = 5.0) -> bool:
         client = KafkaAdminClient(
             bootstrap_servers=bootstrap,
             request_timeout_ms=int(timeout * 1000),
+            bootstrap_timeout_ms=int(timeout * 1000),  # kafka-python retries a refused login for 30 s
             client_id="ssi-stream-probe",
+            **kafka_python_config(security),
         )
         client.describe_cluster()
         return True
@@ -377,6 +486,7 @@ __all__ = [
     "BrokerStatus",
     "KafkaSetupError",
     "LocalBroker",
+    "SecureListeners",
     "answers_metadata",
     "free_port",
     "port_is_free",

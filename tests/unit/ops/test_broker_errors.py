@@ -67,3 +67,19 @@ def test_status_without_a_broker_exits_non_zero(tmp_path: Path, capsys: pytest.C
 def test_free_port_is_bindable() -> None:
     port = free_port()
     assert port_is_free(port)
+
+
+def test_a_secure_test_broker_refuses_users_its_config_syntax_cannot_hold(tmp_path: Path) -> None:
+    from ssi_stream.ops.kafka_broker import SecureListeners
+
+    files = {"keystore": tmp_path / "k.p12", "keystore_password": "x", "ca_file": tmp_path / "ca.pem"}
+    with pytest.raises(ValueError, match="super user 'admin' must be one of the users"):
+        SecureListeners(**files, users={"ssi": "pw"})
+    with pytest.raises(ValueError, match="letters, digits"):
+        SecureListeners(**files, users={"admin": 'pw"; user_x="y'})
+    listeners = SecureListeners(**files, users={"admin": "a-pw", "ssi": "s-pw"})
+    assert listeners.scram_arguments().count("--add-scram") == 4  # two users, two SCRAM mechanisms
+    properties = listeners.server_properties(9093, 9094, 9095)
+    assert properties["advertised.listeners"] == "SASL_SSL://127.0.0.1:9093,SSL://127.0.0.1:9094"
+    assert properties["listener.name.ssl.ssl.client.auth"] == "required"
+    assert listeners.client("ssi").describe() == "SASL_SSL SCRAM-SHA-512 as 'ssi'"
