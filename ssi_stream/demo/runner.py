@@ -166,7 +166,7 @@ def _demo_settings(settings: Settings, bootstrap: str, run: str) -> Settings:
         broker=bootstrap,
         app_id=f"ssi-demo-{run}",
         events_topic=f"{prefix}.events",
-        effects_topic=f"{prefix}.effects",
+        effects_topic="",  # <app id>-effects, next to the app's changelogs
         dlq_topic=f"{prefix}.dlq",
         scores_topic=f"{prefix}.scores",
         alerts_topic=f"{prefix}.alerts",

@@ -36,7 +36,10 @@ class Settings:
     events_topic: str = "ssi.events"
     dlq_topic: str = "ssi.events.dlq"
     scores_topic: str = "ssi.scores.daily"
-    effects_topic: str = "ssi.effects"
+    #: The internal topic between the two agents; empty means `<app_id>-effects`, so that it shares the
+    #: app id's prefix with Faust's changelogs (one prefixed ACL; deployments on one cluster never meet).
+    #: `dataclasses.replace(settings, app_id=...)` keeps a derived name: pass `effects_topic=""` with it.
+    effects_topic: str = ""
     alerts_topic: str = "ssi.alerts"
     partitions: int = 8
     replication_factor: int = 1
@@ -73,6 +76,10 @@ class Settings:
     kafka_ssl_key_password_file: str = ""
     kafka_ssl_check_hostname: str = ""
     kafka_properties_file: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.effects_topic:
+            object.__setattr__(self, "effects_topic", f"{self.app_id}-effects")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

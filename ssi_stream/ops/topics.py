@@ -6,10 +6,11 @@ import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from kafka import TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
-from ssi_stream.ops.kafka_security import PLAINTEXT, KafkaSecurity, admin_client, kafka_errors
+from ssi_stream.ops.kafka_security import PLAINTEXT, KafkaSecurity, admin_client, kafka_consumer, kafka_errors
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,3 +67,25 @@ def partition_counts(
         }
     finally:
         admin.close()
+
+
+def topic_names(bootstrap: str, *, security: KafkaSecurity = PLAINTEXT) -> set[str]:
+    """The topics this client may see."""
+    admin = admin_client(bootstrap, security)
+    try:
+        with kafka_errors(bootstrap, security, "listing topics"):
+            return set(admin.list_topics())
+    finally:
+        admin.close()
+
+
+def was_written(bootstrap: str, topic: str, *, security: KafkaSecurity = PLAINTEXT) -> bool:
+    """True if a record was ever written to `topic` (an end offset past 0; compaction does not lower it)."""
+    consumer = kafka_consumer(bootstrap, security, enable_auto_commit=False)
+    try:
+        with kafka_errors(bootstrap, security, f"reading the offsets of {topic}"):
+            partitions = consumer.partitions_for_topic(topic) or set()
+            ends = consumer.end_offsets([TopicPartition(topic, partition) for partition in partitions])
+        return any(offset > 0 for offset in ends.values())
+    finally:
+        consumer.close()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import faust
 
 from ssi_stream.ops.bootstrap import resolve_bootstrap
-from ssi_stream.ops.kafka_security import load_security
-from ssi_stream.ops.settings import Settings
-from ssi_stream.ops.topics import ensure_topics
+from ssi_stream.ops.kafka_security import KafkaSecurity, load_security
+from ssi_stream.ops.settings import Settings, SettingsError
+from ssi_stream.ops.topics import ensure_topics, topic_names, was_written
 from ssi_stream.scoring.model import load_model
 from ssi_stream.stream.topology import ScoringTopology, topic_specs
 
@@ -21,8 +21,38 @@ def run_worker(settings: Settings, *, loglevel: str = "INFO") -> int:
     # Create the tables' changelogs too, before Faust starts: a worker that creates one itself while
     # under load can keep a stale "0 partitions" view of it and fail with PartitionsMismatch.
     # This also checks the credentials: a refused login is one line here, not a Faust traceback.
+    refuse_a_new_effects_topic_under_old_tables(bootstrap, settings, security, topology)
     ensure_topics(bootstrap, [*topic_specs(settings), *topology.changelog_specs()], security=security)
     settings.data_path.mkdir(parents=True, exist_ok=True)
     worker = faust.Worker(topology.app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()  # handles SIGTERM/SIGINT: stops agents, commits, closes
     return 0
+
+
+#: The effects topic's name before it took the app id as prefix.
+LEGACY_EFFECTS_TOPIC = "ssi.effects"
+
+
+def refuse_a_new_effects_topic_under_old_tables(
+    bootstrap: str, settings: Settings, security: KafkaSecurity, topology: ScoringTopology
+) -> None:
+    """Refuse to start on an effects topic that does not exist yet when the tables already hold state.
+
+    The close-gates table keeps, per effects partition, the next offset it expects (`OffsetGuard`), so
+    a worker on a new, empty effects topic would skip its messages as redeliveries until the offsets
+    reach the old ones: silently. That happens when a deployment from before the effects topic took the
+    app id (`ssi.effects`) upgrades without setting SSI_EFFECTS_TOPIC.
+    """
+    gates = topology.gates.changelog_topic.get_topic_name()
+    existing = topic_names(bootstrap, security=security)
+    if settings.effects_topic in existing or gates not in existing:
+        return
+    if not was_written(bootstrap, gates, security=security):
+        return
+    found = ", which this cluster has" if LEGACY_EFFECTS_TOPIC in existing else ""
+    raise SettingsError(
+        f"the effects topic {settings.effects_topic} does not exist, but the tables of {settings.app_id} "
+        f"({gates}) hold positions in an earlier one, and a worker would skip a new topic's messages: set "
+        f"SSI_EFFECTS_TOPIC to the effects topic this deployment used (before the app-id prefix: "
+        f"{LEGACY_EFFECTS_TOPIC}{found}); docs/deploying.md, Upgrading"
+    )

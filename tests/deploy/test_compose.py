@@ -16,11 +16,11 @@ from tests.deploy.catalog import DEPLOY, JOB, REPO
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
 SERVICES: dict[str, dict] = COMPOSE["services"]
 WORKERS = {name: service for name, service in SERVICES.items() if service.get("command") == ["worker"]}
+#: The public topics, named in the file; the internal ones follow SSI_APP_ID (`<app id>-effects`).
 TOPIC_SETTINGS = [
     "SSI_EVENTS_TOPIC",
     "SSI_DLQ_TOPIC",
     "SSI_SCORES_TOPIC",
-    "SSI_EFFECTS_TOPIC",
     "SSI_ALERTS_TOPIC",
 ]
 
@@ -78,6 +78,9 @@ def test_workers_and_simulator_agree_on_topics_and_broker() -> None:
     assert {settings.events_topic for settings in users.values()} == {defaults.events_topic}
     assert {settings.broker for settings in users.values()} == {"kafka:9092"}
     assert all(name in ssi_environment(WORKERS["worker-1"]) for name in TOPIC_SETTINGS)
+    assert "SSI_EFFECTS_TOPIC" not in ssi_environment(WORKERS["worker-1"])
+    worker = users["worker-1"]
+    assert worker.effects_topic == f"{worker.app_id}-effects"  # under the app's prefix, like the changelogs
 
 
 def test_kafka_is_the_version_the_local_broker_runs() -> None:

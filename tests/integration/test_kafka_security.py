@@ -123,7 +123,7 @@ def test_a_worker_with_only_the_documented_acls_scores_over_sasl_ssl(
     assert expected and dead_letters
 
     worker_env = env.worker_env(tmp_path / "data", "w1")
-    worker_env["SSI_EFFECTS_TOPIC"] = f"{worker_env['SSI_APP_ID']}-effects"  # under the app's ACL prefix
+    del worker_env["SSI_EFFECTS_TOPIC"]  # the default: <SSI_APP_ID>-effects, under the app's ACL prefix
     password = secure_kafka.secret_file("worker-password", PASSWORDS[WORKER_USER])
     worker_env |= {
         "SSI_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
@@ -133,6 +133,7 @@ def test_a_worker_with_only_the_documented_acls_scores_over_sasl_ssl(
         "SSI_KAFKA_SSL_CAFILE": str(secure_kafka.certificates.ca_pem),
     }
     settings = Settings.from_env({k: v for k, v in worker_env.items() if k.startswith("SSI_")})
+    assert settings.effects_topic == f"{settings.app_id}-effects"
     assert PASSWORDS[WORKER_USER] not in repr(settings) + repr(load_security(settings))
 
     # The platform team's part, as the super user: the public topics, and the worker's ACLs.
@@ -290,3 +291,38 @@ def test_a_user_without_acls_gets_one_line_naming_what_was_refused(secure_kafka:
     worker = secure_kafka.listeners.client(WORKER_USER)  # its ACLs do not cover this topic
     with pytest.raises(KafkaAccessError, match=r"refused creating topics to user 'ssi'.*docs/deploying.md"):
         ensure_topics(secure_kafka.bootstrap, [TopicSpec("not-granted.topic", 1)], security=worker)
+
+
+def test_a_worker_refuses_a_new_effects_topic_under_tables_that_remember_the_old_one(
+    secure_kafka: SecureKafka, tmp_path: Path
+) -> None:
+    """An upgrade from `ssi.effects` that forgets SSI_EFFECTS_TOPIC would skip every new effect: refused."""
+    admin = secure_kafka.admin()
+    app = f"upgraded-{tmp_path.name[-12:].replace('_', '-')}"
+    gates = f"{app}-close-gates-changelog"  # what a worker of the old release left behind
+    ensure_topics(secure_kafka.bootstrap, [TopicSpec(gates, 2), TopicSpec("ssi.effects", 2)], security=admin)
+    produce_events(secure_kafka.bootstrap, gates, [("position:0", b"\x00" * 8)], security=admin)
+    password = secure_kafka.secret_file("admin-password", PASSWORDS[ADMIN])
+    env = {
+        **os.environ,
+        "SSI_BROKER": secure_kafka.bootstrap,
+        "SSI_APP_ID": app,
+        "SSI_PARTITIONS": "2",
+        "SSI_STORE": "memory://",
+        "SSI_DATA_DIR": str(tmp_path),
+        "SSI_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+        "SSI_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+        "SSI_KAFKA_SASL_USERNAME": ADMIN,
+        "SSI_KAFKA_SASL_PASSWORD_FILE": str(password),
+        "SSI_KAFKA_SSL_CAFILE": str(secure_kafka.certificates.ca_pem),
+    }
+    command = [sys.executable, "-m", "ssi_stream.cli", "worker"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"the effects topic {app}-effects does not exist, but the tables of {app} ({gates})" in lines[0]
+    assert "SSI_EFFECTS_TOPIC" in lines[0] and "ssi.effects, which this cluster has" in lines[0]
+    assert f"{app}-effects" not in partition_counts(
+        secure_kafka.bootstrap, [f"{app}-effects"], security=admin
+    )

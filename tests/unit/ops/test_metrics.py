@@ -93,7 +93,7 @@ def exercise(metrics: WorkerMetrics) -> None:
     metrics.score_emitted({"ssi": 61.5, "pillars": {**dict.fromkeys(PILLARS, 15.0), "member-4711": 9.0}})
     for kind in ALERT_KINDS:
         metrics.alert_emitted(kind)
-    metrics.set_consumer_lag({("ssi.events", 0): 5, ("ssi.effects", 7): 0})
+    metrics.set_consumer_lag({("ssi.events", 0): 5, ("ssi-stream-effects", 7): 0})
     metrics.set_members(1234)
 
 
@@ -126,7 +126,7 @@ def test_every_label_value_comes_from_a_finite_set(metrics: WorkerMetrics) -> No
         "stage": set(STAGES),
         "pillar": set(PILLARS),
         "kind": set(ALERT_KINDS),
-        "topic": {"ssi.events", "ssi.effects"},
+        "topic": {"ssi.events", "ssi-stream-effects"},
         "partition": {"0", "7"},
         "version": {"model-v1", BUILD.version},
         "python": {BUILD.python},
@@ -230,11 +230,11 @@ def test_processing_time_is_observed_per_stage(metrics: WorkerMetrics) -> None:
 
 
 def test_consumer_lag_shows_only_the_partitions_assigned_now(metrics: WorkerMetrics) -> None:
-    metrics.set_consumer_lag({("ssi.events", 0): 120, ("ssi.effects", 0): 3})
-    metrics.set_consumer_lag({("ssi.events", 1): 7, ("ssi.effects", 1): -2})  # after a rebalance
+    metrics.set_consumer_lag({("ssi.events", 0): 120, ("ssi-stream-effects", 0): 3})
+    metrics.set_consumer_lag({("ssi.events", 1): 7, ("ssi-stream-effects", 1): -2})  # after a rebalance
     assert value(metrics, "ssi_consumer_lag", topic="ssi.events", partition="0") is None
     assert value(metrics, "ssi_consumer_lag", topic="ssi.events", partition="1") == 7
-    assert value(metrics, "ssi_consumer_lag", topic="ssi.effects", partition="1") == 0
+    assert value(metrics, "ssi_consumer_lag", topic="ssi-stream-effects", partition="1") == 0
     metrics.set_members(880)
     assert value(metrics, "ssi_members") == 880
 

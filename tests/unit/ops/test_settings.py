@@ -1,5 +1,5 @@
 import re
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 import pytest
@@ -48,6 +48,16 @@ def test_standby_replicas_default_to_zero_and_are_read_from_their_variable() -> 
     assert "SSI_STANDBY_REPLICAS" in env_names()
 
 
+def test_the_effects_topic_follows_the_app_id_unless_it_is_set() -> None:
+    """Internal topics share the app id's prefix (one prefixed ACL; no collision between deployments)."""
+    assert Settings.from_env({}).effects_topic == "ssi-stream-effects"
+    assert Settings.from_env({"SSI_APP_ID": "team-a"}).effects_topic == "team-a-effects"
+    legacy = {"SSI_APP_ID": "team-a", "SSI_EFFECTS_TOPIC": "ssi.effects"}  # the name before the prefix
+    assert Settings.from_env(legacy).effects_topic == "ssi.effects"
+    assert Settings.from_env({"SSI_EFFECTS_TOPIC": ""}).effects_topic == "ssi-stream-effects"
+    assert replace(Settings(), app_id="b", effects_topic="").effects_topic == "b-effects"
+
+
 def test_kafka_security_settings_are_names_and_files_never_secrets() -> None:
     kafka = [name for name in env_names() if name.startswith("SSI_KAFKA_")]
     assert "SSI_KAFKA_SASL_PASSWORD_FILE" in kafka and "SSI_KAFKA_PROPERTIES_FILE" in kafka
@@ -69,7 +79,7 @@ def readme_settings_table() -> dict[str, str]:
 
 
 #: How the README writes the defaults that are not a value.
-README_WORDS = {"*(empty)*": "", "*(packaged default)*": ""}
+README_WORDS = {"*(empty)*": "", "*(packaged default)*": "", "`<SSI_APP_ID>-effects`": "ssi-stream-effects"}
 
 
 def test_the_readme_settings_table_has_every_setting_with_its_default(
