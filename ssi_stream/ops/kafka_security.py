@@ -37,7 +37,8 @@ _LOGIN_MODULES = {
     "org.apache.kafka.common.security.plain.PlainLoginModule": ("PLAIN",),
     "org.apache.kafka.common.security.scram.ScramLoginModule": ("SCRAM-SHA-256", "SCRAM-SHA-512"),
 }
-#: Client properties that are not about security: read by Java clients, not by ssi-stream (ignored).
+#: Keys under these prefixes are security settings: one ssi-stream cannot honour is refused, never
+#: ignored (the file's other keys, `acks`, `bootstrap.servers`, ..., are for Java clients and ignored).
 _SECURITY_PREFIXES = ("security.", "sasl.", "ssl.")
 
 
