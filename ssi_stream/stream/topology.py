@@ -1,12 +1,12 @@
 """The Faust shell: topics, tables and two agents that drive the engine (`ssi_stream.engine`).
 
-    ssi.events ──source side──▶ ssi.effects ──target side──▶ ssi.scores.daily, ssi.alerts
+    ssi.events ──source side──▶ <app>-effects ──target side──▶ ssi.scores.daily, ssi.alerts
          │ (rejected)              (effects keyed by the member they touch; source marks and day
          ▼                          shares go to every partition, after what they cover)
     ssi.events.dlq
 
 Agent 1 (`place-events`, on `ssi.events`) hands each batch to the engine's source side; agent 2
-(`absorb-effects`, on `ssi.effects`) hands each partition's share of a batch to that partition's target
+(`absorb-effects`, on `<app>-effects`) hands each partition's share of a batch to that partition's target
 side. Every decision (decoding, lateness, dedup, day gates, the ranking protocol, stand-ins) is the
 engine's; this module reads, delivers each step the engine yields (waiting until Kafka has it, the
 barrier), and moves its input positions only after the last one (`OffsetGuard`). A timer marks input
