@@ -15,6 +15,7 @@ import argparse
 import io
 import statistics
 import time
+from array import array
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -66,12 +67,26 @@ def _valid(raw: bytes) -> bool:
         return False
 
 
-def replay(lines: list[bytes], emit: str) -> tuple[list[bytes], float]:
+class Sizes(io.RawIOBase):
+    """A sink that keeps only the size of each record written (replay writes one line per call)."""
+
+    def __init__(self) -> None:
+        self.sizes = array("I")
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, line: bytes) -> int:  # type: ignore[override]
+        self.sizes.append(len(line))
+        return len(line)
+
+
+def replay(lines: list[bytes], emit: str) -> tuple[list[int], float]:
     log = io.BytesIO(b"\n".join(lines) + b"\n")
-    output = io.BytesIO()
+    output = Sizes()
     timeline = replace(TimelineSettings(), emit=emit)  # type: ignore[arg-type]
-    result = replay_log(log, output, model=load_model(), timeline=timeline, now=NOW)
-    return output.getvalue().splitlines(), result.seconds
+    result = replay_log(log, output, model=load_model(), timeline=timeline, now=NOW)  # type: ignore[arg-type]
+    return sorted(output.sizes), result.seconds
 
 
 def loads_seconds(lines: list[bytes]) -> float:
@@ -81,7 +96,7 @@ def loads_seconds(lines: list[bytes]) -> float:
     return time.perf_counter() - started
 
 
-def report(name: str, lines: list[bytes]) -> None:
+def report(name: str, lines: list[bytes], modes: tuple[str, ...] = ("daily", "changes")) -> None:
     events = len(lines)
     yardstick = loads_seconds(lines)
     print(f"\n{name}: {events:,} input events (orjson.loads: {events / yardstick:,.0f} events/s)")
@@ -89,9 +104,10 @@ def report(name: str, lines: list[bytes]) -> None:
         f"  {'emit':<8} {'records':>9} {'MB':>8} {'rec/event':>9} {'B/event':>8} {'p50 B':>6} {'p99 B':>6}"
         f" {'events/s':>9} {'x loads':>8}"
     )
-    for emit in ("daily", "changes"):
-        records, seconds = replay(lines, emit)
-        sizes = sorted(len(record) + 1 for record in records) or [0]
+    for emit in modes:
+        sizes, seconds = replay(lines, emit)
+        records = sizes or [0]
+        sizes = records
         total = sum(sizes)
         p99 = sizes[min(len(sizes) - 1, int(len(sizes) * 0.99))]
         rate = events / seconds
@@ -107,15 +123,22 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--open-days", type=int, default=120)
-    parser.add_argument("--spammers", type=int, default=3)
-    parser.add_argument("--base", type=int, default=2000)
+    parser.add_argument("--base", type=int, default=200, help="members of the base population in (b), (c)")
+    parser.add_argument("--spammers", type=int, default=4, help="members inviting 200 a day in (c)")
     args = parser.parse_args()
     report("(a) the simulator's default population (500 members, 28 days)", default_population())
+    lines = open_population(args.base, args.open_days, 1)
+    report(
+        f"(b) open population: {args.base} members over {args.open_days} days + 1 member inviting 200 new "
+        "people a day",
+        lines,
+    )
     lines = open_population(args.base, args.open_days, args.spammers)
     report(
-        f"(b) open population: {args.base} members over {args.open_days} days + {args.spammers} members "
-        f"inviting 200 new people a day",
+        f"(c) open population: {args.base} members over {args.open_days} days + {args.spammers} members "
+        f"inviting 200 new people a day ({args.spammers * 200 * args.open_days + args.base:,} members)",
         lines,
+        modes=("changes",),
     )
 
 

@@ -158,6 +158,13 @@ class WorkerMetrics:
             "(a producer with another partitioner): scored, but replay would place them elsewhere.",
             registry=reg,
         )
+        self.quarantined_records = Counter(
+            "ssi_quarantined_total",
+            "Internal records (effects topic) kept on the quarantine topic instead of absorbed: unreadable, "
+            "or not signed with the internal key (forged).",
+            ["problem"],
+            registry=reg,
+        )
         self.redeliveries_skipped = Counter(
             "ssi_redeliveries_skipped_total",
             "Messages skipped because the worker's state already holds them (redelivered after a restart).",
@@ -290,6 +297,10 @@ class WorkerMetrics:
     def event_misrouted(self) -> None:
         """An event arrived on another partition than its member id hashes to (murmur2)."""
         self.events_misrouted.inc()
+
+    def quarantined(self, problem: str) -> None:
+        """An internal record was quarantined: "unreadable" or "forged"."""
+        self.quarantined_records.labels(problem).inc()
 
     def redelivery_skipped(self) -> None:
         """A message the state already held was delivered again and skipped."""

@@ -41,6 +41,13 @@ class Settings:
     #: `dataclasses.replace(settings, app_id=...)` keeps a derived name: pass `effects_topic=""` with it.
     effects_topic: str = ""
     alerts_topic: str = "ssi.alerts"
+    #: Where unreadable internal records go, kept whole; empty means `<app_id>-quarantine`.
+    quarantine_topic: str = ""
+    #: What a worker does with an internal record it cannot read (or whose signature is wrong):
+    #: "quarantine" (keep it on the quarantine topic, count it, go on) or "fail" (stop the worker).
+    on_unreadable: str = "quarantine"
+    #: A file holding the key that signs internal records (HMAC-SHA256); empty: records are not signed.
+    internal_key_file: str = ""
     partitions: int = 8
     replication_factor: int = 1
     grace_seconds: int = 3600
@@ -80,6 +87,8 @@ class Settings:
     def __post_init__(self) -> None:
         if not self.effects_topic:
             object.__setattr__(self, "effects_topic", f"{self.app_id}-effects")
+        if not self.quarantine_topic:
+            object.__setattr__(self, "quarantine_topic", f"{self.app_id}-quarantine")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -101,6 +110,10 @@ class Settings:
                 values[field.name] = number
             else:
                 values[field.name] = raw
+        if values.get("on_unreadable", "quarantine") not in ("quarantine", "fail"):
+            raise SettingsError(
+                f"SSI_ON_UNREADABLE must be quarantine or fail, got {values['on_unreadable']!r}"
+            )
         emit = values.get("emit", "changes")
         if emit not in EMIT_MODES:
             raise SettingsError(f"SSI_EMIT must be one of {', '.join(EMIT_MODES)}, got {emit!r}")

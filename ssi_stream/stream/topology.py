@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, NoReturn
 
 import faust
@@ -32,7 +33,7 @@ from ssi_stream.engine import EffectMessage, RawEvent, SourceSide, Step, TargetM
 from ssi_stream.events.limits import DecodeLimits
 from ssi_stream.ops.kafka_security import faust_credentials, load_security
 from ssi_stream.ops.metrics import WorkerMetrics
-from ssi_stream.ops.settings import Settings
+from ssi_stream.ops.settings import Settings, SettingsError
 from ssi_stream.ops.topics import TopicSpec
 from ssi_stream.scoring.effects import decode_effect
 from ssi_stream.scoring.model import Model
@@ -45,8 +46,10 @@ from ssi_stream.stream.views import QueryViews
 from ssi_stream.stream.wire import (
     FRAME,
     KIND_HEADER,
+    MAC_HEADER,
     MARK,
     SHARE,
+    check_signature,
     decode_frame,
     decode_mark,
     decode_share,
@@ -70,6 +73,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         settings.dlq_topic,
         settings.scores_topic,
         settings.alerts_topic,
+        settings.quarantine_topic,
     )
     return [TopicSpec(name, settings.partitions, settings.replication_factor) for name in names]
 
@@ -114,6 +118,8 @@ class ScoringTopology:
         self.dlq_topic = self.app.topic(settings.dlq_topic, partitions=partitions, **raw)
         self.scores_topic = self.app.topic(settings.scores_topic, partitions=partitions, **raw)
         self.alerts_topic = self.app.topic(settings.alerts_topic, partitions=partitions, **raw)
+        self.quarantine_topic = self.app.topic(settings.quarantine_topic, partitions=partitions, **raw)
+        self.internal_key = internal_key(settings)
         # bytes in, bytes out: the tables and their changelogs hold the core's own compact encodings.
         table_options = {"partitions": partitions, "key_type": bytes, "value_type": bytes}
         self.members = self.app.Table("members", **table_options)
@@ -252,7 +258,14 @@ class ScoringTopology:
             last_event[target] = event
             self._absorbed[target] = max(event.message.offset, self._absorbed.get(target, -1))
             for message in await self._admitted(self._effect_guards, self.gates, event):
-                messages.setdefault(target, []).extend(_target_messages(message))
+                try:
+                    taken = _target_messages(message, self.internal_key)
+                except ValueError as exc:  # unreadable, or not signed with our key
+                    if self.settings.on_unreadable == "fail":
+                        raise
+                    await self._quarantine(message, exc)
+                    continue
+                messages.setdefault(target, []).extend(taken)
         tails = []
         for target, taken in messages.items():
             side = self.target(target)
@@ -279,7 +292,8 @@ class ScoringTopology:
                 by_partition.setdefault(destination, []).append(message)
             for destination in sorted(by_partition):
                 for frame in encode_frames(by_partition[destination]):
-                    await self._send(effects, None, frame, destination, frame_headers())
+                    headers = frame_headers(frame, self.internal_key)
+                    await self._send(effects, None, frame, destination, headers)
         if step.dead_letters:
             dlq = self.dlq_topic.get_topic_name()
             for key, record in step.dead_letters:
@@ -290,6 +304,24 @@ class ScoringTopology:
         alerts = self.alerts_topic.get_topic_name()
         for member_id, alert in step.alerts:
             await self._send(alerts, member_id.encode(), orjson.dumps(alert))
+
+    async def _quarantine(self, message: Any, problem: ValueError) -> None:
+        """Keep an unreadable internal record whole on the quarantine topic, with where it came from and
+        why; every other member goes on being scored (docs/streaming.md, "Unreadable records")."""
+        forged = MAC_HEADER in str(problem)
+        headers = [
+            *(message.headers or ()),
+            ("ssi-quarantine-reason", str(problem)[:500].encode()),
+            ("ssi-source-topic", message.topic.encode()),
+            ("ssi-source-partition", str(message.partition).encode()),
+            ("ssi-source-offset", str(message.offset).encode()),
+        ]
+        name = self.quarantine_topic.get_topic_name()
+        await self._send(name, message.key, message.value or b"", message.partition, headers)
+        self.metrics.quarantined("forged" if forged else "unreadable")
+        log.error(
+            "%s[%d]@%d quarantined (%s): %s", message.topic, message.partition, message.offset, name, problem
+        )
 
     async def _send(
         self,
@@ -395,10 +427,29 @@ class ScoringTopology:
         )
 
 
-def _target_messages(message: Any) -> list[TargetMessage]:
+def internal_key(settings: Settings) -> bytes | None:
+    """The key that signs internal records (SSI_INTERNAL_KEY_FILE), or None."""
+    if not settings.internal_key_file:
+        return None
+    try:
+        key = Path(settings.internal_key_file).read_bytes().strip()
+    except OSError as exc:
+        raise SettingsError(
+            f"SSI_INTERNAL_KEY_FILE: cannot read {settings.internal_key_file}: {exc}"
+        ) from None
+    if len(key) < 16:
+        raise SettingsError("SSI_INTERNAL_KEY_FILE must hold a key of at least 16 bytes")
+    return key
+
+
+def _target_messages(message: Any, key: bytes | None = None) -> list[TargetMessage]:
     """An effects-topic record as the engine's target side takes it: a frame's messages, or one message
-    of the single-message forms that workers before frames wrote."""
+    of the single-message forms that workers before frames wrote. With `key`, only signed frames."""
     headers = header_map(message.headers)
+    if key is not None:
+        check_signature(message.value, headers, key)
+    if message.value is None:
+        raise ValueError("internal record without a value")
     kind = headers.get(KIND_HEADER)
     if kind == FRAME:
         return decode_frame(message.value)

@@ -17,6 +17,8 @@ parse per message.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Mapping, Sequence
 
 import orjson
@@ -34,6 +36,7 @@ MARK = b"mark"
 EFFECT = b"effect"
 SHARE = b"share"
 FRAME = b"frame"
+MAC_HEADER = "ssi-mac"
 #: Most JSON bytes in one frame: under Kafka's default 1 MiB record limit with a share part (512 KiB) in it.
 MAX_FRAME_BYTES = 900 * 1024
 
@@ -54,8 +57,25 @@ def share_headers() -> list[tuple[str, bytes]]:
     return [(KIND_HEADER, SHARE)]
 
 
-def frame_headers() -> list[tuple[str, bytes]]:
-    return [(KIND_HEADER, FRAME)]
+def frame_headers(value: bytes, key: bytes | None = None) -> list[tuple[str, bytes]]:
+    """A frame's headers; with `key`, its HMAC-SHA256 signature too (see `check_signature`)."""
+    if key is None:
+        return [(KIND_HEADER, FRAME)]
+    return [(KIND_HEADER, FRAME), (MAC_HEADER, _mac(key, value))]
+
+
+def check_signature(value: bytes | None, headers: Mapping[str, bytes], key: bytes) -> None:
+    """Raise ValueError unless `headers` carry the HMAC-SHA256 of `value` under `key` (a forged or an
+    unsigned internal record must not change a score)."""
+    given = headers.get(MAC_HEADER)
+    if given is None:
+        raise ValueError(f"internal record without a {MAC_HEADER} signature (SSI_INTERNAL_KEY_FILE is set)")
+    if not hmac.compare_digest(given, _mac(key, value or b"")):
+        raise ValueError(f"internal record whose {MAC_HEADER} signature does not match: forged or corrupt")
+
+
+def _mac(key: bytes, value: bytes) -> bytes:
+    return hmac.new(key, value, hashlib.sha256).hexdigest().encode()
 
 
 def header_map(headers: Sequence[tuple[str, bytes]] | Mapping[str, bytes] | None) -> dict[str, bytes]:

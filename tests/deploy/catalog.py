@@ -28,6 +28,7 @@ METRICS: dict[str, tuple[str, frozenset[str]]] = {
     "ssi_event_lag_seconds": ("histogram", frozenset()),
     "ssi_processing_seconds": ("histogram", frozenset({"stage"})),
     "ssi_input_gaps_total": ("counter", frozenset()),
+    "ssi_quarantined_total": ("counter", frozenset({"problem"})),
     "ssi_events_misrouted_total": ("counter", frozenset()),
     "ssi_redeliveries_skipped_total": ("counter", frozenset()),
     "ssi_day_shares_received_total": ("counter", frozenset()),

@@ -36,6 +36,7 @@ DASHBOARD_METRICS: dict[str, tuple[str, tuple[str, ...]]] = {
     "ssi_event_lag_seconds": ("histogram", ()),
     "ssi_processing_seconds": ("histogram", ("stage",)),
     "ssi_input_gaps_total": ("counter", ()),
+    "ssi_quarantined_total": ("counter", ("problem",)),
     "ssi_events_misrouted_total": ("counter", ()),
     "ssi_redeliveries_skipped_total": ("counter", ()),
     "ssi_day_shares_received_total": ("counter", ()),
@@ -84,6 +85,8 @@ def exercise(metrics: WorkerMetrics) -> None:
         metrics.event_rejected(code, b'{"type": "invite_sent", "member_id": "m-1"}')
         metrics.event_rejected(code, b'{"type": "member-4711"}')
     metrics.dead_lettered()
+    metrics.quarantined("unreadable")
+    metrics.quarantined("forged")
     for counted in (True, False):
         for late in (True, False):
             metrics.effect_absorbed(counted=counted, late=late)
@@ -124,6 +127,7 @@ def test_every_label_value_comes_from_a_finite_set(metrics: WorkerMetrics) -> No
         "outcome": set(EVENT_OUTCOMES) | set(EFFECT_OUTCOMES),
         "reason": {code.value for code in RejectionCode},
         "stage": set(STAGES),
+        "problem": {"unreadable", "forged"},
         "pillar": set(PILLARS),
         "kind": set(ALERT_KINDS),
         "topic": {"ssi.events", "ssi-stream-effects"},

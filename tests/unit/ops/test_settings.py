@@ -79,7 +79,12 @@ def readme_settings_table() -> dict[str, str]:
 
 
 #: How the README writes the defaults that are not a value.
-README_WORDS = {"*(empty)*": "", "*(packaged default)*": "", "`<SSI_APP_ID>-effects`": "ssi-stream-effects"}
+README_WORDS = {
+    "*(empty)*": "",
+    "*(packaged default)*": "",
+    "`<SSI_APP_ID>-effects`": "ssi-stream-effects",
+    "`<SSI_APP_ID>-quarantine`": "ssi-stream-quarantine",
+}
 
 
 def test_the_readme_settings_table_has_every_setting_with_its_default(

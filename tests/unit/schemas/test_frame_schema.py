@@ -96,3 +96,19 @@ def test_a_malformed_frame_is_a_value_error_that_says_why(raw: bytes, words: str
 def test_decode_frame_never_fails_otherwise_than_with_a_value_error(raw: bytes) -> None:
     with contextlib.suppress(ValueError):
         decode_frame(raw)
+
+
+def test_a_signed_frame_passes_and_a_forged_or_unsigned_one_is_refused() -> None:
+    from ssi_stream.stream.wire import MAC_HEADER, check_signature, frame_headers, header_map
+
+    key = b"0123456789abcdef"
+    frame = b'[["m",{"source":0,"closable":1,"top_day":2,"idle":false,"offset":3,"first_day":1}]]'
+    headers = header_map(frame_headers(frame, key))
+    check_signature(frame, headers, key)
+    with pytest.raises(ValueError, match="does not match"):
+        check_signature(frame.replace(b"false", b"true"), headers, key)  # changed after signing
+    with pytest.raises(ValueError, match="does not match"):
+        check_signature(frame, header_map(frame_headers(frame, b"another key, 16+")), key)
+    with pytest.raises(ValueError, match="without a ssi-mac"):
+        check_signature(frame, header_map(frame_headers(frame)), key)
+    assert MAC_HEADER not in header_map(frame_headers(frame))  # no key: no signature
