@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from faust import web
 
+from ssi_stream.catalog import negotiate, record_texts
 from ssi_stream.events.contract import INDUSTRY_CHARS
 from ssi_stream.events.contract import member_id as member_id_check
 from ssi_stream.events.decode import Rejected
@@ -44,7 +45,8 @@ class QueryViews:
         app.page("/readyz", name="readyz")(self.serve_ready)
 
         async def member_score(view: web.View, request: web.Request, member_id: str) -> web.Response:
-            return await self.serve_member_score(member_id)
+            language = request.query.get("lang") or request.headers.get("Accept-Language")
+            return await self.serve_member_score(member_id, language)
 
         # table_route answers here when this worker owns the member's partition, else forwards the request
         # to the worker that does (its URL from the group's assignment) and relays its answer.
@@ -69,8 +71,9 @@ class QueryViews:
         # in headers: aiohttp refuses a charset in its `content_type` argument
         return self.app.web.bytes(payload, headers={"Content-Type": content_type})
 
-    async def serve_member_score(self, member_id: str) -> web.Response:
-        """GET /members/{id}/score: the member's latest daily score record (the owner worker answers)."""
+    async def serve_member_score(self, member_id: str, language: str | None = None) -> web.Response:
+        """GET /members/{id}/score: the member's latest score record (the owner worker answers); with
+        `?lang=` or `Accept-Language`, its explanations as texts in the best locale the catalog has."""
         ledger = self._closed_ledger(member_id)
         if not isinstance(ledger, MemberLedger):
             return ledger  # the 400 or 404 answer
@@ -79,6 +82,9 @@ class QueryViews:
             day = iso_date(ledger.state.last_closed)  # type: ignore[arg-type]
             problem = f"the score of {member_id!r} for {day} is waiting for the day's ranks: retry shortly"
             return self._error(503, "ranking", problem, retry_after=2)
+        if language:
+            locale = negotiate(language)
+            record = {**record, "texts": record_texts(record, ledger.state, self.model, locale)}
         return self._json(record)
 
     async def serve_industry_distribution(self, name: str) -> web.Response:

@@ -16,6 +16,7 @@ import yaml
 from ssi_stream.ranking.distribution import distribution_document
 from ssi_stream.ranking.standing import ScoreHistogram
 from ssi_stream.simulation import SimulationConfig, iter_encoded
+from tests.unit.schemas.test_score_record_schema import check_score_record
 
 from .streaming import StreamEnv, Worker, collect_scores, produce, replay_records, running
 
@@ -24,9 +25,10 @@ REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 
-def _get(port: str, path: str) -> tuple[int, dict]:
+def _get(port: str, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers or {})
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, orjson.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, orjson.loads(error.read())
@@ -75,6 +77,18 @@ def test_any_worker_answers_for_any_member_with_its_latest_record(
             for port in ports:
                 status, body = _get(port, f"/members/{urllib.parse.quote(member)}/score")
                 assert (status, body) == (200, record), f"worker on {port} about {member}"
+        for member, record in sorted(latest.items())[:6]:  # texts in two locales, asked for either way
+            for port in ports:
+                status, italian = _get(port, f"/members/{member}/score?lang=it-CH")
+                assert status == 200 and italian["texts"]["locale"] == "it", (port, member)
+                asked = {"Accept-Language": "fr;q=0.9, en;q=0.5"}
+                status, french = _get(port, f"/members/{member}/score", asked)
+                assert status == 200 and french["texts"]["locale"] == "fr", (port, member)
+                for answer in (italian, french):
+                    check_score_record(answer)
+                    assert {k: v for k, v in answer.items() if k != "texts"} == record
+                assert italian["texts"]["build_relationships"]["title"] == "Coltiva le relazioni"
+                assert italian["texts"] != french["texts"]
         for member, record in sorted(latest.items())[:10]:
             status, body = _get(ports[1], f"/members/{member}/history?weeks=2")
             assert status == 200 and body["member_id"] == member and body["weeks"] == 2
