@@ -16,7 +16,7 @@ docs/scoring.md ("Texts in the member's language") describes the syntax and how 
 """
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any as _Any
 
 from ssi_stream.catalog._catalog import DEFAULT_LOCALE, LOCALES, CatalogError
 from ssi_stream.catalog._catalog import catalog as _catalog
@@ -78,13 +78,13 @@ def negotiate(
     return _negotiate(preferences, available, default)
 
 
-def record_texts(record: Mapping[str, Any], member: Any, model: Any, locale: str) -> dict[str, Any]:
+def record_texts(record: Mapping[str, _Any], member: _Any, model: _Any, locale: str) -> dict[str, _Any]:
     """A v2 score record's explanations as texts in `locale`: per pillar its title, its signals' texts
     (in the record's order) and its next step's, with the numbers of `member` (the `MemberState` or
     `Signals` the record was scored from) — what the query API and `replay --explain` add as `texts`."""
     numbers = parameters(member, model)
     steps = next_step_parameters(member, model)
-    texts: dict[str, Any] = {"locale": locale}
+    texts: dict[str, _Any] = {"locale": locale}
     for pillar in record["pillars"]:
         signals = [render(locale, code, numbers[code]) for code, _, _ in record["signals"].get(pillar, ())]
         step = record["next_steps"].get(pillar)
