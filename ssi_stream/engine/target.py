@@ -10,9 +10,11 @@ record the step: after a crash the step is done again from the stored state, ide
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -102,6 +104,21 @@ class _DayScores:
     day: int
     rows: dict[str, int]
     scores: ColumnarScores
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a day closes or ranks: the loop allocates a record,
+    a ranks object and their dicts per member, and with a partition's ledgers alive every collection
+    walks them all again (a third of the rank step at 20k members, BENCHMARKS.md). Nothing it allocates
+    forms a cycle, so reference counting frees it all the same."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class TargetSide:
@@ -198,15 +215,16 @@ class TargetSide:
         """Close `day` for every member of the partition at once and share the day with every partition."""
         started = time.perf_counter()
         model, policy, store = self.model, self.timeline.dedup, self.store
-        ids = sorted(self._member_set())
-        ledgers = {member_id: self._ledger(member_id) for member_id in ids}
-        closing = [member_id for member_id in ids if needs_close(ledgers[member_id], day)]
-        acted = [acted_on(ledgers[member_id].state, day) for member_id in closing]
-        scores = close_states([ledgers[member_id].state for member_id in closing], day, model)
-        for member_id, ssi, did in zip(closing, scores.ssi.tolist(), acted, strict=True):
-            ledger = ledgers[member_id]
-            finish_close(ledger, day, ssi, acted=did, policy=policy)
-            store.put_ledger(member_id, ledger)
+        with _collector_paused():
+            ids = sorted(self._member_set())
+            ledgers = {member_id: self._ledger(member_id) for member_id in ids}
+            closing = [member_id for member_id in ids if needs_close(ledgers[member_id], day)]
+            acted = [acted_on(ledgers[member_id].state, day) for member_id in closing]
+            scores = close_states([ledgers[member_id].state for member_id in closing], day, model)
+            for member_id, ssi, did in zip(closing, scores.ssi.tolist(), acted, strict=True):
+                ledger = ledgers[member_id]
+                finish_close(ledger, day, ssi, acted=did, policy=policy)
+                store.put_ledger(member_id, ledger)
         self._scores = _DayScores(day, {member_id: row for row, member_id in enumerate(closing)}, scores)
         # A member that closed the day before a crash shares its stored score again, identically.
         closed = [
@@ -239,32 +257,33 @@ class TargetSide:
             for member_id in sorted(self._member_set())
             if (ledger := self._ledger(member_id)).state.last_closed == day
         ]
-        scores, rows = self._day_scores(day, ranked)
-        emitted = 0
-        alert_policy, emit = self.timeline.alerts, self.timeline.emit
-        for member_id, ledger in ranked:
-            row = rows[member_id]
-            ssi = float(scores.ssi[row])
-            ranks = board.ranks(member_id, ssi, ledger.state.profile.industry)
-            reference = emission_reference(ssi, scores.pillars[row].tolist(), ranks)
-            record, alerts = rank_member(
-                member_id,
-                ledger,
-                model,
-                ranks,
-                reference,
-                lambda row=row, state=ledger.state: from_columns(scores, row, Signals.of(state), model),
-                emit=emit,
-                alerts=alert_policy,
-            )
-            if record is not None:
-                pending.records.append((member_id, record))
-                observer.score_emitted(record)
-                emitted += 1
-            for alert in alerts:
-                pending.alerts.append((member_id, alert))
-                observer.alert_emitted(alert["kind"])
-            store.put_ledger(member_id, ledger)
+        with _collector_paused():
+            scores, rows = self._day_scores(day, ranked)
+            emitted = 0
+            alert_policy, emit = self.timeline.alerts, self.timeline.emit
+            for member_id, ledger in ranked:
+                row = rows[member_id]
+                ssi = float(scores.ssi[row])
+                ranks = board.ranks(member_id, ssi, ledger.state.profile.industry)
+                reference = emission_reference(ssi, scores.pillars[row].tolist(), ranks)
+                record, alerts = rank_member(
+                    member_id,
+                    ledger,
+                    model,
+                    ranks,
+                    reference,
+                    lambda row=row, state=ledger.state: from_columns(scores, row, Signals.of(state), model),
+                    emit=emit,
+                    alerts=alert_policy,
+                )
+                if record is not None:
+                    pending.records.append((member_id, record))
+                    observer.score_emitted(record)
+                    emitted += 1
+                for alert in alerts:
+                    pending.alerts.append((member_id, alert))
+                    observer.alert_emitted(alert["kind"])
+                store.put_ledger(member_id, ledger)
         self._scores = None
         date = iso_date(day)
         for name, histogram in board.industries.items():  # one key each: bounded values, any count
