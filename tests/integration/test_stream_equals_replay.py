@@ -8,6 +8,7 @@ import pytest
 
 from ssi_stream.ops.topics import partition_counts
 from ssi_stream.simulation import SimulationConfig, iter_encoded
+from tests.unit.schemas.test_score_record_schema import check_score_record
 
 from .streaming import StreamEnv, Worker, collect_scores, produce, read_topic, replay_outputs, running
 
@@ -44,6 +45,8 @@ def test_one_worker_emits_exactly_the_replayed_daily_scores(
         streamed_dead = read_topic(kafka_bootstrap, env.dlq_topic, len(dead_letters), timeout=60)
         streamed_alerts = read_topic(kafka_bootstrap, env.alerts_topic, len(alerts), timeout=60)
     assert streamed.keys() == expected.keys()
+    for record in streamed.values():  # what the stream emits is a valid v2 score record
+        check_score_record(record)
     mismatched = [key for key in expected if streamed[key] != expected[key]]
     assert not mismatched, f"{len(mismatched)} records differ, e.g. {mismatched[:3]}"
 
