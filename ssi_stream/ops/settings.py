@@ -71,6 +71,8 @@ class Settings:
     worker_id: str = "worker-1"
     web_port: int = 6066
     web_host: str = "127.0.0.1"
+    #: A file holding the bearer token the query API asks for (empty: the API is open).
+    api_token_file: str = ""
     # Kafka security (ssi_stream/ops/kafka_security.py): empty means "not set", i.e. PLAINTEXT, or what
     # the client properties file says. Secrets are never values here, only the files that hold them.
     kafka_security_protocol: str = ""

@@ -3,7 +3,9 @@
 `/members/{member_id}/score` and `/members/{member_id}/history` are answered by the worker that owns the
 member's partition: Faust's `table_route` forwards a request to it (its URL from the group's assignment)
 and relays the answer. `/industries/{name}/distribution` can be answered by any worker with a partition:
-every partition ranks with every partition's histograms.
+every partition ranks with every partition's histograms. The server itself (`stream.web_server`) serves
+nothing else, answers every error in JSON and, with `SSI_API_TOKEN_FILE`, asks the query API for a bearer
+token.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from ssi_stream.events.decode import Rejected
 from ssi_stream.ledger.member_ledger import MemberLedger, decode_ledger, latest_record
 from ssi_stream.ops.metrics import exposition
 from ssi_stream.stream.tables import distribution_key
+from ssi_stream.stream.web_server import ApiWeb, json_error, read_api_token
 from ssi_stream.timeline.days import iso_date
 from ssi_stream.trend.history import MAX_WEEKS, history_document
 
@@ -40,6 +43,8 @@ class QueryViews:
         self.gates = topology.gates
         self.model = topology.model
         self.dedup = topology.timeline.dedup
+        # The server, before any page is registered on it: no Faust pages, JSON errors, optional auth.
+        app.web = ApiWeb(app, api_token=read_api_token(topology.settings.api_token_file))
         app.page("/metrics", name="metrics")(self.serve_metrics)
         app.page("/healthz", name="healthz")(self.serve_health)
         app.page("/readyz", name="readyz")(self.serve_ready)
@@ -146,7 +151,7 @@ class QueryViews:
 
     def _error(self, status: int, code: str, message: str, retry_after: int | None = None) -> web.Response:
         headers = None if retry_after is None else {"Retry-After": str(retry_after)}
-        return self.app.web.json({"error": code, "message": message}, status=status, headers=headers)
+        return json_error(status, code, message, headers)
 
 
 def _whole_number(text: str) -> int | None:

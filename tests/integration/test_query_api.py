@@ -1,12 +1,15 @@
-"""The query API over HTTP against two running workers: any worker answers for any member."""
+"""The query API over HTTP against two running workers: any worker answers for any member, and the port
+serves nothing but the API (every error in JSON). The workers run once for the module (`cluster`).
+"""
 
 from __future__ import annotations
 
+import http.client
+import socket
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
-from dataclasses import replace
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import orjson
@@ -18,39 +21,88 @@ from ssi_stream.ranking.standing import ScoreHistogram
 from ssi_stream.simulation import SimulationConfig, iter_encoded
 from tests.unit.schemas.test_score_record_schema import check_score_record
 
-from .streaming import StreamEnv, Worker, collect_scores, produce, replay_records, running
+from .streaming import StreamEnv, Worker, collect_scores, produce, replay_records
 
 REPO = Path(__file__).resolve().parents[2]
+TOKEN = "s3cret-token.for_tests"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 
-def _get(port: str, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict]:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers or {})
+@dataclass
+class Answer:
+    status: int
+    content_type: str
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    @property
+    def document(self) -> dict:
+        assert self.content_type == "application/json", (self.status, self.content_type, self.body[:200])
+        return orjson.loads(self.body)
+
+
+def _request(
+    port: str, path: str, *, method: str = "GET", headers: dict | None = None, body: bytes = b""
+) -> Answer:
+    connection = http.client.HTTPConnection("127.0.0.1", int(port), timeout=30)
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, orjson.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, orjson.loads(error.read())
+        connection.request(method, path, body=body or None, headers=headers or {})
+        response = connection.getresponse()
+        content_type = (response.getheader("Content-Type") or "").split(";")[0]
+        return Answer(response.status, content_type, response.headers, response.read())
+    finally:
+        connection.close()
+
+
+def _get(port: str, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict]:
+    answer = _request(port, path, headers={**AUTH, **(headers or {})})
+    return answer.status, answer.document
+
+
+def _raw(port: str, data: bytes) -> tuple[int, str, dict]:
+    """Send bytes as they are (requests http.client would refuse to write); the status line and JSON body."""
+    with socket.create_connection(("127.0.0.1", int(port)), timeout=30) as sock:
+        sock.sendall(data)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    fields = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), fields.get("Content-Type", ""), orjson.loads(body)
 
 
 def _ready(port: str, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            status, body = _get(port, "/readyz")
+            answer = _request(port, "/readyz")
         except OSError:
-            status, body = 0, {}
-        if status == 200:
-            assert body == {"ready": True}
+            answer = None
+        if answer is not None and answer.status == 200:
+            assert answer.document == {"ready": True}
             return
-        assert time.monotonic() < deadline, f"worker on {port} never ready: {status} {body}"
+        assert time.monotonic() < deadline, f"worker on {port} never ready: {answer}"
         time.sleep(0.5)
 
 
-def test_any_worker_answers_for_any_member_with_its_latest_record(
-    kafka_bootstrap: str, tmp_path: Path
-) -> None:
+@dataclass
+class Cluster:
+    env: StreamEnv
+    workers: tuple[Worker, Worker]
+    ports: list[str]
+    #: the records the stream emits (by the emission rule), and every member's record of every day
+    expected: dict[tuple[str, str], dict]
+    daily: dict[tuple[str, str], dict]
+    latest: dict[str, dict]
+
+
+@pytest.fixture(scope="module")
+def cluster(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """Two workers with a bearer token, every score of a small population emitted; both stopped after."""
+    tmp_path = tmp_path_factory.mktemp("query-api")
     config = SimulationConfig(members=60, days=6, seed=5, jitter_seconds=300)
     log = list(iter_encoded(config))
     env = StreamEnv(kafka_bootstrap)
@@ -65,60 +117,134 @@ def test_any_worker_answers_for_any_member_with_its_latest_record(
     for record in daily.values():
         if record["date"] > latest.get(record["member_id"], {"date": ""})["date"]:
             latest[record["member_id"]] = record
-    a_env, b_env = env.worker_env(tmp_path / "a", "wa"), env.worker_env(tmp_path / "b", "wb")
-    workers = (Worker(a_env, tmp_path / "wa.log"), Worker(b_env, tmp_path / "wb.log"))
-    with running(*workers):
+    (tmp_path / "token").write_text(TOKEN + "\n")
+    a_env, b_env = (
+        {**env.worker_env(tmp_path / name, name), "SSI_API_TOKEN_FILE": str(tmp_path / "token")}
+        for name in ("wa", "wb")
+    )
+    workers = (Worker(a_env, tmp_path / "wa.log").start(), Worker(b_env, tmp_path / "wb.log").start())
+    try:
         produce(kafka_bootstrap, env.events_topic, log, env.partitions)
         collect_scores(kafka_bootstrap, env.scores_topic, len(expected), timeout=300, workers=workers)
         ports = [a_env["SSI_WEB_PORT"], b_env["SSI_WEB_PORT"]]
         for port in ports:  # both ready means both own partitions: half the requests below are forwarded
             _ready(port)
-        for member, record in sorted(latest.items()):
-            for port in ports:
-                status, body = _get(port, f"/members/{urllib.parse.quote(member)}/score")
-                assert (status, body) == (200, record), f"worker on {port} about {member}"
-        for member, record in sorted(latest.items())[:6]:  # texts in two locales, asked for either way
-            for port in ports:
-                status, italian = _get(port, f"/members/{member}/score?lang=it-CH")
-                assert status == 200 and italian["texts"]["locale"] == "it", (port, member)
-                asked = {"Accept-Language": "fr;q=0.9, en;q=0.5"}
-                status, french = _get(port, f"/members/{member}/score", asked)
-                assert status == 200 and french["texts"]["locale"] == "fr", (port, member)
-                for answer in (italian, french):
-                    check_score_record(answer)
-                    assert {k: v for k, v in answer.items() if k != "texts"} == record
-                assert italian["texts"]["build_relationships"]["title"] == "Coltiva le relazioni"
-                assert italian["texts"] != french["texts"]
-        for member, record in sorted(latest.items())[:10]:
-            status, body = _get(ports[1], f"/members/{member}/history?weeks=2")
-            assert status == 200 and body["member_id"] == member and body["weeks"] == 2
-            streamed = {r["date"]: r["ssi"] for (m, _), r in daily.items() if m == member}
-            assert len(body["daily"]) == 14
-            assert body["daily"][-1] == {"date": record["date"], "ssi": record["ssi"]}
-            assert all(point["ssi"] == streamed.get(point["date"]) for point in body["daily"])
-            assert [p["date"] for p in body["weekly"]] == [body["daily"][6]["date"], record["date"]]
-        status, body = _get(ports[0], "/members/m000001/history?weeks=27")
-        assert status == 400 and body["error"] == "bad_weeks"
-        status, body = _get(ports[0], "/members/nobody/score")
-        assert status == 404 and body["error"] == "not_found" and "nobody" in body["message"]
-        status, body = _get(ports[1], "/members/" + "x" * 65 + "/score")
-        assert status == 400 and body["error"] == "bad_member_id" and "65 characters" in body["message"]
-        last = max(r["date"] for r in daily.values())
-        industries = sorted({r["industry"] for r in daily.values() if r["date"] == last and r["industry"]})
-        assert len(industries) > 3
-        for industry in industries:
-            histogram = ScoreHistogram()
-            for r in daily.values():
-                if r["date"] == last and r["industry"] == industry:
-                    histogram.add(r["ssi"])
-            wanted = distribution_document(industry, last, histogram)
-            for port in ports:  # every worker ranks with every partition's histograms
-                status, body = _get(port, f"/industries/{urllib.parse.quote(industry)}/distribution")
-                assert (status, body) == (200, wanted), f"worker on {port} about {industry}"
-        status, body = _get(ports[0], "/industries/Nothing%20Here/distribution")
-        assert status == 404 and body["error"] == "not_found"
-        status, body = _get(ports[0], "/industries/" + "x" * 101 + "/distribution")
-        assert status == 400 and body["error"] == "bad_industry"
+        yield Cluster(env, workers, ports, expected, daily, latest)
+    finally:
+        codes = [worker.stop() for worker in workers]
+    survivor = workers[0]
+    assert codes[0] == 0, f"exit code on SIGTERM: {codes[0]}\n{survivor.log_tail()}"
+
+
+def test_any_worker_answers_for_any_member_with_its_latest_record(cluster: Cluster) -> None:
+    ports, daily = cluster.ports, cluster.daily
+    for member, record in sorted(cluster.latest.items()):
+        for port in ports:
+            status, body = _get(port, f"/members/{urllib.parse.quote(member)}/score")
+            assert (status, body) == (200, record), f"worker on {port} about {member}"
+    for member, record in sorted(cluster.latest.items())[:6]:  # texts in two locales, asked for either way
+        for port in ports:
+            status, italian = _get(port, f"/members/{member}/score?lang=it-CH")
+            assert status == 200 and italian["texts"]["locale"] == "it", (port, member)
+            asked = {"Accept-Language": "fr;q=0.9, en;q=0.5"}
+            status, french = _get(port, f"/members/{member}/score", asked)
+            assert status == 200 and french["texts"]["locale"] == "fr", (port, member)
+            for answer in (italian, french):
+                check_score_record(answer)
+                assert {k: v for k, v in answer.items() if k != "texts"} == record
+            assert italian["texts"]["build_relationships"]["title"] == "Coltiva le relazioni"
+            assert italian["texts"] != french["texts"]
+    for member, record in sorted(cluster.latest.items())[:10]:
+        status, body = _get(ports[1], f"/members/{member}/history?weeks=2")
+        assert status == 200 and body["member_id"] == member and body["weeks"] == 2
+        streamed = {r["date"]: r["ssi"] for (m, _), r in daily.items() if m == member}
+        assert len(body["daily"]) == 14
+        assert body["daily"][-1] == {"date": record["date"], "ssi": record["ssi"]}
+        assert all(point["ssi"] == streamed.get(point["date"]) for point in body["daily"])
+        assert [p["date"] for p in body["weekly"]] == [body["daily"][6]["date"], record["date"]]
+    status, body = _get(ports[0], "/members/m000001/history?weeks=27")
+    assert status == 400 and body["error"] == "bad_weeks"
+    status, body = _get(ports[0], "/members/nobody/score")
+    assert status == 404 and body["error"] == "not_found" and "nobody" in body["message"]
+    status, body = _get(ports[1], "/members/" + "x" * 65 + "/score")
+    assert status == 400 and body["error"] == "bad_member_id" and "65 characters" in body["message"]
+    last = max(r["date"] for r in daily.values())
+    industries = sorted({r["industry"] for r in daily.values() if r["date"] == last and r["industry"]})
+    assert len(industries) > 3
+    for industry in industries:
+        histogram = ScoreHistogram()
+        for r in daily.values():
+            if r["date"] == last and r["industry"] == industry:
+                histogram.add(r["ssi"])
+        wanted = distribution_document(industry, last, histogram)
+        for port in ports:  # every worker ranks with every partition's histograms
+            status, body = _get(port, f"/industries/{urllib.parse.quote(industry)}/distribution")
+            assert (status, body) == (200, wanted), f"worker on {port} about {industry}"
+    status, body = _get(ports[0], "/industries/Nothing%20Here/distribution")
+    assert status == 404 and body["error"] == "not_found"
+    status, body = _get(ports[0], "/industries/" + "x" * 101 + "/distribution")
+    assert status == 400 and body["error"] == "bad_industry"
+
+
+def test_faust_pages_are_gone_and_every_error_is_json(cluster: Cluster) -> None:
+    port = cluster.ports[0]
+    member = next(iter(sorted(cluster.latest)))
+    # Faust's blueprints: table data, the cluster's URLs, internals. With a token, and without.
+    for path in (
+        "/",
+        "/table/",
+        "/table/members/",
+        f"/table/members/{member}/",
+        "/router/",
+        "/router/members/",
+        f"/router/members/{member}/",
+        "/router/topics",
+        "/graph/",
+        "/stats/",
+        "/assignment/",
+        "/performance/",
+        "/nope",
+    ):
+        for headers in ({}, AUTH):
+            answer = _request(port, path, headers=headers)
+            assert (answer.status, answer.document["error"]) == (404, "unknown_path"), path
+    answer = _request(port, "/readyz", method="POST")
+    assert (answer.status, answer.document["error"]) == (405, "method_not_allowed")
+    assert answer.headers["Allow"] == "GET,HEAD"
+    answer = _request(port, f"/members/{member}/score", headers=AUTH, body=b"{}")
+    assert (answer.status, answer.document["error"]) == (413, "request_too_large")
+    answer = _request(port, f"/members/{member}/score", method="HEAD", headers=AUTH)
+    assert (answer.status, answer.content_type, answer.body) == (200, "application/json", b"")
+    status, content_type, body = _raw(port, f"GET /members/{'a' * 5000}/score HTTP/1.1\r\n\r\n".encode())
+    assert (status, content_type, body["error"]) == (414, "application/json", "uri_too_long")
+    status, content_type, body = _raw(port, b"GET /healthz HTTP/1.1\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n")
+    assert (status, content_type, body["error"]) == (431, "application/json", "header_too_large")
+    many = b"".join(b"X-H%d: v\r\n" % n for n in range(100))
+    status, content_type, body = _raw(port, b"GET /healthz HTTP/1.1\r\n" + many + b"\r\n")
+    assert (status, content_type, body["error"]) == (400, "application/json", "bad_request")
+    status, content_type, body = _raw(port, b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n")  # TLS
+    assert (status, content_type, body["error"]) == (400, "application/json", "bad_request")
+    assert "Error handling request" not in cluster.workers[0].log_tail(10_000)  # a client's error: no ERROR
+
+
+def test_the_query_api_asks_for_the_token_and_the_probes_do_not(cluster: Cluster) -> None:
+    member = next(iter(sorted(cluster.latest)))
+    for port in cluster.ports:
+        for path in (
+            f"/members/{member}/score",
+            f"/members/{member}/history",
+            "/industries/Software/distribution",
+        ):
+            for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}):
+                answer = _request(port, path, headers=headers)
+                assert (answer.status, answer.document["error"]) == (401, "unauthorized"), (path, headers)
+                assert answer.headers["WWW-Authenticate"] == 'Bearer realm="ssi-stream"'
+        assert _request(port, "/healthz").status == 200
+        assert _request(port, "/readyz").document == {"ready": True}
+        assert _request(port, "/metrics").body.startswith(b"# HELP")
+        # with the token, forwarded or not (half the members are the other worker's): the record
+        answer = _request(port, f"/members/{member}/score", headers={"Authorization": f"bearer {TOKEN}"})
+        assert (answer.status, answer.document) == (200, cluster.latest[member])
 
 
 def test_the_openapi_document_describes_the_paths_the_worker_serves() -> None:
