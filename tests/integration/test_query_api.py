@@ -1,9 +1,12 @@
-"""The query API over HTTP against two running workers: any worker answers for any member, and the port
-serves nothing but the API (every error in JSON). The workers run once for the module (`cluster`).
+"""The query API over HTTP against two running workers: any worker answers for any member, the port serves
+nothing but the API (every error in JSON), and a takeover keeps to the documented statuses.
+
+The workers run once for the module (`cluster`); the takeover test kills one of them, so it comes last.
 """
 
 from __future__ import annotations
 
+import collections
 import http.client
 import socket
 import time
@@ -245,6 +248,49 @@ def test_the_query_api_asks_for_the_token_and_the_probes_do_not(cluster: Cluster
         # with the token, forwarded or not (half the members are the other worker's): the record
         answer = _request(port, f"/members/{member}/score", headers={"Authorization": f"bearer {TOKEN}"})
         assert (answer.status, answer.document) == (200, cluster.latest[member])
+
+
+#: What /members/{id}/score may answer about a member with a score (docs/openapi.yaml), 503 with Retry-After.
+UNAVAILABLE = {"not_ready", "owner_unavailable", "ranking"}
+
+
+def test_a_takeover_answers_only_documented_statuses_in_json_then_every_record(cluster: Cluster) -> None:
+    """Poll every member through both workers, SIGKILL one, keep polling the survivor until it answers
+    every member with its record again: nothing but documented statuses, all JSON, 503s with Retry-After."""
+    survivor, victim = cluster.workers
+    port = cluster.ports[0]
+    members = sorted(cluster.latest)
+    seen: collections.Counter[tuple[int, str, str | None]] = collections.Counter()
+    wrong: list[str] = []
+
+    def poll(member: str) -> bool:
+        answer = _request(port, f"/members/{member}/score", headers=AUTH)
+        json = answer.content_type == "application/json"
+        error = orjson.loads(answer.body).get("error") if json and answer.status != 200 else None
+        seen[answer.status, answer.content_type, error] += 1
+        if not json:
+            wrong.append(f"{member}: {answer.status} {answer.content_type} {answer.body[:200]!r}")
+        elif answer.status == 503 and error in UNAVAILABLE:
+            if not answer.headers.get("Retry-After", "").isdigit():
+                wrong.append(f"{member}: 503 without Retry-After: {answer.body[:200]!r}")
+        elif answer.status != 200:  # a 404 here would be a member with a score said to have none
+            wrong.append(f"{member}: {answer.status} {answer.body[:200]!r}")
+        elif answer.document != cluster.latest[member]:
+            wrong.append(f"{member}: 200 with another record")
+        return answer.status == 200
+
+    assert all(poll(member) for member in members)
+    victim.kill()  # SIGKILL: its port closes at once, its session expires after SSI_SESSION_TIMEOUT_SECONDS
+    killed = time.monotonic()
+    answered: set[str] = set()
+    while len(answered) < len(members) or time.monotonic() - killed < 5:
+        assert time.monotonic() - killed < 180, f"not every member answered: {seen}\n{survivor.log_tail()}"
+        for member in members:
+            (answered.add if poll(member) else answered.discard)(member)
+        time.sleep(0.05)
+    assert not wrong, f"{len(wrong)} answers off the contract ({seen}); first: {wrong[:5]}"
+    unavailable = seen[503, "application/json", "owner_unavailable"]
+    assert unavailable > 0, f"the takeover was not seen: {seen}"
 
 
 def test_the_openapi_document_describes_the_paths_the_worker_serves() -> None:
