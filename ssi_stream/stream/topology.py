@@ -38,6 +38,7 @@ from ssi_stream.ops.topics import TopicSpec
 from ssi_stream.scoring.effects import decode_effect
 from ssi_stream.scoring.model import Model
 from ssi_stream.stream.backfill import Backfill
+from ssi_stream.stream.broker_contact import BrokerContact
 from ssi_stream.stream.delivery import ensure_complete_flush
 from ssi_stream.stream.event_context import event_context
 from ssi_stream.stream.offset_guard import Admit, OffsetGuard
@@ -147,7 +148,7 @@ class ScoringTopology:
         self.app.timer(METRICS_INTERVAL_SECONDS, name="update-gauges")(self.update_gauges)
         self.app.on_partitions_revoked.connect(self._forget_caches)
         self.app.on_partitions_assigned.connect(self._forget_caches)
-        self.views = QueryViews(self)
+        self.views = QueryViews(self, BrokerContact(self.app, settings.events_topic))
 
     def changelog_specs(self) -> list[TopicSpec]:
         """The tables' compacted changelog topics, as Faust names them."""

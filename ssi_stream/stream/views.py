@@ -21,6 +21,7 @@ from ssi_stream.events.contract import member_id as member_id_check
 from ssi_stream.events.decode import Rejected
 from ssi_stream.ledger.member_ledger import MemberLedger, decode_ledger, latest_record
 from ssi_stream.ops.metrics import exposition
+from ssi_stream.stream.broker_contact import BrokerContact
 from ssi_stream.stream.routing import RETRY_AFTER_SECONDS, OwnerRouting, tables_not_ready
 from ssi_stream.stream.tables import distribution_key
 from ssi_stream.stream.web_server import ApiWeb, json_error, read_api_token
@@ -39,13 +40,14 @@ RANKING_RETRY_AFTER_SECONDS = 2
 class QueryViews:
     """The HTTP handlers of one worker, registered on its Faust app."""
 
-    def __init__(self, topology: ScoringTopology) -> None:
+    def __init__(self, topology: ScoringTopology, broker: BrokerContact) -> None:
         self.topology = topology
         app = self.app = topology.app
         self.members = topology.members
         self.gates = topology.gates
         self.model = topology.model
         self.dedup = topology.timeline.dedup
+        self.broker = broker
         # The server, before any page is registered on it: no Faust pages, JSON errors, optional auth.
         app.web = ApiWeb(app, api_token=read_api_token(topology.settings.api_token_file))
         self.routing = OwnerRouting(app, self.members, topology.settings.worker_id)
@@ -142,8 +144,9 @@ class QueryViews:
         return ledger
 
     async def serve_ready(self, request: web.Request) -> web.Response:
-        """GET /readyz: 200 once the worker has partitions and their tables are restored, else 503."""
-        reason = tables_not_ready(self.app)
+        """GET /readyz: 200 while the worker reaches the broker, holds partitions and has their tables
+        restored; 503 with the reason otherwise."""
+        reason = self.broker.unreachable() or tables_not_ready(self.app)
         if reason is None and not self.app.consumer.assignment():
             reason = "no partitions assigned"
         if reason:
