@@ -16,7 +16,16 @@ from ssi_stream.timeline.policy import DedupPolicy, TimelineSettings
 from ssi_stream.trend.alerts import AlertPolicy
 
 #: Settings that must be above zero (the others may be 0).
-_POSITIVE = frozenset({"partitions", "replication_factor", "max_event_bytes", "batch_max", "batch_ms"})
+_POSITIVE = frozenset(
+    {
+        "partitions",
+        "replication_factor",
+        "max_event_bytes",
+        "batch_max",
+        "batch_ms",
+        "shutdown_timeout_seconds",
+    }
+)
 
 
 #: The values of SSI_EMIT.
@@ -73,6 +82,8 @@ class Settings:
     web_host: str = "127.0.0.1"
     #: A file holding the bearer token the query API asks for (empty: the API is open).
     api_token_file: str = ""
+    #: After SIGTERM, how long the worker may take to stop cleanly before it exits anyway.
+    shutdown_timeout_seconds: int = 30
     # Kafka security (ssi_stream/ops/kafka_security.py): empty means "not set", i.e. PLAINTEXT, or what
     # the client properties file says. Secrets are never values here, only the files that hold them.
     kafka_security_protocol: str = ""

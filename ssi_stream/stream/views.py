@@ -48,6 +48,8 @@ class QueryViews:
         self.model = topology.model
         self.dedup = topology.timeline.dedup
         self.broker = broker
+        #: Set when the worker begins to stop: /readyz answers 503 from then on.
+        self.stopping = False
         # The server, before any page is registered on it: no Faust pages, JSON errors, optional auth.
         app.web = ApiWeb(app, api_token=read_api_token(topology.settings.api_token_file))
         self.routing = OwnerRouting(app, self.members, topology.settings.worker_id)
@@ -146,7 +148,7 @@ class QueryViews:
     async def serve_ready(self, request: web.Request) -> web.Response:
         """GET /readyz: 200 while the worker reaches the broker, holds partitions and has their tables
         restored; 503 with the reason otherwise."""
-        reason = self.broker.unreachable() or tables_not_ready(self.app)
+        reason = "shutting down" if self.stopping else self.broker.unreachable() or tables_not_ready(self.app)
         if reason is None and not self.app.consumer.assignment():
             reason = "no partitions assigned"
         if reason:

@@ -1,15 +1,28 @@
-"""`ssi-stream worker`: run one scoring worker until SIGTERM or Ctrl-C."""
+"""`ssi-stream worker`: run one scoring worker until SIGTERM or Ctrl-C, and stop within a bound."""
 
 from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Any
 
 import faust
 
 from ssi_stream.ops.bootstrap import resolve_bootstrap
 from ssi_stream.ops.kafka_security import KafkaSecurity, load_security
+from ssi_stream.ops.log_limits import RepeatLimiter, limit_repeats
 from ssi_stream.ops.settings import Settings, SettingsError
 from ssi_stream.ops.topics import ensure_topics, topic_names, was_written
 from ssi_stream.scoring.model import load_model
 from ssi_stream.stream.topology import ScoringTopology, topic_specs
+
+log = logging.getLogger(__name__)
+
+#: The exit status of a worker that did not stop cleanly within SSI_SHUTDOWN_TIMEOUT_SECONDS.
+EXIT_SHUTDOWN_TIMEOUT = 1
 
 
 def run_worker(settings: Settings, *, loglevel: str = "INFO") -> int:
@@ -24,7 +37,7 @@ def run_worker(settings: Settings, *, loglevel: str = "INFO") -> int:
     refuse_a_new_effects_topic_under_old_tables(bootstrap, settings, security, topology)
     ensure_topics(bootstrap, [*topic_specs(settings), *topology.changelog_specs()], security=security)
     settings.data_path.mkdir(parents=True, exist_ok=True)
-    worker = faust.Worker(topology.app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
+    worker = ScoringWorker(topology, loglevel=loglevel, quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()  # handles SIGTERM/SIGINT: stops agents, commits, closes
     return 0
 
@@ -56,3 +69,61 @@ def refuse_a_new_effects_topic_under_old_tables(
         f"SSI_EFFECTS_TOPIC to the effects topic this deployment used (before the app-id prefix: "
         f"{LEGACY_EFFECTS_TOPIC}{found}); docs/deploying.md, Upgrading"
     )
+
+
+class ScoringWorker(faust.Worker):
+    """Faust's worker, with repeated log lines limited and a bounded shutdown.
+
+    A clean stop commits what the worker processed, and that needs the broker: with the broker
+    unreachable Faust waits for it without end (the agents' flush never returns). After
+    `SSI_SHUTDOWN_TIMEOUT_SECONDS` the worker exits anyway, as a SIGKILL would: the durable positions
+    make the restarted worker (or the group's others) resume without losing or double counting input.
+    """
+
+    def __init__(self, topology: ScoringTopology, **kwargs: Any) -> None:
+        super().__init__(topology.app, **kwargs)
+        self.topology = topology
+        self.shutdown_timeout = float(topology.settings.shutdown_timeout_seconds)
+        self.repeats = RepeatLimiter()
+        self._deadline: threading.Timer | None = None
+        topology.app.timer(self.repeats.interval / 4, name="summarise-repeated-logs")(self._summarise_repeats)
+
+    def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+        super().on_setup_root_logger(logger, level)
+        limit_repeats(logger.handlers, self.repeats)
+
+    def _on_sigterm(self) -> None:
+        self._begin_stopping(signal.SIGTERM)
+        super()._on_sigterm()
+
+    def _on_sigint(self) -> None:
+        self._begin_stopping(signal.SIGINT)
+        super()._on_sigint()
+
+    def on_worker_shutdown(self) -> None:
+        self.repeats.flush(everything=True)
+        super().on_worker_shutdown()
+
+    def _begin_stopping(self, signum: signal.Signals) -> None:
+        self.topology.views.stopping = True  # /readyz: 503 from now on
+        if self._deadline is None:
+            self._deadline = threading.Timer(self.shutdown_timeout, self._give_up, args=(signum,))
+            self._deadline.daemon = True
+            self._deadline.start()
+
+    def _give_up(self, signum: signal.Signals) -> None:
+        """Runs on the deadline's own thread: the event loop may be the thing that is stuck."""
+        log.critical(
+            "not stopped %.0f s after %s (is the broker reachable?): exiting without a clean shutdown; "
+            "the restarted worker resumes from the last committed positions",
+            self.shutdown_timeout,
+            signum.name,
+        )
+        self.repeats.flush(everything=True)
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(EXIT_SHUTDOWN_TIMEOUT)
+
+    async def _summarise_repeats(self) -> None:
+        self.repeats.flush()

@@ -76,6 +76,10 @@ def test_each_pod_is_a_worker_named_after_itself_with_its_own_data_volume() -> N
     assert mounts[claim["metadata"]["name"]] == SETTINGS.data_dir
 
 
+def test_the_worker_gives_up_a_clean_stop_before_kubernetes_kills_it() -> None:
+    assert SETTINGS.shutdown_timeout_seconds < POD["spec"]["terminationGracePeriodSeconds"]
+
+
 def test_probes_and_scrape_annotations_use_the_web_port() -> None:
     (port,) = CONTAINER["ports"]
     assert port["containerPort"] == SETTINGS.web_port

@@ -291,6 +291,8 @@ def test_a_takeover_answers_only_documented_statuses_in_json_then_every_record(c
     assert not wrong, f"{len(wrong)} answers off the contract ({seen}); first: {wrong[:5]}"
     unavailable = seen[503, "application/json", "owner_unavailable"]
     assert unavailable > 0, f"the takeover was not seen: {seen}"
+    logged = survivor.log_tail(100_000).count("forwarding to")
+    assert logged <= 3, f"{logged} log lines for {unavailable} failed forwards"  # log_limits
 
 
 def test_the_openapi_document_describes_the_paths_the_worker_serves() -> None:

@@ -35,6 +35,7 @@ def test_every_field_is_read_from_its_ssi_variable() -> None:
         ("SSI_MAX_EVENT_BYTES", "0"),  # DecodeLimits refuses it: a clear error, not a traceback
         ("SSI_STANDBY_REPLICAS", "-1"),
         ("SSI_STANDBY_REPLICAS", "one"),
+        ("SSI_SHUTDOWN_TIMEOUT_SECONDS", "0"),  # a stop must have a bound
     ],
 )
 def test_unusable_numbers_are_refused_with_the_variable_name(name: str, value: str) -> None:
