@@ -80,6 +80,9 @@ class Settings:
     worker_id: str = "worker-1"
     web_port: int = 6066
     web_host: str = "127.0.0.1"
+    #: The URL the other workers reach this one at, to forward it requests about its members (empty:
+    #: http://SSI_WEB_HOST:SSI_WEB_PORT, which is no such URL when SSI_WEB_HOST is 0.0.0.0).
+    web_url: str = ""
     #: A file holding the bearer token the query API asks for (empty: the API is open).
     api_token_file: str = ""
     #: After SIGTERM, how long the worker may take to stop cleanly before it exits anyway.
@@ -141,6 +144,15 @@ class Settings:
             alerts=AlertPolicy(float(self.alert_threshold), float(self.alert_weekly_drop_points)),
             emit=self.emit,  # type: ignore[arg-type]
         )
+
+    @property
+    def advertised_web_url(self) -> str:
+        """`web_url`, or the URL made of the web host and port."""
+        url = self.web_url or f"http://{self.web_host}:{self.web_port}"
+        scheme, _, rest = url.partition("://")
+        if scheme not in ("http", "https") or not rest.split("/")[0]:
+            raise SettingsError(f"SSI_WEB_URL must be an http:// or https:// URL, got {url!r}")
+        return url
 
     @property
     def data_path(self) -> Path:

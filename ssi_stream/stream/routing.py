@@ -32,6 +32,8 @@ RETRY_AFTER_SECONDS = 5
 FORWARD_TIMEOUT = aiohttp.ClientTimeout(total=10, sock_connect=3)
 #: The largest answer relayed (a score record is a few KiB).
 MAX_FORWARDED_BYTES = 1 << 20
+#: Hosts a server binds to but no one can connect to as this worker.
+UNSPECIFIED_HOSTS = frozenset({"0.0.0.0", "::", "[::]", ""})
 #: The request headers the owner needs; the others (Host, Connection, ...) are the forwarder's business.
 _RELAYED_REQUEST_HEADERS = ("Authorization", "Accept", "Accept-Language")
 _RELAYED_RESPONSE_HEADERS = ("Retry-After", "WWW-Authenticate", "Allow")
@@ -46,6 +48,13 @@ class OwnerRouting:
         self.app = app
         self.table = table
         self.worker_id = worker_id
+        advertised = app.conf.canonical_url
+        if advertised.host in UNSPECIFIED_HOSTS:
+            log.warning(
+                "this worker tells the others to forward requests to %s, where they would reach themselves:"
+                " set SSI_WEB_URL to an address they can reach it at (a host name or IP and port)",
+                advertised,
+            )
 
     async def answer(self, request: Request, key: str, local: LocalAnswer) -> Response:
         """`local()` when this worker owns `key` and its tables are ready, else the owner's answer."""
@@ -60,7 +69,7 @@ class OwnerRouting:
                 return self._unavailable("not_ready", f"this worker is {not_ready}: retry shortly")
             if not self._holds(key):  # named the owner, but not assigned it: two workers share one URL?
                 problem = "this worker is named the owner of the member's partition but does not hold it"
-                return self._unavailable("not_ready", f"{problem} (do two workers advertise one URL?)")
+                return self._unavailable("not_ready", f"{problem} (workers need distinct SSI_WEB_URLs)")
             return await local()
         forwarded_by = request.headers.get(FORWARDED_HEADER)
         if forwarded_by is not None:

@@ -98,6 +98,7 @@ class ScoringTopology:
             web_host=settings.web_host,
             web_bind=settings.web_host,
             web_port=settings.web_port,
+            canonical_url=settings.advertised_web_url,  # what the group tells the others to forward to
             topic_partitions=partitions,
             topic_replication_factor=settings.replication_factor,
             table_standby_replicas=settings.standby_replicas,

@@ -60,6 +60,7 @@ def test_worker_listens_on_all_interfaces_on_its_published_port(name: str) -> No
     assert WORKERS[name]["ports"] == [f"{settings.web_port}:{settings.web_port}"]
     assert "SSI_WEB_PORT" in " ".join(WORKERS[name]["healthcheck"]["test"])
     assert settings.broker == "kafka:9092"
+    assert settings.advertised_web_url == f"http://{name}:{settings.web_port}"  # the others forward here
 
 
 def test_prometheus_scrapes_exactly_the_workers_web_ports() -> None:
@@ -126,7 +127,7 @@ def test_the_simulator_produces_to_the_workers_topics_with_a_valid_command() -> 
     assert (arguments.command, arguments.kafka) == ("simulate", True)
     assert arguments.rate > 0
     # It creates missing topics from its own settings: they must be the workers'.
-    per_worker = {"SSI_WORKER_ID", "SSI_WEB_PORT"}
+    per_worker = {"SSI_WORKER_ID", "SSI_WEB_PORT", "SSI_WEB_URL"}
     shared = {
         name: value for name, value in ssi_environment(WORKERS["worker-1"]).items() if name not in per_worker
     }

@@ -76,6 +76,14 @@ def test_each_pod_is_a_worker_named_after_itself_with_its_own_data_volume() -> N
     assert mounts[claim["metadata"]["name"]] == SETTINGS.data_dir
 
 
+def test_each_pod_tells_the_others_its_own_address_to_forward_to() -> None:
+    env = {entry["name"]: entry for entry in CONTAINER["env"]}
+    assert env["POD_IP"]["valueFrom"]["fieldRef"]["fieldPath"] == "status.podIP"
+    assert env["SSI_WEB_URL"]["value"] == f"http://$(POD_IP):{SETTINGS.web_port}"
+    assert list(env).index("POD_IP") < list(env).index("SSI_WEB_URL")  # $(POD_IP) is expanded in order
+    assert "SSI_WEB_URL" not in CONFIG  # one per pod
+
+
 def test_the_worker_gives_up_a_clean_stop_before_kubernetes_kills_it() -> None:
     assert SETTINGS.shutdown_timeout_seconds < POD["spec"]["terminationGracePeriodSeconds"]
 

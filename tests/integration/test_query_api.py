@@ -125,6 +125,7 @@ def cluster(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> I
         {**env.worker_env(tmp_path / name, name), "SSI_API_TOKEN_FILE": str(tmp_path / "token")}
         for name in ("wa", "wb")
     )
+    b_env["SSI_WEB_URL"] = f"http://localhost:{b_env['SSI_WEB_PORT']}"  # what the group tells wa to use
     workers = (Worker(a_env, tmp_path / "wa.log").start(), Worker(b_env, tmp_path / "wb.log").start())
     try:
         produce(kafka_bootstrap, env.events_topic, log, env.partitions)

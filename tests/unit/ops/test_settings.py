@@ -65,6 +65,16 @@ def test_kafka_security_settings_are_names_and_files_never_secrets() -> None:
     assert not [name for name in kafka if "PASSWORD" in name and not name.endswith("_FILE")]
 
 
+def test_the_advertised_web_url_is_ssi_web_url_or_the_web_host_and_port() -> None:
+    assert Settings.from_env({}).advertised_web_url == "http://127.0.0.1:6066"
+    assert Settings.from_env({"SSI_WEB_PORT": "7000"}).advertised_web_url == "http://127.0.0.1:7000"
+    url = "http://ssi-worker-0.ssi-worker:6066"
+    assert Settings.from_env({"SSI_WEB_HOST": "0.0.0.0", "SSI_WEB_URL": url}).advertised_web_url == url
+    for wrong in ("ssi-worker-0:6066", "ftp://x:1", "http://"):
+        with pytest.raises(SettingsError, match="SSI_WEB_URL"):
+            _ = Settings.from_env({"SSI_WEB_URL": wrong}).advertised_web_url
+
+
 def readme_settings_table() -> dict[str, str]:
     """The README's Configuration table: variable -> its default as written (a shared row split in two)."""
     readme = (Path(__file__).parents[3] / "README.md").read_text()
