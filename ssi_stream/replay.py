@@ -77,6 +77,9 @@ class ReplayStats:
     def share_received(self) -> None:
         pass
 
+    def quarantined(self, problem: str) -> None:
+        raise AssertionError(f"replay's in-memory ledgers are always readable ({problem})")
+
     def day_closed(self, day: int, *, records: int, seconds: float) -> None:
         self._days.add(day)
         self.days = len(self._days)

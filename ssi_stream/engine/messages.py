@@ -53,6 +53,8 @@ class Step:
     dead_letters: list[tuple[bytes | None, Record]] = field(default_factory=list)
     records: list[tuple[str, Record]] = field(default_factory=list)
     alerts: list[tuple[str, Record]] = field(default_factory=list)
+    #: (reason, message) of messages kept aside whole: for a member whose stored state cannot be read.
+    quarantine: list[tuple[str, TargetMessage]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.to_targets or self.dead_letters or self.records or self.alerts)
+        return bool(self.to_targets or self.dead_letters or self.records or self.alerts or self.quarantine)

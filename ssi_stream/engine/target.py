@@ -23,6 +23,7 @@ from ssi_stream.engine.messages import EffectMessage, Step, TargetMessage
 from ssi_stream.engine.observer import EngineObserver, NullObserver
 from ssi_stream.ledger.member_ledger import (
     MemberLedger,
+    UnreadableLedger,
     absorb_effect,
     acted_on,
     emission_reference,
@@ -146,6 +147,8 @@ class TargetSide:
         self._dirty: dict[str, MemberLedger] = {}  # ledgers changed since they were last stored
         self._close_started: float | None = None
         self._scores: _DayScores | None = None  # the last close's scores, until its rank
+        #: Members whose stored ledger cannot be read (`UnreadableLedger`): left out, their effects kept.
+        self.unreadable: set[str] = set()
 
     def take(self, batch: Sequence[TargetMessage]) -> Iterator[Step]:
         """Absorb `batch` in order, closing and ranking the days it allows; yield at each barrier.
@@ -179,7 +182,12 @@ class TargetSide:
         effect, placement = message.effect, message.placement
         day = self.gate.count_day(placement.day)
         member_id = effect.member_id
-        ledger = self._dirty.get(member_id) or self._ledger(member_id)
+        ledger = self._dirty.get(member_id) or self._readable_ledger(member_id)
+        if ledger is None:  # its stored state cannot be read: keep the effect aside, whole
+            reason = f"the stored ledger of member {member_id!r} cannot be read"
+            self._pending.quarantine.append((reason, message))
+            self.observer.quarantined("unreadable_state")
+            return
         late = placement.late or day != placement.day
         policy = self.timeline.dedup
         counted = absorb_effect(ledger, effect, day, late=late, model=self.model, policy=policy)
@@ -217,7 +225,8 @@ class TargetSide:
         model, policy, store = self.model, self.timeline.dedup, self.store
         with _collector_paused():
             ids = sorted(self._member_set())
-            ledgers = {member_id: self._ledger(member_id) for member_id in ids}
+            ledgers = {m: ledger for m in ids if (ledger := self._readable_ledger(m)) is not None}
+            ids = list(ledgers)
             closing = [member_id for member_id in ids if needs_close(ledgers[member_id], day)]
             acted = [acted_on(ledgers[member_id].state, day) for member_id in closing]
             scores = close_states([ledgers[member_id].state for member_id in closing], day, model)
@@ -255,7 +264,7 @@ class TargetSide:
         ranked = [
             (member_id, ledger)
             for member_id in sorted(self._member_set())
-            if (ledger := self._ledger(member_id)).state.last_closed == day
+            if (ledger := self._readable_ledger(member_id)) is not None and ledger.state.last_closed == day
         ]
         with _collector_paused():
             scores, rows = self._day_scores(day, ranked)
@@ -330,6 +339,18 @@ class TargetSide:
     def _ledger(self, member_id: str) -> MemberLedger:
         ledger = self.store.ledger(member_id)
         return new_ledger(self.timeline.dedup) if ledger is None else ledger
+
+    def _readable_ledger(self, member_id: str) -> MemberLedger | None:
+        """The member's ledger, or None (reported once) when its stored bytes cannot be read: the member
+        is left out of closes and ranks, everybody else is scored (docs/streaming.md)."""
+        if member_id in self.unreadable:
+            return None
+        try:
+            return self._ledger(member_id)
+        except UnreadableLedger as exc:
+            self.unreadable.add(member_id)
+            log.error("partition %d: %s; the member is left out until it is repaired", self.target, exc)
+            return None
 
     def _member_set(self) -> set[str]:
         if self._members is None:

@@ -297,6 +297,22 @@ def encode_ledger(ledger: MemberLedger) -> bytes:
     return header + state + ids + late + history + connections + ranks + references
 
 
+class UnreadableLedger(ValueError):
+    """A stored ledger this code cannot read (an unknown version, cut short, corrupt)."""
+
+    def __init__(self, member_id: str, problem: str) -> None:
+        super().__init__(f"the ledger of member {member_id!r} cannot be read: {problem}")
+        self.member_id = member_id
+
+
+def read_ledger(member_id: str, raw: bytes, policy: DedupPolicy) -> MemberLedger:
+    """`decode_ledger`, with any failure raised as `UnreadableLedger` naming the member."""
+    try:
+        return decode_ledger(raw, policy)
+    except (ValueError, struct.error, IndexError, KeyError, TypeError, OverflowError) as exc:
+        raise UnreadableLedger(member_id, f"{type(exc).__name__}: {exc}") from None
+
+
 def decode_ledger(raw: bytes, policy: DedupPolicy) -> MemberLedger:
     """Read `encode_ledger` output: this version, or one written before ledgers kept connections and
     ranks (2) or history (1); their last record was emitted without ranks."""

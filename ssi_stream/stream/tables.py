@@ -15,7 +15,7 @@ import faust
 import orjson
 from faust.types import EventT
 
-from ssi_stream.ledger.member_ledger import MemberLedger, decode_ledger, encode_ledger
+from ssi_stream.ledger.member_ledger import MemberLedger, encode_ledger, read_ledger
 from ssi_stream.ranking.exchange import DayShare
 from ssi_stream.stream.event_context import event_context
 from ssi_stream.stream.wire import decode_share, encode_share
@@ -80,7 +80,7 @@ class TableTargetStore:
 
     def ledger(self, member_id: str) -> MemberLedger | None:
         stored = self.members.get(member_id.encode())
-        return None if stored is None else decode_ledger(stored, self.dedup)
+        return None if stored is None else read_ledger(member_id, stored, self.dedup)
 
     def put_ledger(self, member_id: str, ledger: MemberLedger) -> None:
         self.members[member_id.encode()] = encode_ledger(ledger)

@@ -296,6 +296,15 @@ class ScoringTopology:
                 for frame in encode_frames(by_partition[destination]):
                     headers = frame_headers(frame, self.internal_key)
                     await self._send(effects, None, frame, destination, headers)
+        if step.quarantine:  # effects of members whose stored state cannot be read, as frames of one
+            quarantine = self.quarantine_topic.get_topic_name()
+            for reason, message in step.quarantine:
+                for frame in encode_frames([message]):
+                    headers = [
+                        *frame_headers(frame, self.internal_key),
+                        ("ssi-quarantine-reason", reason.encode()),
+                    ]
+                    await self._send(quarantine, None, frame, None, headers)
         if step.dead_letters:
             dlq = self.dlq_topic.get_topic_name()
             for key, record in step.dead_letters:

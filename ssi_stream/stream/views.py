@@ -19,7 +19,7 @@ from ssi_stream.catalog import negotiate, record_texts
 from ssi_stream.events.contract import INDUSTRY_CHARS
 from ssi_stream.events.contract import member_id as member_id_check
 from ssi_stream.events.decode import Rejected
-from ssi_stream.ledger.member_ledger import MemberLedger, decode_ledger, latest_record
+from ssi_stream.ledger.member_ledger import MemberLedger, UnreadableLedger, latest_record, read_ledger
 from ssi_stream.ops.metrics import exposition
 from ssi_stream.stream.broker_contact import BrokerContact
 from ssi_stream.stream.routing import RETRY_AFTER_SECONDS, OwnerRouting, tables_not_ready
@@ -140,7 +140,11 @@ class QueryViews:
     def _closed_ledger(self, member_id: str) -> MemberLedger | web.Response:
         """The member's ledger if it has closed a day, else the 404 answer."""
         stored = self.members.get(member_id.encode())
-        ledger = None if stored is None else decode_ledger(stored, self.dedup)
+        try:
+            ledger = None if stored is None else read_ledger(member_id, stored, self.dedup)
+        except UnreadableLedger as exc:
+            self.topology.metrics.quarantined("unreadable_state")
+            return self._error(503, "unreadable_state", str(exc), retry_after=60)
         if ledger is None or ledger.state.last_closed is None:
             return self._error(404, "not_found", f"no daily score for member {member_id!r} yet")
         return ledger

@@ -87,6 +87,7 @@ def exercise(metrics: WorkerMetrics) -> None:
     metrics.dead_lettered()
     metrics.quarantined("unreadable")
     metrics.quarantined("forged")
+    metrics.quarantined("unreadable_state")
     for counted in (True, False):
         for late in (True, False):
             metrics.effect_absorbed(counted=counted, late=late)
@@ -127,7 +128,7 @@ def test_every_label_value_comes_from_a_finite_set(metrics: WorkerMetrics) -> No
         "outcome": set(EVENT_OUTCOMES) | set(EFFECT_OUTCOMES),
         "reason": {code.value for code in RejectionCode},
         "stage": set(STAGES),
-        "problem": {"unreadable", "forged"},
+        "problem": {"unreadable", "forged", "unreadable_state"},
         "pillar": set(PILLARS),
         "kind": set(ALERT_KINDS),
         "topic": {"ssi.events", "ssi-stream-effects"},
