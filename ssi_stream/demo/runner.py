@@ -108,6 +108,9 @@ def run_demo(settings: Settings, options: DemoOptions, out: object = sys.stdout)
         f"API:     {base}/members/<member_id>/score   {base}/members/<member_id>/history?weeks=4",
     ]
     interactive = hasattr(out, "isatty") and out.isatty()  # type: ignore[attr-defined]
+    if not interactive:  # piped: the URLs first, then a plain progress line a second
+        out.write("\n".join(urls) + "\n")  # type: ignore[attr-defined]
+        out.flush()  # type: ignore[attr-defined]
     began = time.monotonic()
     rate_mark = (began, 0)
     events_per_second = 0.0

@@ -36,6 +36,8 @@ def test_the_demo_shows_live_scores_and_stops_its_worker(kafka_bootstrap: str, t
     assert "SSI bands: 0-20" in result.stdout and "next step" in result.stdout
     assert re.search(r"top [\d.]+%", result.stdout), "no industry rank shown"
     assert "demo stopped: simulator, worker are down" in result.stdout
+    # piped, it says where to look first: the metrics and API URLs come before the progress lines
+    assert result.stdout.index("metrics: http://") < result.stdout.index("demo: ")
     group = re.search(r"topics ssi-demo\.(\d+)\.\*", result.stdout)
     assert group
     admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
