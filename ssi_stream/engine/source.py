@@ -147,10 +147,6 @@ class SourceSide:
             partition = self._partition_of[member_id] = partition_for(member_id, self.partitions)
         return partition
 
-    def sources(self) -> list[int]:
-        """The input partitions this side has seen events of, or loaded."""
-        return sorted(self._clocks)
-
     def _broadcast(self, marks: list[SourceMark]) -> Step:
         return Step(to_targets=[(target, mark) for mark in marks for target in range(self.partitions)])
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ssi_stream.scoring.card import ScoreCard
-from ssi_stream.scoring.columnar import KEEP_GOING_CODE, ColumnarScores
+from ssi_stream.scoring.columnar import KEEP_GOING_CODE, PILLAR_COLUMNS, ColumnarScores
 from ssi_stream.scoring.explain import ACTIONS
 from ssi_stream.scoring.model import PILLARS, Model
 from ssi_stream.scoring.pillars import (
@@ -103,7 +103,7 @@ def from_columns(scores: ColumnarScores, row: int, sig: Signals, model: Model) -
     points = scores.points[row]
     for p, pillar in enumerate(PILLARS):
         components = COMPONENTS[pillar]
-        first = _FIRST_COLUMN[p]
+        first = PILLAR_COLUMNS[p].start
         top = []
         for position in scores.top_signals[row, p].tolist():
             earned = float(points[first + position])
@@ -115,8 +115,3 @@ def from_columns(scores: ColumnarScores, row: int, sig: Signals, model: Model) -
         gain = float(scores.gain[row, p])
         pillars.append(PillarDay(float(scores.pillars[row, p]), tuple(top), action, gain))
     return ScoredDay(tuple(pillars))
-
-
-_FIRST_COLUMN = tuple(
-    sum(len(COMPONENTS[pillar]) for pillar in PILLARS[:index]) for index in range(len(PILLARS))
-)

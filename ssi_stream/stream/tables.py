@@ -110,7 +110,3 @@ class TableTargetStore:
 
     def put_distribution(self, industry: str, document: dict[str, Any]) -> None:
         self.gates[distribution_key(self.target, industry)] = orjson.dumps(document)
-
-    def distribution(self, industry: str) -> dict[str, Any] | None:
-        stored = self.gates.get(distribution_key(self.target, industry))
-        return None if stored is None else orjson.loads(stored)
