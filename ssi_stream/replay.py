@@ -21,7 +21,15 @@ from typing import IO, Any
 import orjson
 
 from ssi_stream.catalog import record_texts
-from ssi_stream.engine import MemorySourceStore, MemoryTargetStore, RawEvent, SourceSide, Step, TargetSide
+from ssi_stream.engine import (
+    MemorySourceStore,
+    MemoryTargetStore,
+    NullObserver,
+    RawEvent,
+    SourceSide,
+    Step,
+    TargetSide,
+)
 from ssi_stream.engine.messages import TargetMessage
 from ssi_stream.events.limits import DEFAULT_LIMITS, DecodeLimits
 from ssi_stream.events.rejection import RejectionCode
@@ -37,8 +45,9 @@ BATCH_LINES = 2048
 
 
 @dataclass(slots=True)
-class ReplayStats:
-    """What a replay saw: the summary printed at the end (an `EngineObserver`)."""
+class ReplayStats(NullObserver):
+    """What a replay saw: the summary printed at the end (the engine's observer: what it does not count
+    is `NullObserver`'s)."""
 
     events_read: int = 0
     rejected: int = 0
@@ -55,15 +64,6 @@ class ReplayStats:
         self.rejected += 1
         self.rejected_by_reason[code] = self.rejected_by_reason.get(code, 0) + 1
 
-    def dead_lettered(self) -> None:
-        pass
-
-    def event_placed(self, event_type: str, *, late: bool, lag_seconds: float) -> None:
-        pass
-
-    def event_misrouted(self) -> None:
-        pass
-
     def effect_absorbed(self, *, counted: bool, late: bool, origin: int | None = None) -> None:
         if origin is None:
             return
@@ -74,9 +74,6 @@ class ReplayStats:
             seen[0] |= counted
             seen[1] |= late
 
-    def share_received(self) -> None:
-        pass
-
     def quarantined(self, problem: str) -> None:
         raise AssertionError(f"replay's in-memory ledgers are always readable ({problem})")
 
@@ -86,9 +83,6 @@ class ReplayStats:
 
     def score_emitted(self, record: Mapping[str, Any]) -> None:
         self.records += 1
-
-    def alert_emitted(self, kind: str) -> None:
-        pass
 
     def settle_lines(self) -> None:
         """Count the absorbed lines: a duplicate if none of its effects counted, else late if one was."""

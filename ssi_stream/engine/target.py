@@ -280,6 +280,7 @@ class TargetSide:
                     ledger,
                     model,
                     ranks,
+                    ssi,
                     reference,
                     lambda row=row, state=ledger.state: from_columns(scores, row, Signals.of(state), model),
                     emit=emit,

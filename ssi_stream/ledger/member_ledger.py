@@ -25,7 +25,7 @@ from ssi_stream.scoring.card import pillar_totals, score
 from ssi_stream.scoring.codec import decode_state, encode_state
 from ssi_stream.scoring.effects import Effect
 from ssi_stream.scoring.model import Model
-from ssi_stream.scoring.record import _round, record_ssi, score_record
+from ssi_stream.scoring.record import record_ssi, round_for_record, score_record
 from ssi_stream.scoring.scored_day import ScoredDay, from_card
 from ssi_stream.scoring.state import MemberState, Signal, absorb, close_day, has_history, new_state
 from ssi_stream.timeline.days import day_of, day_start, iso_date
@@ -168,6 +168,7 @@ def rank_member(
     ledger: MemberLedger,
     model: Model,
     ranks: DayRanks,
+    ssi: float,
     reference: Reference,
     scored: Callable[[], ScoredDay],
     *,
@@ -175,9 +176,9 @@ def rank_member(
     alerts: AlertPolicy,
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """Give the member's last closed day its ranks: its record if the emission rule emits one that day
-    (`should_emit`; `reference` is the day's `emission_reference`, `scored` gives its scored day), and its
-    alerts. Done again after a crash, it decides and builds the same, byte for byte: it reads only what
-    the day's close stored ("before" states)."""
+    (`should_emit`; `ssi` is the day's record SSI, `reference` its `emission_reference`, `scored` gives
+    its scored day), and its alerts. Done again after a crash, it decides and builds the same, byte for
+    byte: it reads only what the day's close stored ("before" states)."""
     day = ledger.state.last_closed
     assert day is not None, "rank_member: no closed day"
     ledger.ranks = ranks
@@ -187,7 +188,6 @@ def rank_member(
         ledger.emitted_after = reference
     else:
         ledger.emitted_after = ledger.emitted_before
-    ssi = reference[0] / 100
     return record, day_alerts(member_id, ledger, ssi, day, model.version, alerts)
 
 
@@ -202,7 +202,7 @@ def emission_reference(ssi: float, pillars: Iterable[float], ranks: DayRanks) ->
     rounded pillars (from the unrounded `pillars`) and its ranks' top_percent."""
     return (
         _hundredths(ssi),
-        *(_hundredths(_round(points)) for points in pillars),
+        *(_hundredths(round_for_record(points)) for points in pillars),
         -1 if ranks.industry is None else _hundredths(ranks.industry.top_percent),
         -1 if ranks.network is None else _hundredths(ranks.network.top_percent),
     )  # type: ignore[return-value]

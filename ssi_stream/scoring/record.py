@@ -50,14 +50,15 @@ def day_to_date(day: int) -> str:
     return (_EPOCH + timedelta(days=day)).isoformat()
 
 
-def _round(value: float) -> float:
+def round_for_record(value: float) -> float:
+    """A number as records write it: `round(value, 2)`, with no negative zero."""
     rounded = float(round(value, 2))
     return 0.0 if rounded == 0 else rounded  # no "-0.0" in records
 
 
 def record_ssi(pillar_points: Iterable[float]) -> float:
     """The record's `ssi`: the sum of the rounded pillars, rounded."""
-    return _round(sum(_round(points) for points in pillar_points))
+    return round_for_record(sum(round_for_record(points) for points in pillar_points))
 
 
 def daily_record(
@@ -72,7 +73,7 @@ def daily_record(
     network_rank: dict[str, Any] | None = None,
 ) -> dict:
     """The record for `member_id` on `day`, from the card scored on the state after closing `day`."""
-    pillars = {p.pillar: _round(p.points) for p in card.pillars}
+    pillars = {p.pillar: round_for_record(p.points) for p in card.pillars}
     return {
         "schema_version": RECORD_SCHEMA_VERSION,
         "member_id": member_id,
@@ -89,8 +90,8 @@ def daily_record(
                 "top_signals": [
                     {
                         "signal": c.signal,
-                        "value": _round(float(c.value)),
-                        "points": _round(c.points),
+                        "value": round_for_record(float(c.value)),
+                        "points": round_for_record(c.points),
                         "text": c.text,
                     }
                     for c in p.top_signals
@@ -115,14 +116,14 @@ def score_record(
     network_rank: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The version 2 record of `member_id` on `day` (see the module docstring)."""
-    pillars = {name: _round(p.points) for name, p in zip(PILLARS, scored.pillars, strict=True)}
+    pillars = {name: round_for_record(p.points) for name, p in zip(PILLARS, scored.pillars, strict=True)}
     signals = {
-        name: [[code, _number(value), _round(points)] for code, value, points in p.top]
+        name: [[code, _number(value), round_for_record(points)] for code, value, points in p.top]
         for name, p in zip(PILLARS, scored.pillars, strict=True)
         if p.top
     }
     next_steps = {
-        name: [p.next_step, _round(p.gain)]
+        name: [p.next_step, round_for_record(p.gain)]
         for name, p in zip(PILLARS, scored.pillars, strict=True)
         if p.next_step is not None
     }
@@ -146,5 +147,5 @@ def score_record(
 
 def _number(value: float) -> float | int:
     """A value for a record: a whole number as an integer, anything else rounded to 2 decimals."""
-    rounded = _round(value)
+    rounded = round_for_record(value)
     return int(rounded) if rounded.is_integer() and abs(rounded) < 2**53 else rounded

@@ -142,8 +142,7 @@ class QueryViews:
         stored = self.members.get(member_id.encode())
         try:
             ledger = None if stored is None else read_ledger(member_id, stored, self.dedup)
-        except UnreadableLedger as exc:
-            self.topology.metrics.quarantined("unreadable_state")
+        except UnreadableLedger as exc:  # counted where its effects are quarantined, not per request
             return self._error(503, "unreadable_state", str(exc), retry_after=60)
         if ledger is None or ledger.state.last_closed is None:
             return self._error(404, "not_found", f"no daily score for member {member_id!r} yet")

@@ -18,7 +18,7 @@ from ssi_stream.scoring.columns import from_states
 from ssi_stream.scoring.explain import ACTIONS, KEEP_GOING, MEANINGFUL_GAIN, WHAT_IFS
 from ssi_stream.scoring.model import PILLARS
 from ssi_stream.scoring.pillars import COMPONENTS, Signals
-from ssi_stream.scoring.record import _round, record_ssi
+from ssi_stream.scoring.record import record_ssi, round_for_record
 from ssi_stream.scoring.state import N_LEVELS, N_SIGNALS, Level, Signal
 
 from .conftest import MODEL, build_state, history
@@ -241,7 +241,7 @@ def test_round2_is_pythons_round_to_two_decimals() -> None:
     values = _round_cases()
     expected = np.array([round(v, 2) for v in values.tolist()])
     assert np.array_equal(col.round2(values).view(np.int64), expected.view(np.int64))
-    expected_record = np.array([_round(v) for v in values.tolist()])
+    expected_record = np.array([round_for_record(v) for v in values.tolist()])
     assert np.array_equal(col.record_pillars(values).view(np.int64), expected_record.view(np.int64))
 
 
