@@ -9,7 +9,7 @@ One run measures, on the same log and machine:
   (e) closing every day for every member (`close_member_day`, the rank exchange, `ranked_record`: decay,
   score, ranks, daily record) on the ledgers
       (c) built: the cost per member-day;
-  (d) the full replay, `replay_file` as `ssi-stream replay LOG --output /dev/null --dlq /dev/null` runs
+  (d) the full replay, `replay_log` as `ssi-stream replay LOG --output /dev/null --dlq /dev/null` runs
       it, in a child process: events/s end to end, its peak RSS (`getrusage(RUSAGE_CHILDREN).ru_maxrss`),
       and the size of every member's ledger (`encode_ledger`) at the end.
 
@@ -157,7 +157,7 @@ def close_all(ledgers: dict[str, MemberLedger], timeline: TimelineSettings) -> i
 def child(log: Path, now: datetime) -> None:
     """(d), in its own process: the full replay as the CLI runs it; prints its figures as JSON."""
     import ssi_stream.replay as replay_module
-    from ssi_stream.replay import Replay, replay_file
+    from ssi_stream.replay import Replay, replay_log
 
     scorers: list[Replay] = []
 
@@ -171,9 +171,10 @@ def child(log: Path, now: datetime) -> None:
     replay_module.Replay = KeptScorer  # type: ignore[misc]
     model = load_model()
     rss_before = _proc_status_kib("VmRSS")
-    result = replay_file(
-        log, output_path=DEVNULL, dlq_path=DEVNULL, model=model, timeline=TimelineSettings(), now=now
-    )
+    with open(log, "rb") as events, open(DEVNULL, "wb") as output, open(DEVNULL, "wb") as dead_letters:
+        result = replay_log(
+            events, output, model=model, timeline=TimelineSettings(), now=now, dead_letters=dead_letters
+        )
     sizes = sorted(len(encode_ledger(ledger)) for _, ledger in scorers[0].ledgers())
     print(
         json.dumps(
@@ -271,7 +272,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         ("(a) orjson.loads", n / statistics.median(loads_s)),
         ("(b) decode", n / statistics.median(decode_s)),
         ("(c) decode + effects + absorb (no closes)", n / ingest_s),
-        ("(d) full replay (replay_file, child)", report["events"] / report["seconds"]),
+        ("(d) full replay (replay_log, child)", report["events"] / report["seconds"]),
     ]
     print(f"\n{'stage':<44}{'events/s':>12}{'µs/event':>10}{'× loads':>9}")
     for name, rate in rows:

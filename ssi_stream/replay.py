@@ -9,13 +9,11 @@ decision the stream makes, with the same code; records come out sorted by date, 
 
 from __future__ import annotations
 
-import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import IO, Any
 
 import orjson
@@ -302,44 +300,3 @@ def replay_log(
     if progress is not None:
         progress.write("\r" + " " * 79 + "\r")
     return ReplayResult(replay.stats, replay.member_count, time.perf_counter() - started)
-
-
-def replay_file(
-    events_path: Path,
-    *,
-    output_path: Path | None,
-    dlq_path: Path | None,
-    model: Model,
-    alerts_path: Path | None = None,
-    timeline: TimelineSettings,
-    now: datetime,
-    limits: DecodeLimits | None = None,
-) -> ReplayResult:
-    """`replay_log` on files (stdout when `output_path` is None); progress on a terminal's stderr."""
-    progress = sys.stderr if sys.stderr.isatty() else None
-    with open(events_path, "rb") as events:
-        output = open(output_path, "wb") if output_path else sys.stdout.buffer  # noqa: SIM115
-        dlq = open(dlq_path, "wb") if dlq_path else None  # noqa: SIM115
-        alerts = open(alerts_path, "wb") if alerts_path else None  # noqa: SIM115
-        try:
-            return replay_log(
-                events,
-                output,
-                model=model,
-                timeline=timeline,
-                now=now,
-                limits=limits,
-                dead_letters=dlq,
-                alerts=alerts,
-                progress=progress,
-                source_name=str(events_path),
-            )
-        finally:
-            if output_path:
-                output.close()
-            else:
-                output.flush()
-            if dlq is not None:
-                dlq.close()
-            if alerts is not None:
-                alerts.close()
