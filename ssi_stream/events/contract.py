@@ -14,15 +14,20 @@ from enum import StrEnum
 from ssi_stream.events.rejection import Rejected, RejectionCode, describe, show
 from ssi_stream.events.types import (
     EVENT_TYPES,
+    CallLogged,
     CommentPosted,
     ConnectionRemoved,
+    DealLost,
+    DealWon,
     Event,
     GroupJoined,
     InviteAccepted,
     InviteSent,
+    MeetingBooked,
     MemberFollowed,
     MessageChannel,
     MessageSent,
+    OpportunityCreated,
     PostFormat,
     PostPublished,
     PostShared,
@@ -45,6 +50,10 @@ OBJECT_ID_CHARS = (1, 128)  # event_id, post_id, thread_id, group_id
 INDUSTRY_CHARS = (1, 100)
 #: Upper bound of `results_viewed`: more is a producer bug, not a keen searcher.
 MAX_RESULTS_VIEWED = 10_000
+#: Upper bound of an outcome's `amount` (10^15 of any currency): more is a unit or parsing bug.
+MAX_AMOUNT = 1e15
+#: Upper bound of a logged call's `duration_seconds`: one day.
+MAX_CALL_SECONDS = 86_400
 
 
 def text(min_chars: int, max_chars: int) -> Check:
@@ -144,6 +153,35 @@ def count(maximum: int) -> Check:
     return check
 
 
+def amount(field: str, value: object) -> object:
+    """A JSON number 0..`MAX_AMOUNT` (integer or not), as a float."""
+    kind = type(value)
+    if kind is int or kind is float:
+        if 0 <= value <= MAX_AMOUNT:  # type: ignore[operator]
+            return float(value)  # type: ignore[arg-type]
+        return Rejected(RejectionCode.OUT_OF_RANGE, field, f"{field}: {value!r} is outside 0–{MAX_AMOUNT:g}")
+    return Rejected(
+        RejectionCode.WRONG_TYPE, field, f"{field}: expected a number 0–{MAX_AMOUNT:g}, got {describe(value)}"
+    )
+
+
+def currency(field: str, value: object) -> object:
+    """An ISO 4217 alphabetic code: three capital ASCII letters (`EUR`, `USD`, `JPY`)."""
+    if type(value) is not str:
+        return Rejected(
+            RejectionCode.WRONG_TYPE,
+            field,
+            f"{field}: expected an ISO 4217 code (three capital letters, like EUR), got {describe(value)}",
+        )
+    if len(value) == 3 and value.isascii() and value.isalpha() and value.isupper():
+        return value
+    return Rejected(
+        RejectionCode.BAD_CURRENCY,
+        field,
+        f"{field}: {show(value)} is not an ISO 4217 code (three capital letters, like EUR)",
+    )
+
+
 member_id = text(*MEMBER_ID_CHARS)
 object_id = text(*OBJECT_ID_CHARS)
 seniority = one_of(Seniority)
@@ -163,11 +201,13 @@ class TypeSpec:
     """One event type: its class, its fields in wire order, and the field naming another member.
 
     `counterpart`, when set, names a member who must differ from `member_id` (`self_reference`).
+    `requires` holds (given, needed) pairs of optional fields: when `given` is, `needed` must be too.
     """
 
     cls: type[Event]
     fields: tuple[FieldSpec, ...]
     counterpart: str | None = None
+    requires: tuple[tuple[str, str], ...] = ()
 
     @property
     def name(self) -> str:
@@ -179,6 +219,8 @@ def _optional(name: str, check: Check) -> FieldSpec:
 
 
 _POST_INTERACTION = (FieldSpec("post_id", object_id), FieldSpec("post_author_id", member_id))
+_DEAL = (FieldSpec("opportunity_id", object_id), _optional("amount", amount), _optional("currency", currency))
+_AMOUNT_IN_CURRENCY = (("amount", "currency"),)
 
 #: Every event type by its wire name.
 CONTRACT: dict[str, TypeSpec] = {
@@ -253,6 +295,23 @@ CONTRACT: dict[str, TypeSpec] = {
         TypeSpec(GroupJoined, (FieldSpec("group_id", object_id),)),
         TypeSpec(
             MemberFollowed, (FieldSpec("followed_member_id", member_id),), counterpart="followed_member_id"
+        ),
+        TypeSpec(
+            MeetingBooked,
+            (_optional("opportunity_id", object_id), _optional("contact_member_id", member_id)),
+            counterpart="contact_member_id",
+        ),
+        TypeSpec(OpportunityCreated, _DEAL, requires=_AMOUNT_IN_CURRENCY),
+        TypeSpec(DealWon, _DEAL, requires=_AMOUNT_IN_CURRENCY),
+        TypeSpec(DealLost, _DEAL, requires=_AMOUNT_IN_CURRENCY),
+        TypeSpec(
+            CallLogged,
+            (
+                _optional("opportunity_id", object_id),
+                _optional("contact_member_id", member_id),
+                _optional("duration_seconds", count(MAX_CALL_SECONDS)),
+            ),
+            counterpart="contact_member_id",
         ),
     )
 }

@@ -3,8 +3,9 @@
 `decode` never raises on bad input: every byte string gets an answer. It parses with orjson and checks
 with the hand-written table in `contract.py` (no generic schema interpretation on the hot path). Checks run
 in a fixed order, and the first failure is the one reported: size, UTF-8, JSON, object, `schema_version`,
-`type`, `event_id`, `member_id`, `occurred_at`, the type's fields in wire order, the nesting depth of
-unknown fields, and finally the counterpart (self-reference) rule. Unknown fields are ignored.
+`type`, `event_id`, `member_id`, `occurred_at`, the type's fields in wire order, the fields one requires
+(a currency with an amount), the nesting depth of unknown fields, and finally the counterpart
+(self-reference) rule. Unknown fields are ignored.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class _Plan(NamedTuple):
     fields: tuple[tuple[str, Check, bool, Setter], ...]
     counterpart: str | None
     known: frozenset[str]  # every top-level name the type defines
+    requires: tuple[tuple[str, str], ...]  # (given, needed): optional fields that come together
 
 
 def _plan(spec: TypeSpec) -> _Plan:
@@ -70,7 +72,7 @@ def _plan(spec: TypeSpec) -> _Plan:
     )
     fields = tuple((f.name, f.check, f.required, _setter(cls, f.name)) for f in spec.fields)
     known = frozenset(ENVELOPE_FIELDS) | {f.name for f in spec.fields}
-    return _Plan(cls, envelope, fields, spec.counterpart, known)
+    return _Plan(cls, envelope, fields, spec.counterpart, known, spec.requires)
 
 
 def _assert_constructible(spec: TypeSpec) -> None:
@@ -115,7 +117,9 @@ def decode(raw: bytes | None, *, now: datetime, limits: DecodeLimits = DEFAULT_L
     plan = _PLANS.get(type_name) if type(type_name) is str else None
     if plan is None:
         return _type_problem(obj, type_name)
-    cls, (set_event_id, set_member_id, set_occurred_at, set_version), fields, counterpart, known = plan
+    cls, (set_event_id, set_member_id, set_occurred_at, set_version), fields, counterpart, known, requires = (
+        plan
+    )
     present = 2 if version is not None else 1  # non-null known members seen, to spot unknown ones
 
     event_id = obj.get("event_id")
@@ -154,6 +158,9 @@ def decode(raw: bytes | None, *, now: datetime, limits: DecodeLimits = DEFAULT_L
         set_field(event, value)
         present += 1
 
+    for given, needed in requires:
+        if getattr(event, given) is not None and getattr(event, needed) is None:
+            return _required_with(obj, needed, given)
     if len(obj) > present:
         deep = _deep_unknown_field(obj, known, limits.max_depth)
         if deep is not None:
@@ -184,6 +191,12 @@ def _absent(obj: dict, name: str) -> Rejected:
     if name in obj:
         return Rejected(RejectionCode.WRONG_TYPE, name, f"{name}: is null; it is required")
     return Rejected(RejectionCode.MISSING_FIELD, name, f"{name}: missing; it is required")
+
+
+def _required_with(obj: dict, name: str, given: str) -> Rejected:
+    if name in obj:
+        return Rejected(RejectionCode.WRONG_TYPE, name, f"{name}: is null; it is required with {given}")
+    return Rejected(RejectionCode.MISSING_FIELD, name, f"{name}: missing; it is required with {given}")
 
 
 def _unparseable(raw: bytes, error: orjson.JSONDecodeError) -> Rejected:

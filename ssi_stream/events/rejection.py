@@ -29,6 +29,8 @@ class RejectionCode(StrEnum):
     NULL_VALUE = "null_value"
     #: A Kafka record whose key is missing or is not the event's member_id (the topic is keyed by it).
     WRONG_KEY = "wrong_key"
+    #: A `currency` that is not an ISO 4217 alphabetic code (three capital letters).
+    BAD_CURRENCY = "bad_currency"
 
 
 @dataclass(frozen=True, slots=True)

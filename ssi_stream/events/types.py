@@ -1,9 +1,10 @@
 """Typed activity events: the in-memory form of the event contract in `schemas/events/`.
 
 Every event shares the envelope (`event_id`, `member_id`, `occurred_at`, `schema_version`);
-each type adds its own fields. Instances are immutable and hold validated values only:
-`occurred_at` is always a timezone-aware UTC datetime. Build them with the decoder in
-`ssi_stream.events.decode`, never from unchecked input.
+each type adds its own fields. Activity events are what members do on the network; outcome events
+(`Outcome`: meetings, opportunities, deals, calls) are what a CRM says came of it. Instances are
+immutable and hold validated values only: `occurred_at` is always a timezone-aware UTC datetime.
+Build them with the decoder in `ssi_stream.events.decode`, never from unchecked input.
 """
 
 from __future__ import annotations
@@ -213,6 +214,58 @@ class MemberFollowed(Event):
     followed_member_id: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome(Event):
+    """Common shape of the outcome events a CRM connector sends: what the member (the owner of the
+    meeting, opportunity, deal or call in the CRM) achieved. They never change the four pillars."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MeetingBooked(Outcome):
+    """`member_id` booked a meeting (with `contact_member_id`, when the CRM knows them as a member)."""
+
+    type: ClassVar[str] = "meeting_booked"
+
+    opportunity_id: str | None = None
+    contact_member_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DealOutcome(Outcome):
+    """Common shape of opportunity_created, deal_won and deal_lost: an opportunity and its value."""
+
+    opportunity_id: str
+    #: The opportunity's value in `currency` (given together), as the CRM states it at that moment.
+    amount: float | None = None
+    currency: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OpportunityCreated(DealOutcome):
+    type: ClassVar[str] = "opportunity_created"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DealWon(DealOutcome):
+    type: ClassVar[str] = "deal_won"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DealLost(DealOutcome):
+    type: ClassVar[str] = "deal_lost"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallLogged(Outcome):
+    """`member_id` logged a call (with `contact_member_id`, when known), lasting `duration_seconds`."""
+
+    type: ClassVar[str] = "call_logged"
+
+    opportunity_id: str | None = None
+    contact_member_id: str | None = None
+    duration_seconds: int | None = None
+
+
 ANY_EVENT = (
     ProfileUpdated
     | InviteSent
@@ -228,6 +281,11 @@ ANY_EVENT = (
     | RecommendationReceived
     | GroupJoined
     | MemberFollowed
+    | MeetingBooked
+    | OpportunityCreated
+    | DealWon
+    | DealLost
+    | CallLogged
 )
 
 #: Every event class by its wire `type`.
@@ -248,5 +306,13 @@ EVENT_TYPES: dict[str, type[Event]] = {
         RecommendationReceived,
         GroupJoined,
         MemberFollowed,
+        MeetingBooked,
+        OpportunityCreated,
+        DealWon,
+        DealLost,
+        CallLogged,
     )
 }
+
+#: The outcome types, in wire order: what a member's ledger counts (`ledger.outcomes`), never scored.
+OUTCOME_TYPES: tuple[str, ...] = tuple(name for name, cls in EVENT_TYPES.items() if issubclass(cls, Outcome))

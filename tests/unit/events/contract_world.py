@@ -206,6 +206,12 @@ FIELD_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "recommender_member_id": member_ids,
     "group_id": object_ids,
     "followed_member_id": member_ids,
+    "opportunity_id": object_ids,
+    "contact_member_id": member_ids,
+    "amount": st.one_of(st.integers(0, 10**15), st.floats(0, 1e15)),
+    "currency": st.sampled_from(["EUR", "USD", "JPY", "GBP", "INR", "CHF"])
+    | st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=3, max_size=3),
+    "duration_seconds": st.integers(0, 86_400),
 }
 
 json_scalars = st.one_of(
@@ -260,6 +266,9 @@ def valid_events(draw: st.DrawFn, *, extras: bool = True) -> dict[str, Any]:
             event[field.name] = value
         elif presence == "null":
             event[field.name] = None
+    for given, needed in spec.requires:  # a currency with an amount
+        if event.get(given) is not None and event.get(needed) is None:
+            event[needed] = draw(FIELD_VALUES[needed])
     if extras and draw(st.integers(0, 4)) == 0:
         known = set(ENVELOPE_FIELDS) | {field.name for field in spec.fields}
         names = st.text(min_size=1, max_size=12).filter(lambda name: name not in known)

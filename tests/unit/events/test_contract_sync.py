@@ -5,11 +5,12 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from ssi_stream.events.contract import CONTRACT, MAX_RESULTS_VIEWED
+from ssi_stream.events.contract import CONTRACT, MAX_AMOUNT, MAX_CALL_SECONDS, MAX_RESULTS_VIEWED
 from ssi_stream.events.rejection import RejectionCode
 from ssi_stream.events.timestamps import TIMESTAMP_PATTERN
 from ssi_stream.events.types import (
     EVENT_TYPES,
+    OUTCOME_TYPES,
     MessageChannel,
     PostFormat,
     ProfileSection,
@@ -76,6 +77,25 @@ def test_lengths_and_ranges_match() -> None:
     assert (DEFS["object_id"]["minLength"], DEFS["object_id"]["maxLength"]) == (1, 128)
     results = DEFS["search_performed"]["properties"]["results_viewed"]["anyOf"][0]
     assert (results["minimum"], results["maximum"]) == (0, MAX_RESULTS_VIEWED)
+
+
+def test_outcome_amounts_currencies_and_durations_match() -> None:
+    assert (DEFS["amount"]["minimum"], DEFS["amount"]["maximum"]) == (0, MAX_AMOUNT)
+    assert DEFS["currency"]["pattern"] == "^[A-Z]{3}$"
+    duration = DEFS["call_logged"]["properties"]["duration_seconds"]["anyOf"][0]
+    assert (duration["minimum"], duration["maximum"]) == (0, MAX_CALL_SECONDS)
+    rule = DEFS["amount_in_currency"]
+    assert (rule["if"]["required"], rule["then"]["required"]) == (["amount"], ["currency"])
+    for name, spec in CONTRACT.items():
+        pairs = [("amount", "currency")] if DEFS[name].get("$ref") == "#/$defs/amount_in_currency" else []
+        assert list(spec.requires) == pairs, name
+
+
+def test_the_outcome_types_are_the_last_five_and_say_so() -> None:
+    assert OUTCOME_TYPES == ("meeting_booked", "opportunity_created", "deal_won", "deal_lost", "call_logged")
+    assert list(CONTRACT)[-5:] == list(OUTCOME_TYPES)
+    for name in OUTCOME_TYPES:
+        assert DEFS[name]["description"].startswith("Outcome: "), name
 
 
 def test_the_schema_timestamp_pattern_is_the_decoder_pattern() -> None:

@@ -33,11 +33,26 @@ def payload(**changes: Any) -> bytes:
     return json.dumps({name: value for name, value in event.items() if value is not ...}).encode()
 
 
+def deal(**changes: Any) -> bytes:
+    """A deal_won (`DEAL`) with `changes`, as `payload` makes them."""
+    return payload(**(DEAL | changes))
+
+
 def rejection(raw: bytes | None, **kwargs: Any) -> Rejected:
     result = decode(raw, now=NOW, **kwargs)
     assert isinstance(result, Rejected), result
     return result
 
+
+#: A deal_won over BASE (whose invitation fields the deal ignores as unknown members).
+DEAL: dict[str, Any] = {
+    "type": "deal_won",
+    "opportunity_id": "opp-1",
+    "amount": 48_000,
+    "currency": "EUR",
+    "target_member_id": ...,
+    "personalized": ...,
+}
 
 #: (payload, code, field, words the detail must contain)
 CASES: list[tuple[bytes | None, RejectionCode, str | None, tuple[str, ...]]] = [
@@ -85,6 +100,27 @@ CASES: list[tuple[bytes | None, RejectionCode, str | None, tuple[str, ...]]] = [
         ("2026-06-02T12:00:00Z",),
     ),
     (payload(target_member_id="m-1"), C.SELF_REFERENCE, "target_member_id", ("'m-1'", "invite_sent")),
+    (deal(currency="eur"), C.BAD_CURRENCY, "currency", ("'eur'", "ISO 4217")),
+    (deal(currency="EURO"), C.BAD_CURRENCY, "currency", ("'EURO'", "three capital letters")),
+    (deal(currency=978), C.WRONG_TYPE, "currency", ("number 978",)),
+    (deal(currency=...), C.MISSING_FIELD, "currency", ("required with amount",)),
+    (deal(currency=None), C.WRONG_TYPE, "currency", ("null", "required with amount")),
+    (deal(amount=-1), C.OUT_OF_RANGE, "amount", ("-1", "outside 0")),
+    (deal(amount="48000"), C.WRONG_TYPE, "amount", ("a number", "string '48000'")),
+    (deal(amount=True), C.WRONG_TYPE, "amount", ("true",)),
+    (deal(opportunity_id=...), C.MISSING_FIELD, "opportunity_id", ("missing",)),
+    (
+        payload(type="call_logged", contact_member_id="m-1", target_member_id=..., personalized=...),
+        C.SELF_REFERENCE,
+        "contact_member_id",
+        ("'m-1'", "call_logged"),
+    ),
+    (
+        payload(type="call_logged", duration_seconds=86_401, target_member_id=..., personalized=...),
+        C.OUT_OF_RANGE,
+        "duration_seconds",
+        ("86401",),
+    ),
 ]
 
 
@@ -128,7 +164,7 @@ def test_self_reference_is_rejected_for_every_type_with_a_counterpart() -> None:
         wire = event_to_dict(decoded) | {counterpart: event["member_id"]}
         assert rejection(orjson.dumps(wire)).code is C.SELF_REFERENCE
         checked += 1
-    assert checked == 10
+    assert checked == 12
 
 
 def test_limits_are_configurable() -> None:

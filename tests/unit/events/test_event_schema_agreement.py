@@ -178,6 +178,35 @@ def odd_results_viewed(draw: st.DrawFn, event: dict[str, Any]) -> Any:
     return event
 
 
+def odd_money(draw: st.DrawFn, event: dict[str, Any]) -> Any:
+    """An opportunity or deal with any amount and currency, each maybe absent or null."""
+    event.update(type=draw(st.sampled_from(["opportunity_created", "deal_won", "deal_lost"])))
+    event.setdefault("opportunity_id", "opp-1")
+    amounts = st.one_of(
+        st.integers(-5, 10**16), st.sampled_from([1e15, 1e15 + 1, -0.0, 0.5, 2**70]), json_scalars
+    )
+    currencies = st.one_of(
+        st.sampled_from(["EUR", "eur", "EU", "EURO", "ÉUR", "E1R", "usd", "JPY"]),
+        st.text(max_size=4),
+        json_scalars,
+    )
+    for name, values in (("amount", amounts), ("currency", currencies)):
+        presence = draw(st.sampled_from(["value", "absent", "null"]))
+        if presence == "value":
+            event[name] = draw(values)
+        elif presence == "null":
+            event[name] = None
+        else:
+            event.pop(name, None)
+    return event
+
+
+def odd_call(draw: st.DrawFn, event: dict[str, Any]) -> Any:
+    value = st.one_of(st.integers(-5, 86_405), st.sampled_from([86_400.0, 60.5, 2**70]), json_scalars)
+    event.update(type="call_logged", duration_seconds=draw(value))
+    return event
+
+
 def deep_extra(draw: st.DrawFn, event: dict[str, Any]) -> Any:
     levels = draw(st.integers(5, 10))
     value: Any = draw(json_scalars)
@@ -215,6 +244,8 @@ MUTATIONS = [
     bad_timestamp,
     odd_version,
     odd_results_viewed,
+    odd_money,
+    odd_call,
     deep_extra,
     other_type,
     self_reference,
