@@ -1,5 +1,5 @@
 """One member's record as the engine keeps it: scoring state, absorbed ids, late counts, score history,
-connections and the ranks of the last closed day.
+connections, the ranks of the last closed day and, for members with any, CRM outcomes (`outcomes`).
 
 A day closes in two steps (docs/ranking.md): `close_member_day` folds the day into the state and returns
 the member's SSI; once the day's ranks are known (`ranking.exchange`), `ranked_record` builds the daily
@@ -17,13 +17,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ssi_stream.ledger.outcomes import OutcomeTally
 from ssi_stream.ledger.recent_ids import RecentIds
 from ssi_stream.ranking.connections import Connections
 from ssi_stream.ranking.exchange import DayRanks, MemberDay
 from ssi_stream.ranking.standing import Standing
 from ssi_stream.scoring.card import pillar_totals, score
 from ssi_stream.scoring.codec import decode_state, encode_state
-from ssi_stream.scoring.effects import Effect
+from ssi_stream.scoring.effects import Effect, EffectKind
 from ssi_stream.scoring.model import Model
 from ssi_stream.scoring.record import record_ssi, round_for_record, score_record
 from ssi_stream.scoring.scored_day import ScoredDay, from_card
@@ -33,7 +34,7 @@ from ssi_stream.timeline.policy import DedupPolicy
 from ssi_stream.trend.alerts import AlertPolicy, AlertState, evaluate_alerts
 from ssi_stream.trend.history import ScoreHistory
 
-_VERSION = 4
+_VERSION = 5
 #: "changes": a record when the member acted or something a record says moved (the default); "daily":
 #: one record per member and day.
 EmitMode = Literal["changes", "daily"]
@@ -41,7 +42,11 @@ EmitMode = Literal["changes", "daily"]
 # the alert states before and after the last closed day (3 bits each), connections length and rank bits
 # (v3; 1 ranked, 2 industry rank, 4 network rank; each rank follows the connections as two uint32)
 _HEADER = struct.Struct("<BIIHHHBIBB")
-#: v4: emission bits (1 acted on the last closed day, 2 and 4: a reference before / after it follows)
+#: v4: emission bits (1 acted on the last closed day, 2 and 4: a reference before / after it follows);
+#: v5, the same header: emission bit 8 says an outcomes section follows the references (u16 length, then
+#: `OutcomeTally.to_bytes`), so a ledger without outcomes is as long as in v4
+_OUTCOMES_BIT = 8
+_OUTCOMES_LENGTH = struct.Struct("<H")
 _HEADER_V3 = struct.Struct("<BIIHHHBIB")
 #: An emission reference: SSI and the four pillars in hundredths, the ranks' top_percent in hundredths
 #: (-1: no rank).
@@ -78,6 +83,8 @@ class MemberLedger:
     #: closed day: "before" decides whether that day's record is emitted, the same again after a crash.
     emitted_before: Reference | None = None
     emitted_after: Reference | None = None
+    #: The member's CRM outcomes (decayed counts and totals); None until their first outcome.
+    outcomes: OutcomeTally | None = None
 
 
 #: An emitted record's SSI, pillars and ranks' top_percent, in hundredths (-1: no rank).
@@ -102,6 +109,10 @@ def absorb_effect(
         return False
     absorb(ledger.state, effect, day, model)
     ledger.connections.offer(effect, day)
+    if effect.kind is EffectKind.OUTCOME:  # counted in its own section: the state scores nothing of it
+        if ledger.outcomes is None:
+            ledger.outcomes = OutcomeTally()
+        ledger.outcomes.count(effect, day)
     if late:
         ledger.late[day] = ledger.late.get(day, 0) + 1
     return True
@@ -144,7 +155,10 @@ def acted_on(state: MemberState, day: int) -> bool:
 
 def finish_close(ledger: MemberLedger, day: int, ssi: float, *, acted: bool, policy: DedupPolicy) -> None:
     """Everything but the scoring state that closing `day` changes, once the state is closed through it
-    (by `close_day`, or by a partition's columnar close) and its SSI known."""
+    (by `close_day`, or by a partition's columnar close) and its SSI known. A day on which the member
+    logged an outcome counts as a day they acted (its record is emitted)."""
+    if ledger.outcomes is not None and ledger.outcomes.close(day):
+        acted = True
     ledger.connections.close(day)
     ledger.seen.forget_before(day_start(day + 2 - policy.horizon_days))
     ledger.closed_late = ledger.late.pop(day, 0)
@@ -255,6 +269,7 @@ def latest_record(
         late_events=ledger.closed_late,
         industry_rank=None if ranks.industry is None else ranks.industry.as_record(),
         network_rank=None if ranks.network is None else ranks.network.as_record(),
+        outcomes=None if ledger.outcomes is None else ledger.outcomes.summary(),
     )
 
 
@@ -282,6 +297,10 @@ def encode_ledger(ledger: MemberLedger) -> bytes:
         if reference is not None:
             emission_bits |= bit
             references += _REFERENCE.pack(*reference)
+    if ledger.outcomes is not None:
+        outcomes = ledger.outcomes.to_bytes()
+        emission_bits |= _OUTCOMES_BIT
+        references += _OUTCOMES_LENGTH.pack(len(outcomes)) + outcomes
     header = _HEADER.pack(
         _VERSION,
         len(state),
@@ -314,11 +333,12 @@ def read_ledger(member_id: str, raw: bytes, policy: DedupPolicy) -> MemberLedger
 
 
 def decode_ledger(raw: bytes, policy: DedupPolicy) -> MemberLedger:
-    """Read `encode_ledger` output: this version, or one written before ledgers kept connections and
-    ranks (2) or history (1); their last record was emitted without ranks."""
+    """Read `encode_ledger` output: this version, or one written before ledgers kept outcomes (4),
+    emission states (3), connections and ranks (2) or history (1); their last record was emitted
+    without ranks."""
     version = raw[0] if raw else None
     connections_len, rank_bits, emission_bits = 0, 1, 0
-    if version == _VERSION:
+    if version in (_VERSION, 4):
         header = _HEADER.unpack_from(raw)
         (_, state_len, ids_len, late_entries, closed_late, history_len, flags, connections_len, rank_bits) = (
             header[:-1]
@@ -338,7 +358,9 @@ def decode_ledger(raw: bytes, policy: DedupPolicy) -> MemberLedger:
         _, state_len, ids_len, late_entries, closed_late = _HEADER_V1.unpack_from(raw)
         history_len, flags, at = 0, 0, _HEADER_V1.size
     else:
-        raise ValueError(f"member ledger version {version} is not supported (expected {_VERSION}, 3, 2 or 1)")
+        raise ValueError(
+            f"member ledger version {version} is not supported (expected {_VERSION}, 4, 3, 2 or 1)"
+        )
     state = decode_state(raw[at : at + state_len])
     at += state_len
     seen = RecentIds.from_bytes(raw[at : at + ids_len], max_entries=policy.max_entries)
@@ -369,6 +391,11 @@ def decode_ledger(raw: bytes, policy: DedupPolicy) -> MemberLedger:
             at += _REFERENCE.size
         else:
             references.append(None)
+    outcomes = None
+    if emission_bits & _OUTCOMES_BIT and version == _VERSION:
+        (outcomes_len,) = _OUTCOMES_LENGTH.unpack_from(raw, at)
+        at += _OUTCOMES_LENGTH.size
+        outcomes = OutcomeTally.from_bytes(raw[at : at + outcomes_len])
     before, after = _alert_state(flags & 7), _alert_state(flags >> 3 & 7)
     return MemberLedger(
         state,
@@ -382,6 +409,7 @@ def decode_ledger(raw: bytes, policy: DedupPolicy) -> MemberLedger:
         ranks,
         bool(emission_bits & 1),
         *references,
+        outcomes,
     )
 
 

@@ -22,6 +22,7 @@ from enum import IntEnum
 import orjson
 
 from ssi_stream.events.types import (
+    OUTCOME_TYPES,
     CommentPosted,
     ConnectionRemoved,
     Event,
@@ -31,6 +32,7 @@ from ssi_stream.events.types import (
     MemberFollowed,
     MessageChannel,
     MessageSent,
+    Outcome,
     PostFormat,
     PostPublished,
     PostShared,
@@ -68,6 +70,8 @@ class EffectKind(IntEnum):
     FOLLOWER_GAINED = 15
     RECOMMENDATION_RECEIVED = 16
     GROUP_JOINED = 17
+    #: A CRM outcome the member owns (flags: its index in `OUTCOME_TYPES`); counted, never scored.
+    OUTCOME = 18
 
 
 # Flag bits, by kind.
@@ -81,6 +85,8 @@ INMAIL = 2
 FRUITFUL = 4
 #: PROFILE_CHANGED: bits 0-9 are the completed sections (bit i = `PROFILE_SECTIONS[i]`), valid when set.
 SECTIONS_GIVEN = 1 << 10
+#: OUTCOME: the flags are the outcome's index in `OUTCOME_TYPES` (0 meeting_booked ... 4 call_logged).
+_OUTCOME_INDEX = {name: index for index, name in enumerate(OUTCOME_TYPES)}
 
 #: Index tables for enum values packed into `flags`.
 ENGAGEMENT_KINDS: tuple[str, ...] = ("comment", "reaction", "share")
@@ -174,6 +180,8 @@ def effects_of(event: Event) -> tuple[Effect, ...]:
             return (Effect(actor, own, EffectKind.RECOMMENDATION_RECEIVED, at),)
         case GroupJoined():
             return (Effect(actor, own, EffectKind.GROUP_JOINED, at),)
+        case Outcome():  # the owner's alone: a contact named in it is not affected
+            return (Effect(actor, own, EffectKind.OUTCOME, at, _OUTCOME_INDEX[event.type]),)
     raise TypeError(f"effects_of: no effects defined for event type {type(event).__name__!r}")
 
 

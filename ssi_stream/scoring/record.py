@@ -8,7 +8,8 @@ and numbers only, no prose; texts come from the message catalog where people rea
      "industry_rank": rank | None, "network_rank": rank | None, "model_version": str,
      "signals": {pillar: [[signal code, value, points], ...]},  # top signals that earn or cost points
      "next_steps": {pillar: [action code, gain]},               # pillars with a step worth taking
-     "late_events": int}                                        # only when > 0
+     "late_events": int,                                        # only when > 0
+     "outcomes": {outcome type: {"recent": float, "total": int}}}  # only for members with outcomes
 
 `daily_record` writes version 1 (schemas/v1/records/daily_score.json), English texts baked in::
 
@@ -114,8 +115,10 @@ def score_record(
     late_events: int = 0,
     industry_rank: dict[str, Any] | None = None,
     network_rank: dict[str, Any] | None = None,
+    outcomes: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The version 2 record of `member_id` on `day` (see the module docstring)."""
+    """The version 2 record of `member_id` on `day` (see the module docstring); `outcomes` are the
+    member's CRM outcomes (`ledger.outcomes.OutcomeTally.summary`), written only when there are some."""
     pillars = {name: round_for_record(p.points) for name, p in zip(PILLARS, scored.pillars, strict=True)}
     signals = {
         name: [[code, _number(value), round_for_record(points)] for code, value, points in p.top]
@@ -142,6 +145,8 @@ def score_record(
     }
     if late_events:
         record["late_events"] = late_events
+    if outcomes:
+        record["outcomes"] = outcomes
     return record
 
 

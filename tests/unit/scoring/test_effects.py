@@ -166,6 +166,21 @@ def test_single_member_events() -> None:
     assert shape(group) == [("A", "g/a", K.GROUP_JOINED, 0, None)]
 
 
+def test_an_outcome_is_its_owners_alone_with_its_type_as_flags() -> None:
+    from ssi_stream.events.types import OUTCOME_TYPES, CallLogged, DealWon, MeetingBooked
+
+    meeting = MeetingBooked(event_id="c1", member_id="A", occurred_at=AT, contact_member_id="B")
+    won = DealWon(
+        event_id="c2", member_id="A", occurred_at=AT, opportunity_id="o", amount=5.0, currency="EUR"
+    )
+    call = CallLogged(
+        event_id="c3", member_id="A", occurred_at=AT, contact_member_id="B", duration_seconds=60
+    )
+    assert shape(meeting) == [("A", "c1/a", K.OUTCOME, OUTCOME_TYPES.index("meeting_booked"), None)]
+    assert shape(won) == [("A", "c2/a", K.OUTCOME, OUTCOME_TYPES.index("deal_won"), None)]
+    assert shape(call) == [("A", "c3/a", K.OUTCOME, OUTCOME_TYPES.index("call_logged"), None)]
+
+
 def test_profile_update_carries_only_the_fields_it_touches() -> None:
     sections = frozenset({ProfileSection.PHOTO, ProfileSection.SUMMARY})
     full = ProfileUpdated(
