@@ -19,6 +19,7 @@ from typing import Any
 
 from ssi_stream.simulation.config import SimulationConfig
 from ssi_stream.simulation.graph import Network
+from ssi_stream.simulation.outcomes import OutcomePipeline
 from ssi_stream.simulation.personas import (
     INDUSTRIES,
     POST_FORMATS,
@@ -126,6 +127,10 @@ class Simulation:
             self._fire_group,
             self._fire_follow,
         ]
+        #: CRM outcomes (`SimulationConfig.outcomes`), drawn apart: the activity events stay the same.
+        self._outcomes = (
+            OutcomePipeline(config.seed, pop, self._outcome_envelope) if config.outcomes else None
+        )
 
     # ----------------------------------------------------------------------------------- main loop
 
@@ -143,13 +148,16 @@ class Simulation:
     def state_size(self) -> dict[str, int]:
         """Sizes of the internal state, to check that memory is bounded by members, not days."""
         net = self.network
-        return {
+        sizes = {
             "queue": len(self._queue),
             "connections": net.connections.total(),
             "following": net.following.total(),
             "groups": net.groups.total(),
             "recent_posts": len(self._recent),
         }
+        if self._outcomes is not None:
+            sizes["outcomes_pending"] = self._outcomes.pending()
+        return sizes
 
     def _drain(self, limit: int) -> Iterator[tuple[int, Event]]:
         """Fire every queued entry before `limit`, yielding the events they produce."""
@@ -158,7 +166,10 @@ class Simulation:
         fire = self._fire
         appeared = self._appeared
         first_profile_share = self.config.profile_on_first_appearance
+        outcomes = self._outcomes
         while queue and queue[0][0] < limit:
+            if outcomes is not None:
+                yield from outcomes.due(queue[0][0])
             entry = pop(queue)
             t, _, kind, actor = entry[:4]
             if not appeared[actor]:
@@ -168,6 +179,8 @@ class Simulation:
             event = fire[kind](entry)
             if event is not None:
                 yield t, event
+        if outcomes is not None:
+            yield from outcomes.due(limit)
 
     def _push(self, t: int, kind: int, actor: int, a: int = 0, b: int = 0, c: int = 0) -> None:
         self._seq += 1
@@ -384,6 +397,17 @@ class Simulation:
             "schema_version": 1,
         }
 
+    def _outcome_envelope(self, t: int, i: int, event_type: str, event_id: str) -> Event:
+        """An outcome's envelope: like `_envelope`, with the pipeline's own event id and counter."""
+        offsets = self._ts_offset
+        return {
+            "event_id": event_id,
+            "member_id": self._id(i),
+            "type": event_type,
+            "occurred_at": self.timeline.timestamp(t, offsets[i] if i < len(offsets) else 0),
+            "schema_version": 1,
+        }
+
     def _id(self, i: int) -> str:
         ids = self._member_ids
         return ids[i] if ids is not None else self.population.member_id(i)
@@ -445,13 +469,15 @@ class Simulation:
         if rand() < acceptance:
             responsiveness = pop.persona(target).active_day_prob
             delay = MINUTE_MS + int(-log(1.0 - rand()) * 8 * HOUR_MS / max(0.05, responsiveness))
-            self._push(t + delay, ACCEPT, target, i)
+            self._push(t + delay, ACCEPT, target, i, personalized)
         return event
 
     def _fire_accept(self, entry: Entry) -> Event | None:
-        t, _, _, i, inviter, _, _ = entry
+        t, _, _, i, inviter, personalized, _ = entry
         if not self.network.connect(i, inviter):
             return None
+        if self._outcomes is not None:
+            self._outcomes.invitation_accepted(t, inviter, i, bool(personalized))
         rand = self._rand
         event = self._envelope(t, i, "invite_accepted")
         event["inviter_member_id"] = self._id(inviter)
@@ -532,6 +558,11 @@ class Simulation:
         event["is_reply"] = bool(flags & _REPLY)
         event["channel"] = "inmail" if flags & _INMAIL else "message"
         depth = flags >> 2
+        if self._outcomes is not None:
+            if depth == 0:
+                self._outcomes.conversation_started(t, sender, recipient)
+            elif depth % 2:  # the thread's recipient answering the member who started it
+                self._outcomes.prospect_replied(t, recipient, sender, (depth + 1) // 2)
         if depth < _MAX_REPLY_DEPTH:
             pop = self.population
             rand = self._rand

@@ -33,6 +33,9 @@ class SimulationConfig:
     profile_on_first_appearance: float = 0.9
     #: Cap on each member's connections (and follows, groups), bounding memory for large populations.
     max_connections: int = 1500
+    #: Also emit CRM outcome events (meetings, calls, opportunities, deals) that follow from behaviour;
+    #: the activity events are the same either way (`simulation.outcomes`).
+    outcomes: bool = False
 
     def __post_init__(self) -> None:
         if not 2 <= self.members <= 100_000_000:

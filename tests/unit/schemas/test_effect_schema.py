@@ -26,8 +26,11 @@ PROPERTIES = SCHEMA["properties"]
 VALIDATOR = validator_for(NAME)
 AGREEMENT = settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-#: Jitter beyond the 1 h grace makes some events late; duplicates are redeliveries with the same event_id.
-LOG = SimulationConfig(members=60, days=5, seed=3, jitter_seconds=4 * 3600, duplicate_rate=0.02)
+#: Jitter beyond the 1 h grace makes some events late; duplicates are redeliveries with the same event_id;
+#: outcome events give the OUTCOME effects.
+LOG = SimulationConfig(
+    members=60, days=5, seed=3, jitter_seconds=4 * 3600, duplicate_rate=0.02, outcomes=True
+)
 
 
 @pytest.fixture(scope="module")

@@ -80,6 +80,15 @@ CONTRACT: dict[str, tuple[dict[str, object], dict[str, object], tuple[str, ...]]
     "recommendation_received": ({"recommender_member_id": str}, {}, ("recommender_member_id",)),
     "group_joined": ({"group_id": str}, {}, ()),
     "member_followed": ({"followed_member_id": str}, {}, ("followed_member_id",)),
+    "meeting_booked": ({}, {"opportunity_id": str, "contact_member_id": str}, ("contact_member_id",)),
+    "opportunity_created": ({"opportunity_id": str}, {"amount": float, "currency": str}, ()),
+    "deal_won": ({"opportunity_id": str}, {"amount": float, "currency": str}, ()),
+    "deal_lost": ({"opportunity_id": str}, {"amount": float, "currency": str}, ()),
+    "call_logged": (
+        {},
+        {"opportunity_id": str, "contact_member_id": str, "duration_seconds": int},
+        ("contact_member_id",),
+    ),
 }
 
 
