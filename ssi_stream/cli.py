@@ -36,7 +36,8 @@ STDIO = "-"
 DESCRIPTION = """\
 Compute a Social Selling Index (0-100, four pillars of 25 points) for every member of a professional
 network from their activity events: continuously from Kafka (`worker`), or offline from a file
-(`replay`). It also runs a local Kafka broker, a simulated population and a live demo."""
+(`replay`), and measure whether it predicts selling (`report`). It also runs a local Kafka broker, a
+simulated population and a live demo."""
 EPILOG = """\
 Settings (topics, partitions, grace period, model file, ...) come from SSI_* environment variables:
 see the README's Configuration table. `ssi-stream COMMAND --help` shows a command's options.
@@ -383,6 +384,112 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from ssi_stream.events.limits import DecodeLimits
+    from ssi_stream.replay import Replay
+    from ssi_stream.report import ActivityCounter, ReportOptions, measure
+    from ssi_stream.report.inputs import InputError, read_activity, read_scores
+    from ssi_stream.scoring.model import load_model
+
+    if args.html is None and args.json is None:
+        raise UsageError("give --html FILE, --json FILE or both: where the report goes")
+    if args.html == STDIO and args.json == STDIO:
+        raise UsageError("--html and --json cannot both be stdout")
+    if STDIO in (args.groups, args.events) and args.input == STDIO:
+        raise UsageError("only one file can be read from stdin")
+    if args.html is not None:
+        try:
+            import matplotlib  # noqa: F401 - before a long input is read
+        except ImportError:
+            raise CommandError(
+                "the HTML report draws its plots with matplotlib: pip install 'ssi-stream[report]'"
+                " (or write only --json)"
+            ) from None
+    try:
+        options = ReportOptions(
+            window_days=args.window,
+            at=None if args.at is None else (args.at - date(1970, 1, 1)).days,
+            every_days=args.every,
+            outcome=args.outcome,
+            resamples=args.resamples,
+            seed=args.seed,
+            groups=None if args.groups is None else _read_groups(args.groups),
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    settings = Settings.from_env()
+    timeline = _timeline(args, settings)
+    model_path = args.model or settings.model_path or None
+    if model_path is not None:
+        _check_readable(model_path, f"the model file {model_path}")
+    model = load_model(model_path)
+    _check_writable(args.html, args.json)
+    progress = sys.stderr if sys.stderr.isatty() else None
+    activity = ActivityCounter()
+    with contextlib.ExitStack() as files:
+        name = "<stdin>" if args.input == STDIO else args.input
+        lines = files.enter_context(_events_stream(files.enter_context(_open_read(args.input)), name))
+
+        def scorer() -> Replay:
+            limits = DecodeLimits(max_bytes=settings.max_event_bytes)
+            return Replay(model, timeline=timeline, limits=limits, now=datetime.now(UTC), source_name=name)
+
+        try:
+            table, summary = read_scores(lines, replay=scorer, activity=activity, progress=progress)
+            if args.events is not None:
+                if summary.kind == "events":
+                    raise UsageError(f"{name} is an event log already: --events is for a file of records")
+                log_name = "<stdin>" if args.events == STDIO else args.events
+                log = files.enter_context(
+                    _events_stream(files.enter_context(_open_read(args.events)), log_name)
+                )
+                read_activity(log, activity)
+        except InputError as exc:
+            raise CommandError(f"{name}: {exc}") from None
+        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+            raise CommandError(f"{name}: not a complete gzip stream ({exc})") from None
+    print(summary.text(), file=sys.stderr)
+    try:
+        report = measure(table, options, activity if activity.events else None)
+    except ValueError as exc:
+        raise CommandError(f"{name}: {exc}") from None
+    if args.json is not None:
+        import orjson
+
+        with _open_write(args.json) as output:
+            output.write(orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
+    if args.html is not None:
+        from ssi_stream.report.html import render_html
+
+        page = render_html(report).encode()
+        with _open_write(args.html) as output:
+            output.write(page)
+    lift = report["lift"][options.outcome]["more"]
+    shown = "n/a" if lift["value"] is None else f"{100 * lift['value']:+.0f}%"
+    print(
+        f"report: {report['members']:,} members, {report['observations']:,} scores from "
+        f"{report['anchors'][0]} to {report['anchors'][-1]}, {options.window_days}-day window; "
+        f"leaders (70+) {shown} {options.outcome} over the rest",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _read_groups(path: str) -> dict[str, str]:
+    """`member_id,group` lines (a header line `member_id,group` is allowed), as a dict."""
+    groups: dict[str, str] = {}
+    with _open_read(path) as raw:
+        for number, line in enumerate(io.TextIOWrapper(raw, encoding="utf-8"), start=1):
+            text = line.strip()
+            if not text or (number == 1 and text.replace(" ", "") == "member_id,group"):
+                continue
+            member_id, comma, group = text.partition(",")
+            if not comma or not member_id or not group.strip():
+                raise CommandError(f"{path}: line {number} is not 'member_id,group': {text[:80]!r}")
+            groups[member_id] = group.strip()
+    return groups
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from ssi_stream.simulation import generate, write_jsonl
 
@@ -396,11 +503,17 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             jitter_seconds=args.jitter_seconds,
             duplicate_rate=args.duplicate_rate,
             invalid_rate=args.invalid_rate,
+            outcomes=args.outcomes,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if args.rate is not None and not args.kafka:
         raise UsageError("--rate paces --kafka; a file or stdout is written as fast as possible")
+    if args.personas is not None:
+        if args.personas == STDIO and args.output in (None, STDIO) and not args.kafka:
+            raise UsageError("--personas and the events cannot both go to stdout")
+        _check_writable(args.personas)
+        _write_personas(config, args.personas)
     if args.kafka:
         count = _simulate_to_kafka(config, rate=args.rate)
     else:
@@ -408,6 +521,20 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             count = write_jsonl(generate(config), output)
     print(f"simulate: {count} events for {config.members} members over {config.days} days", file=sys.stderr)
     return 0
+
+
+def _write_personas(config: SimulationConfig, path: str) -> None:
+    """`member_id,persona` of every simulated member: the groups `ssi-stream report --groups` reads."""
+    from ssi_stream.simulation import Population
+
+    population = Population(config)
+    with _open_write(path) as output:
+        output.write(b"member_id,group\n")
+        output.write(
+            "".join(
+                f"{population.member_id(i)},{population.persona(i).name}\n" for i in range(config.members)
+            ).encode()
+        )
 
 
 def _simulate_to_kafka(config: SimulationConfig, *, rate: float | None) -> int:
@@ -645,6 +772,92 @@ model file) and prints a summary to stderr. Examples:
     )
     simulate.add_argument(
         "--rate", type=_positive, help="with --kafka: events per second (default: as fast as possible)"
+    )
+    simulate.add_argument(
+        "--outcomes",
+        action="store_true",
+        help="also emit CRM outcome events (meetings, calls, opportunities, deals) that follow from"
+        " behaviour; the activity events are the same either way",
+    )
+    simulate.add_argument(
+        "--personas",
+        metavar="FILE",
+        help="also write each member's persona as 'member_id,group' lines (for report --groups)",
+    )
+
+    report = _command(
+        commands,
+        "report",
+        cmd_report,
+        "measure whether the score predicts outcomes: an HTML and JSON report",
+        epilog="""\
+INPUT is a file of score records (replay's output, or a copy of the scores topic) or an event log,
+which is replayed first with replay's settings (SSI_PARTITIONS, SSI_GRACE_SECONDS, the model file). Each
+member scored on the anchor day (--at, and every --every days before it) is observed with the outcomes
+they log in the --window days after. Examples:
+  ssi-stream simulate --members 2000 --days 150 --outcomes --personas personas.csv -o events.jsonl
+  ssi-stream report events.jsonl --groups personas.csv --html report.html --json report.json
+  ssi-stream replay events.jsonl --output scores.jsonl
+  ssi-stream report scores.jsonl --events events.jsonl --window 60 --json -""",
+    )
+    report.add_argument(
+        "input",
+        metavar="INPUT",
+        help="score records or an event log: JSON lines, or gzip of them; - for stdin",
+    )
+    report.add_argument(
+        "--html", metavar="FILE", help="the report as one HTML page with its plots; - for stdout"
+    )
+    report.add_argument("--json", metavar="FILE", help="the report's figures as JSON; - for stdout")
+    report.add_argument(
+        "--window",
+        type=_positive_int,
+        default=90,
+        metavar="DAYS",
+        help="days after each score to count outcomes in",
+    )
+    report.add_argument(
+        "--at",
+        type=_iso_date,
+        metavar="YYYY-MM-DD",
+        help="the anchor day (default: the last day with a whole window after it)",
+    )
+    report.add_argument(
+        "--every", type=_positive_int, metavar="DAYS", help="also anchor every DAYS days before --at"
+    )
+    report.add_argument(
+        "--outcome",
+        choices=("meeting_booked", "opportunity_created", "deal_won", "deal_lost", "call_logged"),
+        default="opportunity_created",
+        help="the outcome of the headline lift and of the calibration views",
+    )
+    report.add_argument(
+        "--groups", metavar="FILE", help="'member_id,group' lines: outcomes by group (simulate --personas)"
+    )
+    report.add_argument(
+        "--events",
+        metavar="FILE",
+        help="with score records: the event log, to count each member's own activity (volume)",
+    )
+    report.add_argument(
+        "--resamples", type=_positive_int, default=1000, help="bootstrap resamples (100 or more)"
+    )
+    report.add_argument("--seed", type=_seed, default=0, help="the bootstrap's random seed")
+    report.add_argument(
+        "--model",
+        metavar="FILE",
+        help="with an event log: the scoring model file (default: $SSI_MODEL_PATH, else the packaged one)",
+    )
+    report.add_argument(
+        "--partitions",
+        type=_positive_int,
+        help=f"with an event log: partitions (default: $SSI_PARTITIONS, else {_DEFAULTS.partitions})",
+    )
+    report.add_argument(
+        "--grace-seconds",
+        type=_whole,
+        help="with an event log: how long past midnight a day stays open"
+        f" (default: $SSI_GRACE_SECONDS, else {_DEFAULTS.grace_seconds})",
     )
 
     worker = _command(
