@@ -17,7 +17,12 @@ One run measures, on the same log and machine:
 (c) and (e) run once each. The log is
 generated once and cached under bench/results/ (git-ignored).
 
+With `--outcomes` the log also holds the simulator's CRM outcome events, and (d) runs a second time on
+the same log without them (its outcome lines taken out, every other line as it was): the ledgers'
+bytes per member with and without outcomes, side by side.
+
     .venv/bin/python bench/replay_bench.py [--members 10000] [--days 28] [--scale 0.5] [--repeat 3]
+        [--outcomes]
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from typing import Any
 import orjson
 
 from ssi_stream.events.decode import Rejected, decode
+from ssi_stream.events.types import OUTCOME_TYPES
 from ssi_stream.ledger.member_ledger import (
     MemberLedger,
     absorb_effect,
@@ -68,6 +74,7 @@ def simulation(args: argparse.Namespace) -> SimulationConfig:
         jitter_seconds=600,
         duplicate_rate=0.005,
         invalid_rate=0.001,
+        outcomes=args.outcomes,
     )
 
 
@@ -80,7 +87,7 @@ def cached_log(config: SimulationConfig) -> Path:
     """The simulated log as JSON lines, generated once per configuration."""
     name = (
         f"replay-log-m{config.members}-d{config.days}-x{config.events_per_member_day_scale:g}"
-        f"-s{config.seed}.jsonl"
+        f"-s{config.seed}{'-outcomes' if config.outcomes else ''}.jsonl"
     )
     path = RESULTS / name
     if not path.exists():
@@ -90,6 +97,17 @@ def cached_log(config: SimulationConfig) -> Path:
         count = write_jsonl(generate(config), partial)
         partial.rename(path)
         print(f"generated {count:,} events in {time.perf_counter() - started:.0f} s: {path}", file=sys.stderr)
+    return path
+
+
+def without_outcomes(log: Path) -> Path:
+    """The log with its outcome events taken out, every other line (broken ones too) as it was."""
+    path = log.with_name(log.stem + "-without-them.jsonl")
+    if not path.exists():
+        outcome_types = {f'"type":"{name}"'.encode() for name in OUTCOME_TYPES}
+        with open(log, "rb") as source, open(path.with_suffix(".partial"), "wb") as target:
+            target.writelines(line for line in source if not any(kind in line for kind in outcome_types))
+        path.with_suffix(".partial").rename(path)
     return path
 
 
@@ -176,6 +194,7 @@ def child(log: Path, now: datetime) -> None:
             events, output, model=model, timeline=TimelineSettings(), now=now, dead_letters=dead_letters
         )
     sizes = sorted(len(encode_ledger(ledger)) for _, ledger in scorers[0].ledgers())
+    with_outcomes = [ledger for _, ledger in scorers[0].ledgers() if ledger.outcomes is not None]
     print(
         json.dumps(
             {
@@ -192,6 +211,12 @@ def child(log: Path, now: datetime) -> None:
                     "p99": sizes[min(len(sizes) - 1, int(len(sizes) * 0.99))],
                     "max": sizes[-1],
                 },
+                "outcome_ledgers": len(with_outcomes),
+                "outcome_section_bytes": statistics.fmean(
+                    2 + len(ledger.outcomes.to_bytes()) for ledger in with_outcomes if ledger.outcomes
+                )
+                if with_outcomes
+                else 0.0,
             }
         )
     )
@@ -249,6 +274,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--scale", type=float, default=0.5, help="the simulator's activity scale")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of (a) and (b)")
+    parser.add_argument(
+        "--outcomes", action="store_true", help="a log with outcome events; (d) also without them"
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--now", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -261,6 +289,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     log = cached_log(config)
     print(f"python {platform.python_version()}, orjson {orjson.__version__}, {platform.machine()}")
     report, peak_kib = full_replay(log, now)
+    plain = full_replay(without_outcomes(log), now)[0] if config.outcomes else None
     n, loads_s, decode_s, ingest_s, close_s, member_days = in_process(log, now, timeline, args.repeat)
     print(
         f"log: {n:,} lines, {log.stat().st_size / 2**20:.0f} MiB, {config.members:,} members × "
@@ -296,8 +325,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     print(
         f"bytes per member (encode_ledger, {report['members']:,} members at the end): mean "
-        f"{sizes['mean']:,.0f}, p50 {sizes['p50']:,}, p99 {sizes['p99']:,}, max {sizes['max']:,}"
+        f"{sizes['mean']:,.1f}, p50 {sizes['p50']:,}, p99 {sizes['p99']:,}, max {sizes['max']:,}"
     )
+    if plain is not None:
+        before = plain["ledger_bytes"]
+        print(
+            f"  the same log without its outcome events ({plain['events']:,} lines): mean "
+            f"{before['mean']:,.1f}, p50 {before['p50']:,}, p99 {before['p99']:,}, max {before['max']:,}; "
+            f"{report['outcome_ledgers']:,} members hold outcomes, their section "
+            f"{report['outcome_section_bytes']:.1f} bytes on average (its length included)"
+        )
 
 
 if __name__ == "__main__":

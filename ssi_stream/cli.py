@@ -420,9 +420,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     timeline = _timeline(args, settings)
     model_path = args.model or settings.model_path or None
-    if model_path is not None:
-        _check_readable(model_path, f"the model file {model_path}")
-    model = load_model(model_path)
     _check_writable(args.html, args.json)
     progress = sys.stderr if sys.stderr.isatty() else None
     activity = ActivityCounter()
@@ -431,8 +428,18 @@ def cmd_report(args: argparse.Namespace) -> int:
         lines = files.enter_context(_events_stream(files.enter_context(_open_read(args.input)), name))
 
         def scorer() -> Replay:
+            """The replay of an event log (a file of records needs no model)."""
+            if model_path is not None:
+                source = "" if args.model else " (SSI_MODEL_PATH)"
+                _check_readable(model_path, f"the model file {model_path}{source}")
             limits = DecodeLimits(max_bytes=settings.max_event_bytes)
-            return Replay(model, timeline=timeline, limits=limits, now=datetime.now(UTC), source_name=name)
+            return Replay(
+                load_model(model_path),
+                timeline=timeline,
+                limits=limits,
+                now=datetime.now(UTC),
+                source_name=name,
+            )
 
         try:
             table, summary = read_scores(lines, replay=scorer, activity=activity, progress=progress)

@@ -146,7 +146,7 @@ def test_every_label_value_comes_from_a_finite_set(metrics: WorkerMetrics) -> No
     assert seen.keys() == allowed.keys()
     for label, values in seen.items():
         assert values <= allowed[label], f"{label}: unexpected {values - allowed[label]}"
-    assert len(EVENT_TYPE_LABELS) == 15  # the 14 event types and `unknown`
+    assert len(EVENT_TYPE_LABELS) == 20  # the 19 event types (14 activity, 5 outcome) and `unknown`
 
 
 def test_bounded_series_exist_at_zero_before_anything_happens(metrics: WorkerMetrics) -> None:
