@@ -5,7 +5,8 @@ One run measures, on the same files and machine:
   (a) bare `orjson.loads` of every score record line: the floor of reading the records at all, the
       baseline the other rows are compared with;
   (b) `read_scores`: the records into the report's table;
-  (c) `read_activity`: the event log's own activity per member (`--events`);
+  (c) `read_activity`: the event log's own activity per member (`--events`), the lines of the days the
+      report asks about parsed, the others passed over;
   (d) `measure`: observations, every figure and its bootstrap intervals (1,000 resamples);
   (e) `render_html`: the page and its seven plots;
   (f) the command end to end, in a child process:
@@ -37,7 +38,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from ssi_stream.report import ActivityCounter, ReportOptions, measure
+from ssi_stream.report import ActivityCounter, ReportOptions, activity_days, measure
 from ssi_stream.report.html import render_html
 from ssi_stream.report.inputs import read_activity, read_scores
 from ssi_stream.simulation import SimulationConfig
@@ -91,6 +92,13 @@ def _cut(source: Path, target: Path, keep: Callable[[dict[str, Any]], bool]) -> 
     partial.rename(target)
 
 
+def parse_all(lines: list[bytes]) -> None:
+    """(a): bare `orjson.loads` of every line, each result dropped at once."""
+    loads = orjson.loads
+    for line in lines:
+        loads(line)
+
+
 def timed(run: Callable[[], Any]) -> tuple[float, Any]:
     started = time.perf_counter()
     value = run()
@@ -122,11 +130,12 @@ def main() -> None:
         raise RuntimeError(f"the report failed:\n{run.stderr}")
 
     lines = scores.read_bytes().splitlines()
-    loads_s, _ = timed(lambda: [orjson.loads(line) for line in lines])
+    loads_s, _ = timed(lambda: parse_all(lines))
     read_s, (table, summary) = timed(lambda: read_scores(lines, replay=_no_replay))
     activity = ActivityCounter()
     with open(events, "rb") as log:
-        activity_s, event_lines = timed(lambda: read_activity(log, activity))
+        days = activity_days(table, options)
+        activity_s, event_lines = timed(lambda: read_activity(log, activity, days))
     measure_s, report = timed(lambda: measure(table, options, activity))
     html_s, page = timed(lambda: render_html(report))
 

@@ -387,7 +387,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from ssi_stream.events.limits import DecodeLimits
     from ssi_stream.replay import Replay
-    from ssi_stream.report import ActivityCounter, ReportOptions, measure
+    from ssi_stream.report import ActivityCounter, ReportOptions, activity_days, measure
     from ssi_stream.report.inputs import InputError, read_activity, read_scores
     from ssi_stream.scoring.model import load_model
 
@@ -450,7 +450,11 @@ def cmd_report(args: argparse.Namespace) -> int:
                 log = files.enter_context(
                     _events_stream(files.enter_context(_open_read(args.events)), log_name)
                 )
-                read_activity(log, activity)
+                try:
+                    days = activity_days(table, options)
+                except ValueError as exc:
+                    raise CommandError(f"{name}: {exc}") from None
+                read_activity(log, activity, days)
         except InputError as exc:
             raise CommandError(f"{name}: {exc}") from None
         except (gzip.BadGzipFile, EOFError, zlib.error) as exc:

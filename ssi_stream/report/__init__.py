@@ -11,10 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 from ssi_stream.report.activity import ActivityCounter
-from ssi_stream.report.analysis import VOLUME_DAYS, ReportOptions, analyse, observe
+from ssi_stream.report.analysis import VOLUME_DAYS, ReportOptions, analyse, anchors, observe
 from ssi_stream.report.scores import ScoreTable
 
-__all__ = ["ActivityCounter", "ReportOptions", "ScoreTable", "measure"]
+__all__ = ["ActivityCounter", "ReportOptions", "ScoreTable", "activity_days", "measure"]
+
+
+def activity_days(table: ScoreTable, options: ReportOptions) -> tuple[int, int]:
+    """The days whose activity the report reads (the `VOLUME_DAYS` up to each anchor); ValueError when
+    the scores leave no whole window."""
+    days = anchors(table, options)
+    return days[0] - VOLUME_DAYS + 1, days[-1]
 
 
 def measure(

@@ -77,6 +77,8 @@ class Observations:
     ssi: np.ndarray
     pillars: np.ndarray  # (n, 4)
     components: np.ndarray  # (n, 20)
+    #: (n, 20): each component's points, or when its record left it out the most it can have earned
+    components_at_most: np.ndarray
     outcomes: np.ndarray  # (n, 5): logged in (anchor, anchor + window]
     #: Own activity events in the `VOLUME_DAYS` up to the anchor; None without the event log.
     volume: np.ndarray | None = None
@@ -124,12 +126,24 @@ def observe(
                 table.ssi[rows],
                 table.pillars[rows],
                 table.components[rows],
+                _at_most(table.components[rows], table.left_out_at_most[rows]),
                 outcomes,
                 volume,
             )
         )
     columns = [np.concatenate(column) for column in zip(*parts, strict=True)]
-    return Observations(*columns[:6], volume=columns[6] if activity is not None else None)  # type: ignore[misc]
+    return Observations(*columns[:7], volume=columns[7] if activity is not None else None)  # type: ignore[misc]
+
+
+#: Each component's pillar, as a column index into PILLARS.
+_PILLAR_OF = np.array([PILLARS.index(pillar) for pillar, _ in COMPONENT_NAMES])
+
+
+def _at_most(components: np.ndarray, left_out: np.ndarray) -> np.ndarray:
+    """Each component's points, or where its record left it out the most it can earn (a penalty, whose
+    points the records show below 0: the most it can cost)."""
+    sign = np.where(components.sum(axis=0) < 0, -1.0, 1.0)
+    return np.where(components != 0, components, left_out[:, _PILLAR_OF] * sign)
 
 
 def band_of(ssi: np.ndarray) -> np.ndarray:
@@ -350,6 +364,9 @@ def analyse(observations: Observations, member_ids: Sequence[str], options: Repo
             "pillar": pillar,
             "mean_points": _number(obs.components[:, c].mean()),
             "share_of_ssi": _number(obs.components[:, c].mean() / mean_ssi) if mean_ssi else None,
+            "share_of_ssi_at_most": _number(obs.components_at_most[:, c].mean() / mean_ssi)
+            if mean_ssi
+            else None,
             "credited_share": _number((obs.components[:, c] != 0).mean()),
             "rho": rho,
         }

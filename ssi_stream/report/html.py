@@ -199,8 +199,8 @@ def _lift_figure(Figure: Any, report: dict) -> Any:
     claim = report["lift"][report["outcome"]]["linkedin_says"]
     if claim is not None:
         ax.axvline(100 * claim, color="#444", linestyle="--", linewidth=0.8)
-        ax.annotate(f"LinkedIn: +{100 * claim:.0f}% opportunities", (100 * claim, len(labels) - 0.4),
-                    fontsize=8, ha="left")  # fmt: skip
+        ax.annotate(f"LinkedIn: +{100 * claim:.0f}% opportunities", (100 * claim, 1.0),
+                    xycoords=("data", "axes fraction"), fontsize=8, ha="left", va="bottom")  # fmt: skip
     ax.invert_yaxis()
     ax.set_xlabel("leaders (70+) compared with the rest, %")
     return figure
@@ -271,7 +271,8 @@ def _components_intro(report: dict) -> str:
         f" (Spearman) of its points with the {label} of the window after (y), with its 95% interval."
         " Components at the bottom right reward what does not go with outcomes; at the top left, what"
         " goes with them but earns few points. A component outside its pillar's top three signals in a"
-        f" record counts 0 there.{volume}</p>"
+        " record counts 0 there (in brackets: its share if each time it had earned as much as the third)."
+        f"{volume}</p>"
     )
 
 
@@ -329,6 +330,8 @@ def _components_table(report: dict) -> str:
             else ""
         )
         share = "–" if entry["share_of_ssi"] is None else f"{100 * entry['share_of_ssi']:.1f}%"
+        if entry.get("share_of_ssi_at_most") not in (None, entry["share_of_ssi"]):
+            share += f" <span class=muted>(≤ {100 * entry['share_of_ssi_at_most']:.1f}%)</span>"
         rows.append(
             f"<tr><td>{entry['component'].replace('_', ' ')}</td><td>{entry['pillar'].replace('_', ' ')}</td>"
             f"<td>{share}</td><td>{100 * (entry['credited_share'] or 0):.0f}%</td>"

@@ -7,9 +7,11 @@ as `ssi-stream replay`, and also gives each member's own activity (`activity.Act
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import chain
 from typing import IO
 
 import orjson
@@ -17,6 +19,7 @@ import orjson
 from ssi_stream.replay import BATCH_LINES, Replay
 from ssi_stream.report.activity import ActivityCounter
 from ssi_stream.report.scores import ScoreTable, ScoreTableBuilder
+from ssi_stream.timeline.days import iso_date
 
 _PROGRESS_SECONDS = 0.5
 
@@ -61,65 +64,125 @@ def read_scores(
     goes to `activity` as well."""
     started = time.perf_counter()
     builder = ScoreTableBuilder()
-    next_report = started + _PROGRESS_SECONDS
-    kind = None
-    scorer: Replay | None = None
-    batch: list[tuple[int, bytes]] = []
-    number = 0
-    loads = orjson.loads
-    for number, line in enumerate(lines, start=1):
-        raw = line.rstrip(b"\r\n")
-        if not raw.strip():
-            continue
-        if kind is None:
+    numbered = enumerate(lines, start=1)
+    kind, first = None, None
+    for number, line in numbered:
+        if line.strip():
             try:
-                kind = kind_of(loads(raw))
+                kind = kind_of(orjson.loads(line))
             except orjson.JSONDecodeError:
                 raise InputError(f"line {number} is not JSON") from None
-            if kind == "events":
-                scorer = replay()
-        if scorer is not None:
-            batch.append((number, raw))
-            if activity is not None:
-                try:  # noqa: SIM105 - contextlib.suppress costs about as much as the parse
-                    activity.add(loads(raw))
-                except orjson.JSONDecodeError:
-                    pass  # a broken payload: the replay dead-letters it
-            if len(batch) >= BATCH_LINES:
-                builder.add_all(scorer.feed(batch))
-                batch = []
-        else:
-            try:
-                builder.add(loads(raw))
-            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
-                raise InputError(f"line {number} is not a score record (schema version 2): {exc!r}") from None
-        if progress is not None and time.perf_counter() >= next_report:
-            next_report = time.perf_counter() + _PROGRESS_SECONDS
-            progress.write(f"\rreport: {number:,} lines read, {builder.records:,} score records")
-            progress.flush()
-    if scorer is not None:
-        builder.add_all(scorer.feed(batch) + scorer.finish())
-    if progress is not None:
-        progress.write("\r" + " " * 79 + "\r")
-    if kind is None:
+            first = (number, line)
+            break
+    if kind is None or first is None:
         raise InputError("the input is empty")
+    ticker = _Progress(progress, builder)
+    rest = chain([first], numbered)
+    if kind == "records":
+        last = _read_records(rest, builder, ticker)
+    else:
+        last = _read_events(rest, builder, replay(), activity, ticker)
+    ticker.done()
     try:
         table = builder.build()
     except ValueError as exc:
         raise InputError(str(exc)) from None
     seconds = time.perf_counter() - started
-    return table, ReadSummary(kind, number, builder.records, len(table.member_ids), seconds)
+    return table, ReadSummary(kind, last, builder.records, len(table.member_ids), seconds)
 
 
-def read_activity(lines: Iterable[bytes], activity: ActivityCounter) -> int:
-    """Count an event log's own activity (for a report over records); the number of lines read."""
+class _Progress:
+    """A line on `stream` (a terminal) every half second: how far the reading is."""
+
+    def __init__(self, stream: IO[str] | None, builder: ScoreTableBuilder) -> None:
+        self.stream, self.builder = stream, builder
+        self.next = time.perf_counter() + _PROGRESS_SECONDS
+
+    def tick(self, number: int) -> None:
+        if self.stream is not None and time.perf_counter() >= self.next:
+            self.next = time.perf_counter() + _PROGRESS_SECONDS
+            self.stream.write(f"\rreport: {number:,} lines read, {self.builder.records:,} score records")
+            self.stream.flush()
+
+    def done(self) -> None:
+        if self.stream is not None:
+            self.stream.write("\r" + " " * 79 + "\r")
+
+
+def _read_records(
+    numbered: Iterable[tuple[int, bytes]], builder: ScoreTableBuilder, ticker: _Progress
+) -> int:
+    loads, add = orjson.loads, builder.add
+    number = 0
+    for number, line in numbered:
+        try:
+            add(loads(line))  # JSON allows the line's end, \n or \r\n, as whitespace
+        except orjson.JSONDecodeError:
+            if line.strip():
+                raise InputError(f"line {number} is not JSON") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise InputError(f"line {number} is not a score record (schema version 2): {exc!r}") from None
+        if not number & 4095:
+            ticker.tick(number)
+    return number
+
+
+def _read_events(
+    numbered: Iterable[tuple[int, bytes]],
+    builder: ScoreTableBuilder,
+    scorer: Replay,
+    activity: ActivityCounter | None,
+    ticker: _Progress,
+) -> int:
+    loads = orjson.loads
+    batch: list[tuple[int, bytes]] = []
+    number = 0
+    for number, line in numbered:
+        raw = line.rstrip(b"\r\n")
+        if not raw.strip():
+            continue  # blank lines are not events
+        batch.append((number, raw))
+        if activity is not None:
+            try:  # noqa: SIM105 - contextlib.suppress costs about as much as the parse
+                activity.add(loads(raw))
+            except orjson.JSONDecodeError:
+                pass  # a broken payload: the replay dead-letters it
+        if len(batch) >= BATCH_LINES:
+            builder.add_all(scorer.feed(batch))
+            batch = []
+            ticker.tick(number)
+    builder.add_all(scorer.feed(batch) + scorer.finish())
+    return number
+
+
+def read_activity(
+    lines: Iterable[bytes], activity: ActivityCounter, days: tuple[int, int] | None = None
+) -> int:
+    """Count an event log's own activity (for a report over records); the number of lines read.
+
+    With `days` (first, last), a line whose `occurred_at` is written on a date more than a day outside
+    them (a timestamp's offset moves its UTC day by one at most) is passed over without being parsed:
+    the report asks only about the days before its anchors."""
     count = 0
     loads = orjson.loads
+    wanted = None
+    if days is not None:
+        wanted = {iso_date(day).encode() for day in range(days[0] - 1, days[1] + 2)}
+    find = _OCCURRED_ON.findall
     for line in lines:
         count += 1
+        if wanted is not None:
+            dates = find(line)
+            if len(dates) == 1 and dates[0] not in wanted:
+                continue  # one occurred_at, on a date the report does not ask about
         if line.strip():
             try:  # noqa: SIM105 - contextlib.suppress costs about as much as the parse
                 activity.add(loads(line))
             except orjson.JSONDecodeError:
                 pass
     return count
+
+
+#: The date an `occurred_at` member is written with, as bytes (a key can only be written with its quotes
+#: unescaped; a line where the pattern is not found once is parsed in full).
+_OCCURRED_ON = re.compile(rb'"occurred_at"\s*:\s*"([0-9]{4}-[0-9]{2}-[0-9]{2})')

@@ -1,28 +1,30 @@
 """Score records -> columns: what the outcomes report needs of each record, one row per member and day.
 
 A row keeps the record's day, SSI, four pillars, the points of every component its `signals` name
-(a component outside its pillar's top signals counts 0: its points are at most the third's) and its
-outcome totals (`outcomes.*.total`, 0 when absent). Records may come in any order and more than once
+(a component outside its pillar's top signals counts 0), per pillar the most a component it leaves out
+can earn (the third's points when it names three, else 0), and its outcome totals (`outcomes.*.total`,
+0 when absent). Records may come in any order and more than once
 (the scores topic is at least once): the last one read of a (member, day) wins.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 
 from ssi_stream.events.types import OUTCOME_TYPES
 from ssi_stream.scoring.columnar import COMPONENT_NAMES
+from ssi_stream.scoring.explain import TOP_SIGNALS
 from ssi_stream.scoring.model import PILLARS
 from ssi_stream.timeline.days import day_from_iso
 
 N_PILLARS = len(PILLARS)
 N_COMPONENTS = len(COMPONENT_NAMES)
 N_OUTCOMES = len(OUTCOME_TYPES)
-_COMPONENT_COLUMN = {name: column for column, (_, name) in enumerate(COMPONENT_NAMES)}
-_CHUNK = 65_536
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,8 @@ class ScoreTable:
     ssi: np.ndarray  # float64
     pillars: np.ndarray  # float64 (rows, 4), PILLARS order
     components: np.ndarray  # float64 (rows, 20), COMPONENT_NAMES order
+    #: float64 (rows, 4): per pillar, the most points a component left out of its signals can have
+    left_out_at_most: np.ndarray
     totals: np.ndarray  # int64 (rows, 5), OUTCOME_TYPES order
 
     @property
@@ -72,9 +76,10 @@ class ScoreTableBuilder:
         self.records = 0
         self._ids: dict[str, int] = {}
         self._days: dict[str, int] = {}
-        self._keys: list[tuple[int, int, int]] = []  # (member, day, reading order)
-        self._values: list[tuple] = []  # ssi, pillars, components, totals
-        self._chunks: list[tuple[np.ndarray, np.ndarray]] = []
+        self._keys = array("q")  # per record: member, day, reading order
+        #: per record: ssi, pillars, components, totals. float32 holds every record number (two decimals,
+        #: at most 100) closely enough, and every outcome total below 2**24 exactly.
+        self._values = array("f")
 
     def add(self, record: dict) -> None:
         """One v2 score record (a dict as `orjson.loads` gives it)."""
@@ -86,24 +91,19 @@ class ScoreTableBuilder:
         day = self._days.get(date)
         if day is None:
             day = self._days[date] = day_from_iso(date)
-        totals = [0] * N_OUTCOMES
+        values = [record["ssi"], *_pillar_points(record["pillars"]), *_NO_COMPONENTS, *_NO_TOTALS]
+        for pillar, signals in record["signals"].items():
+            for code, _, points in signals:
+                values[_COMPONENT_COLUMN[code]] = points
+            if len(signals) == TOP_SIGNALS:
+                values[_FLOOR_COLUMN[pillar]] = abs(signals[-1][2])
         outcomes = record.get("outcomes")
         if outcomes:
-            for index, name in enumerate(OUTCOME_TYPES):
-                counted = outcomes.get(name)
-                if counted:
-                    totals[index] = counted["total"]
-        components = [0.0] * N_COMPONENTS
-        for signals in record["signals"].values():
-            for code, _, points in signals:
-                components[_COMPONENT_COLUMN[code]] = points
-        pillars = record["pillars"]
-        pillar_points = [pillars[name] for name in PILLARS]
-        self._keys.append((member, day, self.records))
-        self._values.append((record["ssi"], *pillar_points, *components, *totals))
+            for name, counted in outcomes.items():
+                values[_TOTAL_COLUMN[name]] = counted["total"]
+        self._keys.extend((member, day, self.records))
+        self._values.extend(values)
         self.records += 1
-        if len(self._keys) >= _CHUNK:
-            self._flush()
 
     def add_all(self, records: Iterable[dict]) -> None:
         for record in records:
@@ -111,12 +111,10 @@ class ScoreTableBuilder:
 
     def build(self) -> ScoreTable:
         """The table: rows sorted by (member, day), the last record read of a (member, day) kept."""
-        self._flush()
-        if not self._chunks:
+        if not self.records:
             raise ValueError("no score records")
-        keys = np.concatenate([chunk[0] for chunk in self._chunks])
-        values = np.concatenate([chunk[1] for chunk in self._chunks])
-        self._chunks = [(keys, values)]
+        keys = np.frombuffer(self._keys, np.int64).reshape(-1, 3)
+        values = np.frombuffer(self._values, np.float32).reshape(-1, _WIDTH)
         sort = np.lexsort((keys[:, 2], keys[:, 1], keys[:, 0]))
         keys, values = keys[sort], values[sort]
         member, day = keys[:, 0].astype(np.int32), keys[:, 1].astype(np.int32)
@@ -131,13 +129,15 @@ class ScoreTableBuilder:
             ssi=values[:, 0].astype(np.float64),
             pillars=values[:, 1:at].astype(np.float64),
             components=values[:, at : at + N_COMPONENTS].astype(np.float64),
-            totals=values[:, at + N_COMPONENTS :].astype(np.int64),
+            left_out_at_most=values[:, at + N_COMPONENTS : at + N_COMPONENTS + N_PILLARS].astype(np.float64),
+            totals=values[:, at + N_COMPONENTS + N_PILLARS :].astype(np.int64),
         )
 
-    def _flush(self) -> None:
-        if self._keys:
-            keys = np.asarray(self._keys, dtype=np.int64)
-            # float32 holds every record number (two decimals, at most 100) closely enough, and every
-            # outcome total below 2**24 exactly
-            self._chunks.append((keys, np.asarray(self._values, dtype=np.float32)))
-            self._keys, self._values = [], []
+
+_pillar_points = itemgetter(*PILLARS)
+_NO_COMPONENTS = (0.0,) * N_COMPONENTS
+_NO_TOTALS = (0.0,) * N_PILLARS + (0,) * N_OUTCOMES  # the left-out bounds, then the totals
+_WIDTH = 1 + N_PILLARS + N_COMPONENTS + N_PILLARS + N_OUTCOMES
+_COMPONENT_COLUMN = {name: 1 + N_PILLARS + column for column, (_, name) in enumerate(COMPONENT_NAMES)}
+_FLOOR_COLUMN = {name: 1 + N_PILLARS + N_COMPONENTS + index for index, name in enumerate(PILLARS)}
+_TOTAL_COLUMN = {name: 1 + 2 * N_PILLARS + N_COMPONENTS + index for index, name in enumerate(OUTCOME_TYPES)}

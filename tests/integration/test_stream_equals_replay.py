@@ -17,9 +17,16 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 @pytest.fixture(scope="module")
 def simulated_log() -> list[tuple[str, bytes]]:
-    """Several hundred members over several weeks, with jitter, duplicates and broken payloads."""
+    """Several hundred members over several weeks, with jitter, duplicates, broken payloads and CRM
+    outcome events."""
     config = SimulationConfig(
-        members=300, days=21, seed=11, jitter_seconds=900, duplicate_rate=0.01, invalid_rate=0.002
+        members=300,
+        days=21,
+        seed=11,
+        jitter_seconds=900,
+        duplicate_rate=0.01,
+        invalid_rate=0.002,
+        outcomes=True,
     )
     return list(iter_encoded(config))
 
@@ -36,6 +43,7 @@ def test_one_worker_emits_exactly_the_replayed_daily_scores(
     # ranks come from every partition's day shares: compared below with replay's one board
     assert sum(r["industry_rank"] is not None for r in records) > len(records) / 2
     assert sum(r["network_rank"] is not None for r in records) > len(records) / 4
+    assert sum("outcomes" in r for r in records) > 20, "members' outcomes, counted in their ledgers"
     worker = Worker(env.worker_env(tmp_path / "data", "w1"), tmp_path / "w1.log")
     with running(worker):
         produce(kafka_bootstrap, env.events_topic, simulated_log, env.partitions)

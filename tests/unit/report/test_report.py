@@ -14,8 +14,8 @@ import orjson
 import pytest
 
 from ssi_stream.events.types import OUTCOME_TYPES
-from ssi_stream.report import ActivityCounter, ReportOptions, measure
-from ssi_stream.report.analysis import BANDS, band_of
+from ssi_stream.report import ActivityCounter, ReportOptions, activity_days, measure
+from ssi_stream.report.analysis import BANDS, VOLUME_DAYS, band_of
 from ssi_stream.report.html import render_html
 from ssi_stream.report.inputs import read_activity, read_scores
 from ssi_stream.report.scores import ScoreTable, ScoreTableBuilder
@@ -151,6 +151,20 @@ def test_the_same_seed_gives_the_same_report_and_another_seed_other_intervals(
     assert [b["n"] for b in other["bands"]] == [b["n"] for b in report["bands"]], "only the intervals move"
 
 
+def test_reading_only_the_days_asked_about_counts_the_same_activity(
+    report_world: ReportWorld, table: ScoreTable, activity: ActivityCounter
+) -> None:
+    days = activity_days(table, OPTIONS)
+    assert days == (table.last_day - WINDOW - VOLUME_DAYS + 1, table.last_day - WINDOW)
+    some = ActivityCounter()
+    read_activity(report_world.events.splitlines(), some, days)
+    assert 0 < some.events < activity.events
+    members = table.member_ids
+    for first, last in ((days[0], days[1]), (days[1], days[1]), (days[0] + 3, days[1] - 2)):
+        assert list(some.counts(members, first, last)) == list(activity.counts(members, first, last))
+    assert activity.counts(members, *days).sum() > 1000
+
+
 def test_anchors_every_few_days_observe_each_member_once_per_anchor(table: ScoreTable) -> None:
     options = ReportOptions(window_days=WINDOW, every_days=7, resamples=200)
     pooled = measure(table, options)
@@ -251,6 +265,32 @@ def test_the_last_record_of_a_member_and_day_wins_whatever_the_order() -> None:
     members, rows = table.at(ANCHOR)
     assert list(table.totals[rows][:, OUTCOME_TYPES.index("deal_won")]) == [1]
     assert table.totals_at(members, ANCHOR - 1).sum() == 0
+
+
+def test_a_component_a_record_leaves_out_earns_at_most_the_third_s_points() -> None:
+    from ssi_stream.report.analysis import observe
+    from ssi_stream.scoring.columnar import COMPONENT_NAMES
+
+    column = {name: c for c, (_, name) in enumerate(COMPONENT_NAMES)}
+    signals = {
+        "build_relationships": [
+            ["connections", 200, 3.5],
+            ["blind_invitations", 80, -2.25],
+            ["acceptance_rate", 0.4, 1.25],
+        ],
+        "engage_with_insights": [["conversations", 4, 1.5], ["unanswered_messages", 9, -0.5]],
+    }
+    builder = ScoreTableBuilder()
+    builder.add(record(1, ANCHOR, 30.0, {}, signals))
+    builder.add(record(1, ANCHOR + 10, 30.0, {}, signals))
+    observed = observe(builder.build(), ReportOptions(window_days=10))
+    shown, at_most = observed.components[0], observed.components_at_most[0]
+    assert shown[column["connections"]] == at_most[column["connections"]] == 3.5
+    assert shown[column["decision_maker_connections"]] == 0.0
+    assert at_most[column["decision_maker_connections"]] == 1.25, "left out of three: at most the third's"
+    assert at_most[column["blind_invitations"]] == -2.25
+    assert at_most[column["responsiveness"]] == 0.0, "a pillar naming two signals earns nothing else"
+    assert at_most[column["profile_completeness"]] == 0.0
 
 
 def test_the_html_page_is_self_contained_deterministic_and_shows_every_section(
