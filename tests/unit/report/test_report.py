@@ -311,3 +311,12 @@ def test_the_html_page_is_self_contained_deterministic_and_shows_every_section(
     assert "<script" not in lowered and "<link" not in lowered and "<img" not in lowered
     assert 'href="http' not in lowered and "src=" not in lowered and "@import" not in lowered
     assert render_html(report) == page
+
+
+def test_without_the_event_log_or_groups_the_page_leaves_their_sections_out(table: ScoreTable) -> None:
+    bare = measure(table, OPTIONS)
+    assert bare["volume"] is None and bare["groups"] is None
+    assert all("rho_given_volume" not in c for c in bare["components"])
+    assert {c["verdict"] for c in bare["components"]} <= {"signal", "no signal", "inverse", "no data"}
+    page = render_html(bare)
+    assert page.count("<svg") == 5 and "Groups" not in page and "--events" in page

@@ -48,6 +48,12 @@ def test_the_schema_has_its_path_as_id_and_valid_examples() -> None:
         check_score_record(example)
 
 
+def test_the_outcome_types_are_the_contract_s() -> None:
+    from ssi_stream.events.types import OUTCOME_TYPES
+
+    assert list(schema()["properties"]["outcomes"]["properties"]) == list(OUTCOME_TYPES)
+
+
 def test_the_codes_are_the_pillars_signals_and_actions() -> None:
     defs = schema()["$defs"]
     for pillar in PILLARS:
@@ -67,6 +73,11 @@ def test_the_codes_are_the_pillars_signals_and_actions() -> None:
         lambda r: r.update(late_events=0),
         lambda r: r.update(explanations={}),
         lambda r: r.pop("signals"),
+        lambda r: r.update(outcomes={}),  # omitted when there are none
+        lambda r: r["outcomes"].update(meeting_booked={"recent": 0.5, "total": 0}),
+        lambda r: r["outcomes"].update(invite_sent={"recent": 1.0, "total": 1}),  # not an outcome
+        lambda r: r["outcomes"]["opportunity_created"].pop("recent"),
+        lambda r: r["outcomes"]["opportunity_created"].update(recent=-0.1),
     ],
 )
 def test_what_a_v2_record_must_not_be_is_refused(breaks: Any) -> None:
