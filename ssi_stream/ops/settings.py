@@ -45,8 +45,9 @@ class Settings:
     events_topic: str = "ssi.events"
     dlq_topic: str = "ssi.events.dlq"
     scores_topic: str = "ssi.scores.daily"
-    #: The internal topic between the two agents; empty means `<app_id>-effects`, so that it shares the
-    #: app id's prefix with Faust's changelogs (one prefixed ACL; deployments on one cluster never meet).
+    #: The internal topic from the source side to the target side; empty means `<app_id>-effects`, so
+    #: that it shares the app id's prefix with Faust's changelogs (one prefixed ACL; deployments on one
+    #: cluster never meet).
     #: `dataclasses.replace(settings, app_id=...)` keeps a derived name: pass `effects_topic=""` with it.
     effects_topic: str = ""
     alerts_topic: str = "ssi.alerts"

@@ -1,11 +1,12 @@
-"""The Faust shell: topics, tables and two agents that drive the engine (`ssi_stream.engine`).
+"""The Faust shell: topics, tables, the bulk ingest and one agent that drive the engine (`ssi_stream.engine`).
 
     ssi.events ──source side──▶ <app>-effects ──target side──▶ ssi.scores.daily, ssi.alerts
          │ (rejected)              (effects keyed by the member they touch; source marks and day
          ▼                          shares go to every partition, after what they cover)
     ssi.events.dlq
 
-Agent 1 (`place-events`, on `ssi.events`) hands each batch to the engine's source side; agent 2
+The ingest (`stream.ingest`: an aiokafka consumer reading whole fetches of the input partitions whose
+effects partitions this worker holds) hands each fetch to the engine's source side; the agent
 (`absorb-effects`, on `<app>-effects`) hands each partition's share of a batch to that partition's target
 side. Every decision (decoding, lateness, dedup, day gates, the ranking protocol, stand-ins) is the
 engine's; this module reads, delivers each step the engine yields (waiting until Kafka has it, the
