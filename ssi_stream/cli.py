@@ -329,7 +329,6 @@ def _timeline(args: argparse.Namespace, settings: Settings) -> TimelineSettings:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from ssi_stream.events.limits import DecodeLimits
     from ssi_stream.replay import replay_log
     from ssi_stream.scoring.model import load_model
 
@@ -347,7 +346,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         raise UsageError("the events and the model cannot both be read from stdin")
     settings = Settings.from_env()
     timeline = _timeline(args, settings)
-    limits = DecodeLimits(max_bytes=settings.max_event_bytes)
+    limits = settings.decode_limits()  # the size limit and the Schema Registry framing rule
     model_path = args.model or settings.model_path or None
     if model_path == STDIO:
         model_path = "/dev/stdin"

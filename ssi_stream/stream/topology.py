@@ -30,6 +30,7 @@ import orjson
 from faust.types import TP, EventT
 
 from ssi_stream.engine import EffectMessage, RawEvent, SourceSide, Step, TargetMessage, TargetSide
+from ssi_stream.events.dead_letter import dead_letter_headers
 from ssi_stream.events.limits import DecodeLimits
 from ssi_stream.ops.kafka_security import faust_credentials, load_security
 from ssi_stream.ops.metrics import WorkerMetrics
@@ -86,7 +87,7 @@ class ScoringTopology:
         self.settings = settings
         self.model = model
         self.timeline = settings.timeline()
-        self.limits = DecodeLimits(max_bytes=settings.max_event_bytes)
+        self.limits: DecodeLimits = settings.decode_limits()  # size and Schema Registry framing
         partitions = settings.partitions
         self.app = faust.App(
             settings.app_id,
@@ -201,7 +202,9 @@ class ScoringTopology:
             self._last_input[source] = time.monotonic()
             self._processed[source] = max(message.offset, self._processed.get(source, -1))
             for admitted in await self._admitted(self._event_guards, self.clocks, event):
-                raws.append(RawEvent(admitted.value, source, admitted.offset, admitted.key))
+                raws.append(
+                    RawEvent(admitted.value, source, admitted.offset, admitted.key, headers=admitted.headers)
+                )
         self._source_store.events = last_event  # each clock is written to its own partition's changelog
         # A durable position proves its input fully processed (see OffsetGuard): it moves only after the
         # last step (effects and dead letters, then the marks that promise them) is delivered.
@@ -305,10 +308,13 @@ class ScoringTopology:
                         ("ssi-quarantine-reason", reason.encode()),
                     ]
                     await self._send(quarantine, None, frame, None, headers)
-        if step.dead_letters:
+        if step.dead_letters:  # the original key; the original headers, then Kafka Connect's error headers
             dlq = self.dlq_topic.get_topic_name()
             for key, record in step.dead_letters:
-                await self._send(dlq, key, orjson.dumps(record))
+                headers = dead_letter_headers(
+                    record, app_id=self.settings.app_id, worker_id=self.settings.worker_id
+                )
+                await self._send(dlq, key, orjson.dumps(record), None, headers)
         scores = self.scores_topic.get_topic_name()
         for member_id, record in step.records:
             await self._send(scores, member_id.encode(), orjson.dumps(record))
