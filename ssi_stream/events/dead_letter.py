@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from ssi_stream.events.limits import DEFAULT_LIMITS
 from ssi_stream.events.rejection import Rejected, RejectionCode
 from ssi_stream.events.timestamps import format_timestamp
@@ -95,8 +97,8 @@ def dead_letter_record(
 
     The payload is kept up to `limit` bytes (the event size limit: only a `too_large` payload is cut),
     as text when it is readable UTF-8 and as base64 otherwise (`encode_bytes`). `key` and `headers` are
-    the Kafka record's (a file line has neither); headers are kept in order while their names and
-    values add up to at most `limit` bytes.
+    the Kafka record's (a file line has neither); headers are kept in order while they add up to at
+    most `limit` bytes of the record's JSON.
     """
     raw = bytes(raw)
     kept = _cut(raw, limit)
@@ -189,17 +191,18 @@ def header_pairs(headers: Headers | None) -> list[tuple[str, bytes | None]]:
 
 
 def _kept_headers(headers: Headers, limit: int) -> tuple[list[dict[str, Any]], bool]:
+    """The headers as record members, in order, while their JSON adds up to at most `limit` bytes."""
     kept: list[dict[str, Any]] = []
     size = 0
     for name, value in header_pairs(headers):
-        data = None if value is None else bytes(value)
-        size += len(name.encode("utf-8")) + (0 if data is None else len(data))
+        if value is None:
+            header: dict[str, Any] = {"name": name, "value": None, "encoding": "utf8"}
+        else:
+            header = {"name": name, **_bytes_object(bytes(value))}
+        size += len(orjson.dumps(header))
         if size > limit:
             return kept, True
-        if data is None:
-            kept.append({"name": name, "value": None, "encoding": "utf8"})
-        else:
-            kept.append({"name": name, **_bytes_object(data)})
+        kept.append(header)
     return kept, False
 
 

@@ -21,6 +21,7 @@ from ssi_stream.events.dead_letter import (
     is_error_header,
 )
 from ssi_stream.events.decode import decode
+from ssi_stream.events.limits import DEFAULT_LIMITS
 from ssi_stream.events.rejection import Rejected
 
 from .contract_world import DEAD_LETTER, NOW, validator_for
@@ -106,11 +107,14 @@ def test_a_huge_binary_payload_is_cut_to_the_limit() -> None:
         assert base64.b64decode(record["payload"]) == raw[:1000] and record["payload_truncated"] is True
 
 
-def test_headers_are_kept_in_order_up_to_the_size_limit() -> None:
-    headers = [(f"h{index}", b"x" * 98) for index in range(20)]  # 100 bytes each
+def test_headers_are_kept_in_order_up_to_the_size_limit_of_their_json() -> None:
+    headers = [(f"h{index}", b"x" * 58) for index in range(20)]  # 100 bytes of JSON each
+    assert len(orjson.dumps({"name": "h0", "value": "x" * 58, "encoding": "utf8"})) == 100
     record = _record(BAD_TIME, headers=headers, limit=1000)
     assert [header["name"] for header in record["headers"]] == [f"h{index}" for index in range(10)]
     assert record["headers_truncated"] is True
+    escaped = _record(BAD_TIME, headers=[("\x01" * 100, b"")], limit=500)  # a name JSON writes 6 times over
+    assert escaped["headers"] == [] and escaped["headers_truncated"] is True
     mapping = _record(BAD_TIME, headers={"a": b"1", "b": b"2"})  # a client may give a mapping
     assert [header["name"] for header in mapping["headers"]] == ["a", "b"]
 
@@ -165,3 +169,17 @@ def test_a_long_detail_is_cut_in_the_message_header_only() -> None:
         "__connect.errors.exception.message"
     ]
     assert len(message) == 1000 and len(record["detail"]) > 5000
+
+
+def test_a_pathological_dead_letter_stays_within_seven_times_the_size_limit() -> None:
+    """docs/operations.md: a DLQ message is at most about 7 × SSI_MAX_EVENT_BYTES (448 KiB by default)."""
+    limit = DEFAULT_LIMITS.max_bytes
+    name = b"\\u0001" * 5000  # 30 kB of escapes: a name JSON writes back 6 times over its characters
+    raw = b'{"' + name + b'": 1, "' + name + b'": 2}'
+    headers = [("\x02" * 40, b'"' * 2000)] * 100  # header names JSON escapes, values it doubles
+    record = _record(raw, headers=headers, key=b"\\" * 1000)
+    assert record["reason"] == "duplicate_key" and len(raw) <= limit
+    message = orjson.dumps(record)
+    kafka_headers = dead_letter_headers(record, app_id="ssi", worker_id="w-1")
+    size = len(message) + sum(len(key) + len(value or b"") for key, value in kafka_headers)
+    assert size <= 7 * limit, size

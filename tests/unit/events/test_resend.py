@@ -30,6 +30,7 @@ from .contract_world import DEAD_LETTER, NOW, example_events, load_schema, valid
 from .test_decode_fuzz import mutated_payloads
 
 AT = datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
+KAFKA = PayloadSource.kafka("ssi.events", 3, 1844)
 EVENT = orjson.dumps(example_events()["group_joined"])
 MEMBER = orjson.loads(EVENT)["member_id"]
 header_lists = st.lists(st.tuples(st.text(max_size=8), st.none() | st.binary(max_size=16)), max_size=4)
@@ -41,7 +42,7 @@ def dead_letter_message(
     *,
     key: bytes | None = None,
     headers: list[tuple[str, bytes | None]] | None = None,
-    source: PayloadSource = PayloadSource.kafka("ssi.events", 3, 1844),
+    source: PayloadSource = KAFKA,
     at: datetime = AT,
 ) -> DeadLetter:
     """The DLQ message a worker sends for `raw`, read back as `dlq resend` reads it."""
