@@ -8,7 +8,6 @@ worker scores them."""
 from __future__ import annotations
 
 import copy
-import os
 import subprocess
 import sys
 import time
@@ -141,10 +140,10 @@ def wait_for_scores(bootstrap: str, topic: str, wanted: set[tuple[str, str]], wo
 
 
 def resend(worker_env: dict[str, str], *arguments: str) -> subprocess.CompletedProcess[str]:
-    environment = {name: value for name, value in worker_env.items()} | {"PYTHONWARNINGS": "ignore"}
+    """`ssi-stream dlq resend ARGUMENTS` with the worker's settings (broker, topics)."""
     return subprocess.run(
         [sys.executable, "-m", "ssi_stream.cli", "dlq", "resend", *arguments],
-        env=environment | {"PATH": os.environ.get("PATH", "")},
+        env=worker_env,
         capture_output=True,
         text=True,
         timeout=120,
