@@ -71,7 +71,7 @@ def repeats(value: Any) -> bool:
     return False
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=800, deadline=None)
 @given(document=documents, style=styles())
 def test_a_repeated_name_is_found_exactly_when_the_document_has_one(document: Any, style: dict) -> None:
     raw = write(document, style).encode()
@@ -83,14 +83,14 @@ def test_a_repeated_name_is_found_exactly_when_the_document_has_one(document: An
         )
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(document=documents)
 def test_orjson_s_own_writing_takes_the_fast_path_and_never_repeats(document: Any) -> None:
     plain = orjson.loads(write(document, {"space": "", "ascii": False, "escape_colons": False}))
     assert repeated_name(orjson.dumps(plain), plain) is None
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(event=valid_events(), style=styles(), data=st.data())
 def test_a_valid_event_with_one_member_written_twice_is_rejected_naming_it(
     event: dict, style: dict, data: st.DataObject

@@ -84,7 +84,7 @@ def test_an_unusable_framing_rule_is_refused(mode: FramingMode, ids: frozenset[i
 # -- fuzz ------------------------------------------------------------------------------------------
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(event=valid_events(), schema_id=schema_ids)
 def test_a_framed_event_decodes_as_its_json_or_is_refused_for_its_framing(
     event: dict, schema_id: int
