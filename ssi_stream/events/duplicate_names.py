@@ -7,11 +7,15 @@ what orjson parsed, cheaply:
 
 1. `orjson.dumps(parsed) == raw`: the text is orjson's own writing of a document without repeats (a
    compact producer's usual output, and the common case): no repeat.
-2. Otherwise count colons. Every member of the text has one colon outside strings; every other colon is
+2. The same once the text's whitespace bytes are taken out (a producer that spaces or indents, as
+   Python's `json.dumps` does): taking whitespace out keeps every token, and every name that can
+   repeat, so the text has the repeats of orjson's writing, that is none. (Where a string holds a
+   space the two differ, and the next step decides.)
+3. Otherwise count colons. Every member of the text has one colon outside strings; every other colon is
    inside a string. The rewriting has one per member orjson kept, and the strings' colons as they are,
    since orjson never escapes a colon. Without a `\\u003a` escape (a colon written as an escape) in the
    text, the counts are equal exactly when no member was dropped, i.e. no name repeats.
-3. Otherwise (an escape, counts that differ, a document too deep for orjson to write), the slow path:
+4. Otherwise (an escape, counts that differ, a document too deep for orjson to write), the slow path:
    the standard library's parser, with every object's members kept in order, names the first repeat.
 """
 
@@ -30,6 +34,7 @@ __all__ = ["repeated_name", "repeated_name_in_rewrite"]
 _dumps = orjson.dumps
 #: Any escape `\u003X`: `\u003a` and `\u003A` are colons (the others are digits and `;<=>?`).
 _COLON_ESCAPE = b"\\u003"
+_WHITESPACE = b" \t\n\r"
 _PATH_SYNTAX = re.compile(r"[.\[\]]")
 
 
@@ -48,7 +53,7 @@ def repeated_name_in_rewrite(raw: bytes, rewritten: bytes | None) -> Rejected | 
     """`repeated_name`, given orjson's writing of what it parsed (None: too deep for it to write);
     `decode` makes the rewrite itself, since it ends the check at once when it equals `raw`."""
     if rewritten is not None:
-        if rewritten == raw:
+        if rewritten == raw or raw.translate(None, _WHITESPACE) == rewritten:
             return None
         if raw.count(b":") == rewritten.count(b":") and _COLON_ESCAPE not in raw:
             return None
