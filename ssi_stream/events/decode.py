@@ -29,7 +29,7 @@ from ssi_stream.events.contract import (
     object_id,
 )
 from ssi_stream.events.duplicate_names import repeated_name_in_rewrite
-from ssi_stream.events.framing import FRAME_BYTES, MAGIC, unframe
+from ssi_stream.events.framing import FRAME_BYTES, unframe
 from ssi_stream.events.limits import DEFAULT_LIMITS, DecodeLimits
 from ssi_stream.events.rejection import Rejected, RejectionCode, describe, show
 from ssi_stream.events.timestamps import parse_timestamp
@@ -106,7 +106,7 @@ def decode(raw: bytes | None, *, now: datetime, limits: DecodeLimits = DEFAULT_L
             RejectionCode.TOO_LARGE, None, f"payload is {len(raw)} bytes; the limit is {limits.max_bytes}"
         )
     framed = 0
-    if raw[:1] == MAGIC and len(raw) >= FRAME_BYTES:
+    if raw[:1] == b"\x00" and len(raw) >= FRAME_BYTES:  # framing.MAGIC, as a constant
         body = unframe(raw, limits.framing)
         if type(body) is Rejected:
             return body
