@@ -32,6 +32,7 @@ import orjson
 from faust.types import TP, EventT
 
 from ssi_stream.engine import EffectMessage, RawEvent, SourceSide, Step, TargetMessage, TargetSide
+from ssi_stream.events.dead_letter import dead_letter_headers
 from ssi_stream.events.limits import DecodeLimits
 from ssi_stream.ops.kafka_security import faust_credentials, load_security
 from ssi_stream.ops.metrics import WorkerMetrics
@@ -93,7 +94,7 @@ class ScoringTopology:
         self.settings = settings
         self.model = model
         self.timeline = settings.timeline()
-        self.limits = DecodeLimits(max_bytes=settings.max_event_bytes)
+        self.limits: DecodeLimits = settings.decode_limits()  # size and Schema Registry framing
         partitions = settings.partitions
         self.app = faust.App(
             settings.app_id,
@@ -269,7 +270,9 @@ class ScoringTopology:
                         record.offset,
                     )
                     self.metrics.input_gap()
-                raws.append(RawEvent(record.value, source, record.offset, record.key))
+                raws.append(
+                    RawEvent(record.value, source, record.offset, record.key, headers=record.headers)
+                )
         # A durable position proves its input fully processed (see OffsetGuard): it moves only after the
         # last step (effects and dead letters, then the marks that promise them) is delivered.
         for step in self.source.place(raws, now):
@@ -375,10 +378,13 @@ class ScoringTopology:
                         ("ssi-quarantine-reason", reason.encode()),
                     ]
                     await self._send(quarantine, None, frame, None, headers)
-        if step.dead_letters:
+        if step.dead_letters:  # the original key; the original headers, then Kafka Connect's error headers
             dlq = self.dlq_topic.get_topic_name()
             for key, record in step.dead_letters:
-                await self._send(dlq, key, orjson.dumps(record))
+                headers = dead_letter_headers(
+                    record, app_id=self.settings.app_id, worker_id=self.settings.worker_id
+                )
+                await self._send(dlq, key, orjson.dumps(record), None, headers)
         scores = self.scores_topic.get_topic_name()
         for member_id, record in step.records:
             await self._send(scores, member_id.encode(), orjson.dumps(record))
