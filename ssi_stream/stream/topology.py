@@ -270,9 +270,7 @@ class ScoringTopology:
                         record.offset,
                     )
                     self.metrics.input_gap()
-                raws.append(
-                    RawEvent(record.value, source, record.offset, record.key, headers=record.headers)
-                )
+                raws.append(RawEvent(record.value, source, record.offset, record.key, headers=record.headers))
         # A durable position proves its input fully processed (see OffsetGuard): it moves only after the
         # last step (effects and dead letters, then the marks that promise them) is delivered.
         for step in self.source.place(raws, now):
