@@ -61,6 +61,7 @@ from ssi_stream.ops.topics import TopicSpec, ensure_topics
 from ssi_stream.simulation import SimulationConfig, iter_encoded, keyed_events
 from ssi_stream.stream.ingest import ingest_group
 from ssi_stream.stream.producer import produce_events
+from ssi_stream.stream.wire import decode_frame
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
@@ -410,12 +411,14 @@ def latency(run: Run, members: int, rate: float, seconds: float) -> dict[str, An
                     for records in consumer.poll(timeout_ms=50).values():
                         arrived = time.time()
                         for record in records:
-                            with contextlib.suppress(Exception):
-                                effect_id = orjson.loads(record.value)["e"]
-                                if effect_id.endswith("/a"):
-                                    sent = stamps.get(effect_id[:-2])
-                                    if sent is not None:
-                                        seen.append(arrived - sent)
+                            with contextlib.suppress(Exception):  # frames of effects, marks, shares
+                                for message in decode_frame(record.value):
+                                    effect = getattr(message, "effect", None)
+                                    effect_id = getattr(effect, "effect_id", "")
+                                    if effect_id.endswith("/a"):
+                                        sent = stamps.get(effect_id[:-2])
+                                        if sent is not None:
+                                            seen.append(arrived - sent)
             finally:
                 consumer.close()
 
