@@ -196,8 +196,14 @@ class ScoringTopology:
 
     # -- ingest: events -> effects ------------------------------------------------------------
     async def ingest_events(self) -> None:
-        """The bulk ingest loop (`stream.ingest`), started once the tables are restored."""
-        await self.ingest.run(settled=lambda: not self.app.rebalancing)
+        """The bulk ingest loop (`stream.ingest`), started once the tables are restored. If it fails, the
+        worker stops (a worker that looks alive but reads nothing would be worse)."""
+        try:
+            await self.ingest.run(settled=lambda: not self.app.rebalancing)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            _fail_hard("ingest-events", exc)
 
     async def _place_fetch(self, fetch: Mapping[int, Sequence[Any]]) -> None:
         """One fetch of the events topic, in partition order: hand it to the source side, deliver each
@@ -506,8 +512,10 @@ class ScoringTopology:
             return None
 
     async def _on_revoked(self, sender: Any, revoked: Any, **kwargs: Any) -> None:
-        """A rebalance begins: stop reading input (the fetch in progress is finished first)."""
+        """A rebalance begins: stop reading input (the fetch in progress is finished first, and its
+        positions delivered before the partitions can move)."""
         await self.ingest.pause()
+        await self._flush()
         self._forget_caches()
 
     async def _on_assigned(self, sender: Any, assigned: Any, **kwargs: Any) -> None:
