@@ -20,6 +20,7 @@ from typing import IO, Any
 from ssi_stream import __version__
 from ssi_stream.catalog import DEFAULT_LOCALE, LOCALES
 from ssi_stream.completion import bash_completion
+from ssi_stream.events.rejection import RejectionCode
 from ssi_stream.ops.home import ssi_home
 from ssi_stream.ops.kafka_broker import KafkaSetupError, LocalBroker
 from ssi_stream.ops.kafka_dist import install_kafka
@@ -134,6 +135,41 @@ def _port(text: str) -> int:
     if not 1 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"must be a port number (1-65535), got {text!r}")
     return port
+
+
+def _offsets(text: str) -> tuple[int | None, int | None]:
+    """`FROM-TO`, `FROM-`, `-TO` or `N`: an inclusive range of offsets, either end open."""
+    low, dash, high = text.partition("-")
+    try:
+        first = int(low) if low else None
+        last = int(high) if high else None
+        if not dash:
+            last = first
+    except ValueError:
+        first = last = -1
+    if (
+        (first is None and last is None)
+        or any(end is not None and end < 0 for end in (first, last))
+        or (first is not None and last is not None and first > last)
+    ):
+        raise argparse.ArgumentTypeError(f"must be offsets like 100-200, 100- or -200, got {text!r}")
+    return first, last
+
+
+def _instant(text: str) -> datetime:
+    """An RFC 3339 timestamp with an offset, or a date (its midnight, UTC)."""
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), datetime.min.time(), tzinfo=UTC)
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"must be a date (YYYY-MM-DD, UTC) or a timestamp with an offset"
+            f" (like 2026-03-02T09:15:00Z), got {text!r}"
+        )
+    return when
 
 
 def _iso_date(text: str) -> date:
@@ -330,7 +366,6 @@ def _timeline(args: argparse.Namespace, settings: Settings) -> TimelineSettings:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from ssi_stream.events.limits import DecodeLimits
     from ssi_stream.replay import replay_log
     from ssi_stream.scoring.model import load_model
 
@@ -348,7 +383,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         raise UsageError("the events and the model cannot both be read from stdin")
     settings = Settings.from_env()
     timeline = _timeline(args, settings)
-    limits = DecodeLimits(max_bytes=settings.max_event_bytes)
+    limits = settings.decode_limits()  # the size limit and the Schema Registry framing rule
     model_path = args.model or settings.model_path or None
     if model_path == STDIO:
         model_path = "/dev/stdin"
@@ -611,6 +646,73 @@ def cmd_demo(args: argparse.Namespace) -> int:
         locale=args.locale,
     )
     return run_demo(Settings.from_env(), options)
+
+
+def cmd_dlq_resend(args: argparse.Namespace) -> int:
+    from ssi_stream.events.resend import ResendFilter, ResendTally
+    from ssi_stream.ops.bootstrap import resolve_bootstrap
+    from ssi_stream.ops.kafka_security import load_security
+    from ssi_stream.stream.dlq_resend import (
+        EventsProducer,
+        ResendError,
+        dead_letters_in_file,
+        dead_letters_on_topic,
+        describe,
+        resend,
+    )
+
+    settings = Settings.from_env()
+    first, last = args.offsets or (None, None)
+    selection = ResendFilter(
+        reasons=frozenset(args.reason or ()),
+        partition=args.partition,
+        first_offset=first,
+        last_offset=last,
+        since=args.since,
+        until=args.until,
+    )
+    if args.since is not None and args.until is not None and args.since >= args.until:
+        raise UsageError("--since must be before --until")
+    tally = ResendTally()
+    needs_broker = args.file is None or not args.dry_run
+    bootstrap = resolve_bootstrap(settings) if needs_broker else ""
+    security = load_security(settings)
+    source = settings.dlq_topic if args.file is None else ("<stdin>" if args.file == STDIO else args.file)
+
+    def listed(item: Any) -> None:
+        if args.dry_run:
+            print(describe(item))
+
+    with contextlib.ExitStack() as closing:
+        if args.file is None:
+            dead_letters = dead_letters_on_topic(
+                bootstrap, security, settings.dlq_topic, tally, timeout=args.timeout
+            )
+        else:
+            lines = closing.enter_context(_open_read(args.file))
+            dead_letters = dead_letters_in_file(lines, source, tally)
+        sender = None if args.dry_run else EventsProducer(bootstrap, security, settings.events_topic)
+        try:
+            resend(
+                dead_letters,
+                selection,
+                tally,
+                send=sender,
+                key_by_member_id=args.key_by_member_id,
+                on_item=listed,
+            )
+        except ResendError as exc:
+            raise CommandError(str(exc)) from None
+        finally:
+            if sender is not None:
+                try:
+                    sender.close()
+                except ResendError as exc:
+                    raise CommandError(str(exc)) from None
+    print(
+        f"dlq resend: {tally.summary(source, settings.events_topic, dry_run=args.dry_run)}", file=sys.stderr
+    )
+    return 0
 
 
 def cmd_completion(args: argparse.Namespace) -> int:
@@ -912,6 +1014,77 @@ they log in the --window days after. Examples:
         "--duration", type=_positive, help="stop after this many seconds (default: until Ctrl-C)"
     )
     demo.add_argument("--locale", choices=LOCALES, default=DEFAULT_LOCALE, help="the board's language")
+
+    _, dlq_commands = _group(commands, "dlq", "work with the dead-letter queue", "dlq_command")
+    resend = _command(
+        dlq_commands,
+        "resend",
+        cmd_dlq_resend,
+        "send dead letters back to the events topic, as they came, after a fix",
+        epilog="""\
+Reads the DLQ topic ($SSI_DLQ_TOPIC) from its beginning (nothing is committed or deleted), or --file,
+and sends each selected dead letter's original value, key and headers (not the error headers) to
+$SSI_EVENTS_TOPIC. A dead letter whose value was cut (too_large) or that had none (null_value) is
+skipped. Every condition given must hold. The broker and its security come from the SSI_* settings.
+Examples:
+  ssi-stream dlq resend --reason schema_registry_framed --dry-run
+  ssi-stream dlq resend --reason wrong_key --key-by-member-id --since 2026-03-02T09:00:00Z
+  ssi-stream dlq resend --partition 3 --offsets 1800-1900
+  ssi-stream replay events.jsonl --dlq rejected.jsonl && ssi-stream dlq resend --file rejected.jsonl""",
+    )
+    resend.add_argument(
+        "--file",
+        metavar="FILE",
+        help="read dead-letter records from this JSON-lines file (what `replay --dlq` writes); - for stdin"
+        " (default: the DLQ topic)",
+    )
+    resend.add_argument(
+        "--reason",
+        action="append",
+        choices=[code.value for code in RejectionCode],
+        metavar="REASON",
+        help="only dead letters rejected for this reason (docs/events.md); repeat for several",
+    )
+    resend.add_argument(
+        "--partition",
+        type=_whole,
+        metavar="N",
+        help="only records rejected from this partition of the events topic",
+    )
+    resend.add_argument(
+        "--offsets",
+        type=_offsets,
+        metavar="FROM-TO",
+        help="only records rejected at these offsets of the events topic (inclusive; 100-, -200 or 150"
+        " also work)",
+    )
+    resend.add_argument(
+        "--since",
+        type=_instant,
+        metavar="WHEN",
+        help="only records rejected at or after WHEN: a date (UTC) or a timestamp like 2026-03-02T09:15:00Z",
+    )
+    resend.add_argument(
+        "--until", type=_instant, metavar="WHEN", help="only records rejected before WHEN (same forms)"
+    )
+    resend.add_argument(
+        "--key-by-member-id",
+        action="store_true",
+        help="key every record by its event's member_id instead of its original key (the fix for"
+        " wrong_key); a line of a replayed file is always keyed so",
+    )
+    resend.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print what would be sent, one line per record, and send nothing",
+    )
+    resend.add_argument(
+        "--timeout",
+        type=_positive,
+        default=60.0,
+        metavar="SECONDS",
+        help="seconds to wait for the DLQ topic when no message arrives",
+    )
 
     completion = _command(
         commands,

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -29,6 +30,7 @@ from ssi_stream.ops.kafka_security import KafkaSecurity, admin_client, kafka_con
 from ssi_stream.ops.settings import Settings
 from ssi_stream.ops.topics import ensure_topics
 from ssi_stream.simulation import SimulationConfig, iter_encoded
+from ssi_stream.stream.ingest import ingest_group
 from ssi_stream.stream.producer import produce_events
 from ssi_stream.stream.topology import topic_specs
 
@@ -112,6 +114,8 @@ def run_demo(settings: Settings, options: DemoOptions, out: object = sys.stdout)
         out.write("\n".join(urls) + "\n")  # type: ignore[attr-defined]
         out.flush()  # type: ignore[attr-defined]
     began = time.monotonic()
+    ready_at: float | None = None  # when the worker's /readyz first answered 200
+    first_records_at: float | None = None
     rate_mark = (began, 0)
     events_per_second = 0.0
     traffic.start()
@@ -124,13 +128,23 @@ def run_demo(settings: Settings, options: DemoOptions, out: object = sys.stdout)
                 for record in records:
                     board.add(orjson.loads(record.value))
             now = time.monotonic()
+            if ready_at is None and _ready(f"{base}/readyz"):
+                ready_at = now
+                if not interactive:
+                    out.write(f"demo: the worker is ready, {now - began:.1f} s after the start\n")  # type: ignore[attr-defined]
+            if first_records_at is None and board.records and ready_at is not None:
+                first_records_at = now
+                if not interactive:
+                    out.write(  # type: ignore[attr-defined]
+                        f"demo: first score records {now - ready_at:.1f} s after the worker was ready\n"
+                    )
             events_per_second = (traffic.sent - rate_mark[1]) / max(now - rate_mark[0], 1e-9)
             rate_mark = (now, traffic.sent)
             screen = render(
                 board,
                 events_sent=traffic.sent,
                 events_per_second=events_per_second,
-                lag=_lag(admin, consumer, demo),
+                lag=(lag := _lag(admin, consumer, demo)),
                 urls=urls,
                 locale=options.locale,
             )
@@ -140,8 +154,9 @@ def run_demo(settings: Settings, options: DemoOptions, out: object = sys.stdout)
                 top = max(board.latest.values(), key=lambda r: r["ssi"], default=None)
                 best = f"; top {top['member_id']} {top['ssi']:.2f}" if top else ""
                 out.write(  # type: ignore[attr-defined]
-                    f"demo: {traffic.sent} events sent, {board.records} score records for "
-                    f"{len(board.latest)} members, latest day {board.newest_date or '-'}{best}\n"
+                    f"demo: {traffic.sent} events sent, {'?' if lag is None else lag} waiting, "
+                    f"{board.records} score records for {len(board.latest)} members, "
+                    f"latest day {board.newest_date or '-'}{best}\n"
                 )
             out.flush()  # type: ignore[attr-defined]
         if not interactive:
@@ -221,10 +236,20 @@ def _stop_worker(worker: subprocess.Popen[bytes]) -> None:
             worker.wait(timeout=30)
 
 
+def _ready(url: str) -> bool:
+    """Whether the worker's readiness probe answers 200."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            return answer.status == 200
+    except (OSError, ValueError):
+        return False
+
+
 def _lag(admin: KafkaAdminClient, consumer: KafkaConsumer, settings: Settings) -> int | None:
-    """Events not yet processed by the worker's consumer group."""
+    """Events not yet processed by the worker (its ingest commits them to `<app>-ingest`)."""
+    group = ingest_group(settings.app_id)
     with contextlib.suppress(Exception):
-        committed = admin.list_group_offsets(settings.app_id)[settings.app_id]
+        committed = admin.list_group_offsets(group)[group]
         partitions = [TopicPartition(settings.events_topic, p) for p in range(settings.partitions)]
         ends = consumer.end_offsets(partitions)
         return sum(max(0, ends[tp] - (committed[tp].offset if tp in committed else 0)) for tp in partitions)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -18,6 +19,8 @@ class RawEvent(NamedTuple):
     `source` is the input partition it was read from (None: the engine places it on the partition its
     member id hashes to, as a producer keyed by member id would: replay). `offset` is its position there
     (None: the engine numbers the source's events itself). `line` is its 1-based line in a file.
+    `headers` are the Kafka record's, as the client gives them (pairs or a mapping); only a dead letter
+    reads them.
     """
 
     value: bytes | None
@@ -25,6 +28,7 @@ class RawEvent(NamedTuple):
     offset: int | None = None
     key: bytes | None = None
     line: int | None = None
+    headers: Iterable[tuple[str, bytes | None]] | Mapping[str, bytes | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,16 +90,7 @@ class SourceSide:
                 source = raw.source
                 wrong = _wrong_key(raw.key, decoded.member_id)
                 if wrong is not None:  # its partition says nothing about its member: replay cannot agree
-                    observer.event_rejected(wrong.code, raw.value or b"")
-                    effects.dead_letters.append(
-                        (
-                            raw.key,
-                            dead_letter_record(
-                                raw.value or b"", wrong, source=self._origin(raw), rejected_at=now
-                            ),
-                        )
-                    )
-                    observer.dead_lettered()
+                    self._reject(effects, raw, wrong, now)
                     continue
                 if self.partition_of(decoded.member_id) != source:
                     observer.event_misrouted()
@@ -160,9 +151,18 @@ class SourceSide:
         return clock
 
     def _reject(self, step: Step, raw: RawEvent, rejection: Rejected, now: datetime) -> None:
+        """Dead-letter `raw` as it came: its value (up to the size limit), key and headers."""
         payload = b"" if raw.value is None else raw.value
         self.observer.event_rejected(rejection.code, payload)
-        record = dead_letter_record(payload, rejection, source=self._origin(raw), rejected_at=now)
+        record = dead_letter_record(
+            payload,
+            rejection,
+            source=self._origin(raw),
+            rejected_at=now,
+            key=raw.key,
+            headers=raw.headers or (),
+            limit=self.limits.max_bytes,
+        )
         step.dead_letters.append((raw.key, record))
         self.observer.dead_lettered()
 

@@ -2,10 +2,10 @@
 
 `decode` never raises on bad input: every byte string gets an answer. It parses with orjson and checks
 with the hand-written table in `contract.py` (no generic schema interpretation on the hot path). Checks run
-in a fixed order, and the first failure is the one reported: size, UTF-8, JSON, object, `schema_version`,
-`type`, `event_id`, `member_id`, `occurred_at`, the type's fields in wire order, the fields one requires
-(a currency with an amount), the nesting depth of unknown fields, and finally the counterpart
-(self-reference) rule. Unknown fields are ignored.
+in a fixed order, and the first failure is the one reported: size, Schema Registry framing, UTF-8, JSON,
+unique member names, object, `schema_version`, `type`, `event_id`, `member_id`, `occurred_at`, the type's
+fields in wire order, the fields one requires (a currency with an amount), the nesting depth of unknown
+fields, and finally the counterpart (self-reference) rule. Unknown fields are ignored.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from ssi_stream.events.contract import (
     member_id,
     object_id,
 )
+from ssi_stream.events.duplicate_names import repeated_name_in_rewrite
+from ssi_stream.events.framing import FRAME_BYTES, unframe
 from ssi_stream.events.limits import DEFAULT_LIMITS, DecodeLimits
 from ssi_stream.events.rejection import Rejected, RejectionCode, describe, show
 from ssi_stream.events.timestamps import parse_timestamp
@@ -36,6 +38,7 @@ from ssi_stream.events.types import Event
 __all__ = ["decode"]
 
 _loads = orjson.loads
+_dumps = orjson.dumps
 _JSONDecodeError = orjson.JSONDecodeError
 
 _new = object.__new__
@@ -103,10 +106,24 @@ def decode(raw: bytes | None, *, now: datetime, limits: DecodeLimits = DEFAULT_L
         return Rejected(
             RejectionCode.TOO_LARGE, None, f"payload is {len(raw)} bytes; the limit is {limits.max_bytes}"
         )
+    framed = 0
+    if raw[:1] == b"\x00" and len(raw) >= FRAME_BYTES:  # framing.MAGIC, as a constant
+        body = unframe(raw, limits.framing)
+        if type(body) is Rejected:
+            return body
+        raw, framed = body, FRAME_BYTES  # type: ignore[assignment]
     try:
         obj = _loads(raw)
     except _JSONDecodeError as error:
-        return _unparseable(raw, error)
+        return _unparseable(raw, error, framed)
+    try:  # member names are unique if orjson writes back the text as it came (`duplicate_names`)
+        rewritten = _dumps(obj)
+    except TypeError:  # too deep for orjson to write
+        rewritten = None
+    if rewritten != raw:
+        repeated = repeated_name_in_rewrite(raw, rewritten)
+        if repeated is not None:
+            return repeated
     if type(obj) is not dict:
         return Rejected(RejectionCode.NOT_OBJECT, None, f"payload is {describe(obj)}, not a JSON object")
 
@@ -199,7 +216,8 @@ def _required_with(obj: dict, name: str, given: str) -> Rejected:
     return Rejected(RejectionCode.MISSING_FIELD, name, f"{name}: missing; it is required with {given}")
 
 
-def _unparseable(raw: bytes, error: orjson.JSONDecodeError) -> Rejected:
+def _unparseable(raw: bytes, error: orjson.JSONDecodeError, framed: int = 0) -> Rejected:
+    """Why `raw` (the value's bytes after `framed` bytes of framing) is not JSON."""
     message = str(error)
     if "depth limit" in message or "recursion" in message:
         return Rejected(
@@ -211,9 +229,11 @@ def _unparseable(raw: bytes, error: orjson.JSONDecodeError) -> Rejected:
         return Rejected(
             RejectionCode.INVALID_UTF8,
             None,
-            f"payload is not UTF-8: byte 0x{raw[bad.start]:02x} at offset {bad.start} ({bad.reason})",
+            f"payload is not UTF-8: byte 0x{raw[bad.start]:02x} at offset {framed + bad.start} "
+            f"({bad.reason})",
         )
-    return Rejected(RejectionCode.NOT_JSON, None, f"payload is not JSON: {message}")
+    after = f" (after {framed} bytes of Schema Registry framing)" if framed else ""
+    return Rejected(RejectionCode.NOT_JSON, None, f"payload is not JSON{after}: {message}")
 
 
 def _version_problem(version: object) -> Rejected:

@@ -1,9 +1,12 @@
-"""Resource and time limits the decoder enforces; configurable, with defaults sized for real events."""
+"""What the decoder accepts: resource and time limits, and the framing rule; configurable, with defaults
+sized for real events."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
+
+from ssi_stream.events.framing import SchemaRegistryFraming
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,11 +16,13 @@ class DecodeLimits:
     `max_depth` counts the event object itself as 1: a valid event nests at most 2 deep
     (`completed_sections`), so 8 leaves room for producers' own extra fields. `max_future_skew` is how far
     ahead of the caller's `now` an `occurred_at` may be (clock drift between producers and workers).
+    `framing` says what to do with a value framed by a Schema Registry serializer (`events.framing`).
     """
 
     max_bytes: int = 64 * 1024
     max_depth: int = 8
     max_future_skew: timedelta = timedelta(days=1)
+    framing: SchemaRegistryFraming = field(default_factory=SchemaRegistryFraming)
 
     def __post_init__(self) -> None:
         if self.max_bytes < 1:

@@ -29,6 +29,13 @@ class RejectionCode(StrEnum):
     NULL_VALUE = "null_value"
     #: A Kafka record whose key is missing or is not the event's member_id (the topic is keyed by it).
     WRONG_KEY = "wrong_key"
+    #: A value framed by a Schema Registry serializer (magic byte 0, schema id) where framing is refused.
+    SCHEMA_REGISTRY_FRAMED = "schema_registry_framed"
+    #: A framed value whose schema id is not one of the accepted ids (framing `check`).
+    UNKNOWN_SCHEMA_ID = "unknown_schema_id"
+    #: An object with a member name twice (I-JSON, RFC 7493: names are unique; parsers disagree on which
+    #: value wins).
+    DUPLICATE_KEY = "duplicate_key"
     #: A `currency` that is not an ISO 4217 alphabetic code (three capital letters).
     BAD_CURRENCY = "bad_currency"
 

@@ -74,6 +74,8 @@ _TYPELESS = frozenset(
         RejectionCode.TOO_DEEP,
         RejectionCode.NOT_OBJECT,
         RejectionCode.UNKNOWN_TYPE,
+        RejectionCode.SCHEMA_REGISTRY_FRAMED,
+        RejectionCode.UNKNOWN_SCHEMA_ID,
     }
 )
 

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from ssi_stream.events.framing import FramingMode, SchemaRegistryFraming
+from ssi_stream.events.limits import DecodeLimits
 from ssi_stream.timeline.policy import DedupPolicy, TimelineSettings
 from ssi_stream.trend.alerts import AlertPolicy
 
@@ -45,8 +47,9 @@ class Settings:
     events_topic: str = "ssi.events"
     dlq_topic: str = "ssi.events.dlq"
     scores_topic: str = "ssi.scores.daily"
-    #: The internal topic between the two agents; empty means `<app_id>-effects`, so that it shares the
-    #: app id's prefix with Faust's changelogs (one prefixed ACL; deployments on one cluster never meet).
+    #: The internal topic from the source side to the target side; empty means `<app_id>-effects`, so
+    #: that it shares the app id's prefix with Faust's changelogs (one prefixed ACL; deployments on one
+    #: cluster never meet).
     #: `dataclasses.replace(settings, app_id=...)` keeps a derived name: pass `effects_topic=""` with it.
     effects_topic: str = ""
     alerts_topic: str = "ssi.alerts"
@@ -66,6 +69,12 @@ class Settings:
     #: so that a takeover after a crash restores little instead of the whole changelog (0: none).
     standby_replicas: int = 0
     max_event_bytes: int = 65536
+    #: A value framed by a Schema Registry serializer (magic byte 0, schema id): "reject" it (the default:
+    #: the contract is plain JSON, and a serializer that frames may be validating against any schema),
+    #: "skip" the framing and read the JSON, or "check" that the id is one of `schema_registry_ids`.
+    schema_registry_framing: str = "reject"
+    #: The schema ids "check" accepts, comma-separated (e.g. `7,12`).
+    schema_registry_ids: str = ""
     dedup_horizon_seconds: int = 3 * 86400
     alert_threshold: int = 70
     alert_weekly_drop_points: int = 10
@@ -133,7 +142,9 @@ class Settings:
         emit = values.get("emit", "changes")
         if emit not in EMIT_MODES:
             raise SettingsError(f"SSI_EMIT must be one of {', '.join(EMIT_MODES)}, got {emit!r}")
-        return cls(**values)  # type: ignore[arg-type]
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings.decode_limits()  # refuse an unusable framing rule now, naming its variables
+        return settings
 
     def timeline(self) -> TimelineSettings:
         """The timeline knobs (days, lateness, dedup): the stream and replay must use the same."""
@@ -144,6 +155,35 @@ class Settings:
             alerts=AlertPolicy(float(self.alert_threshold), float(self.alert_weekly_drop_points)),
             emit=self.emit,  # type: ignore[arg-type]
         )
+
+    def decode_limits(self) -> DecodeLimits:
+        """What the decoder accepts (size, Schema Registry framing): the stream and replay use the same."""
+        return DecodeLimits(max_bytes=self.max_event_bytes, framing=self.schema_registry_rule())
+
+    def schema_registry_rule(self) -> SchemaRegistryFraming:
+        """SSI_SCHEMA_REGISTRY_FRAMING and SSI_SCHEMA_REGISTRY_IDS as the decoder's framing rule."""
+        modes = ", ".join(mode.value for mode in FramingMode)
+        try:
+            mode = FramingMode(self.schema_registry_framing)
+        except ValueError:
+            raise SettingsError(
+                f"SSI_SCHEMA_REGISTRY_FRAMING must be one of {modes}, got {self.schema_registry_framing!r}"
+            ) from None
+        words = [word.strip() for word in self.schema_registry_ids.split(",") if word.strip()]
+        try:
+            ids = frozenset(int(word) for word in words)
+        except ValueError:
+            raise SettingsError(
+                f"SSI_SCHEMA_REGISTRY_IDS must be schema ids separated by commas (like 7,12), "
+                f"got {self.schema_registry_ids!r}"
+            ) from None
+        try:
+            return SchemaRegistryFraming(mode, ids)
+        except ValueError as exc:
+            raise SettingsError(
+                f"SSI_SCHEMA_REGISTRY_FRAMING={mode.value} with SSI_SCHEMA_REGISTRY_IDS="
+                f"{self.schema_registry_ids!r}: {exc}"
+            ) from None
 
     @property
     def advertised_web_url(self) -> str:

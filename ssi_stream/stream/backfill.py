@@ -31,7 +31,7 @@ class Backfill:
     async def read(self, topic: str, partition: int, start: int, end: int) -> list[ConsumerRecord]:
         """The records with offsets in `[start, end)` (offsets without a record, e.g. transaction markers,
         are simply absent)."""
-        async with self._lock:  # both agents may need it; one range at a time
+        async with self._lock:  # one range at a time
             consumer = await self._started()
             tp = TopicPartition(topic, partition)
             consumer.assign([tp])

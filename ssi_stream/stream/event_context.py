@@ -23,3 +23,29 @@ def event_context(event: EventT) -> Iterator[None]:
         yield
     finally:
         _current_event.reset(token)
+
+
+class _PartitionMessage:
+    __slots__ = ("partition", "topic")
+
+    def __init__(self, topic: str, partition: int) -> None:
+        self.topic = topic
+        self.partition = partition
+
+
+class _PartitionEvent:
+    """What a Faust table write reads of the current event: its message's topic and partition."""
+
+    __slots__ = ("__weakref__", "message")
+
+    def __init__(self, topic: str, partition: int) -> None:
+        self.message = _PartitionMessage(topic, partition)
+
+
+@contextmanager
+def partition_context(topic: str, partition: int) -> Iterator[None]:
+    """Within the block, table writes go to changelog `partition`, as if processing a message of
+    `topic`'s `partition` (for input read outside Faust's streams: `stream.ingest`)."""
+    event = _PartitionEvent(topic, partition)
+    with event_context(event):  # type: ignore[arg-type]
+        yield

@@ -8,16 +8,15 @@ A write goes to the table's changelog through Faust's producer; the worker's flu
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import faust
 import orjson
-from faust.types import EventT
 
 from ssi_stream.ledger.member_ledger import MemberLedger, encode_ledger, read_ledger
 from ssi_stream.ranking.exchange import DayShare
-from ssi_stream.stream.event_context import event_context
+from ssi_stream.stream.event_context import partition_context
 from ssi_stream.stream.wire import decode_share, encode_share
 from ssi_stream.timeline.partitioner import partition_for
 from ssi_stream.timeline.policy import DedupPolicy
@@ -49,21 +48,29 @@ def position_key(partition: int) -> bytes:
 class TableSourceStore:
     """The source side's clocks in the `source-clocks` table.
 
-    `events` names, per input partition, an event of the batch being placed: a clock is written in its
-    context, so it lands in its own partition's changelog (the worker that takes the partition over
-    restores that changelog partition only).
+    A clock of input partition *p* is written to changelog partition *p* (as if processing a message of
+    `topic`'s partition *p*): the worker that takes the partition over restores that changelog
+    partition only.
     """
 
-    def __init__(self, clocks: faust.Table) -> None:
+    def __init__(self, clocks: faust.Table, topic: str) -> None:
         self.clocks = clocks
-        self.events: Mapping[int, EventT] = {}
+        self.topic = topic
 
     def clock(self, source: int) -> bytes | None:
         return self.clocks.get(clock_key(source))
 
     def put_clock(self, source: int, clock: bytes) -> None:
-        with event_context(self.events[source]):
+        with partition_context(self.topic, source):
             self.clocks[clock_key(source)] = clock
+
+    def position(self, source: int) -> bytes | None:
+        """The stored position of input partition `source` (see `OffsetGuard`)."""
+        return self.clocks.get(position_key(source))
+
+    def put_position(self, source: int, position: bytes) -> None:
+        with partition_context(self.topic, source):
+            self.clocks[position_key(source)] = position
 
 
 class TableTargetStore:

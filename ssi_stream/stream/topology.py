@@ -1,11 +1,12 @@
-"""The Faust shell: topics, tables and two agents that drive the engine (`ssi_stream.engine`).
+"""The Faust shell: topics, tables, the bulk ingest and one agent that drive the engine (`ssi_stream.engine`).
 
     ssi.events ──source side──▶ <app>-effects ──target side──▶ ssi.scores.daily, ssi.alerts
          │ (rejected)              (effects keyed by the member they touch; source marks and day
          ▼                          shares go to every partition, after what they cover)
     ssi.events.dlq
 
-Agent 1 (`place-events`, on `ssi.events`) hands each batch to the engine's source side; agent 2
+The ingest (`stream.ingest`: an aiokafka consumer reading whole fetches of the input partitions whose
+effects partitions this worker holds) hands each fetch to the engine's source side; the agent
 (`absorb-effects`, on `<app>-effects`) hands each partition's share of a batch to that partition's target
 side. Every decision (decoding, lateness, dedup, day gates, the ranking protocol, stand-ins) is the
 engine's; this module reads, delivers each step the engine yields (waiting until Kafka has it, the
@@ -16,11 +17,12 @@ The web server (`stream.views`) serves metrics, probes and the query API.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sys
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -30,6 +32,7 @@ import orjson
 from faust.types import TP, EventT
 
 from ssi_stream.engine import EffectMessage, RawEvent, SourceSide, Step, TargetMessage, TargetSide
+from ssi_stream.events.dead_letter import dead_letter_headers
 from ssi_stream.events.limits import DecodeLimits
 from ssi_stream.ops.kafka_security import faust_credentials, load_security
 from ssi_stream.ops.metrics import WorkerMetrics
@@ -41,6 +44,7 @@ from ssi_stream.stream.backfill import Backfill
 from ssi_stream.stream.broker_contact import BrokerContact
 from ssi_stream.stream.delivery import ensure_complete_flush
 from ssi_stream.stream.event_context import event_context
+from ssi_stream.stream.ingest import EventIngest, ingest_group
 from ssi_stream.stream.offset_guard import Admit, OffsetGuard
 from ssi_stream.stream.tables import TableSourceStore, TableTargetStore, position_key
 from ssi_stream.stream.views import QueryViews
@@ -64,6 +68,10 @@ log = logging.getLogger(__name__)
 
 #: How often the lag and member gauges are refreshed.
 METRICS_INTERVAL_SECONDS = 2.0
+#: Input is read only while each effects partition of the worker has at most this many frames to absorb.
+EFFECTS_BACKLOG_PER_PARTITION = 16
+#: ... waiting at most this long at a time (absorbing may be stuck on something input must bring).
+BACKPRESSURE_MAX_WAIT_SECONDS = 5.0
 
 
 def topic_specs(settings: Settings) -> list[TopicSpec]:
@@ -86,7 +94,7 @@ class ScoringTopology:
         self.settings = settings
         self.model = model
         self.timeline = settings.timeline()
-        self.limits = DecodeLimits(max_bytes=settings.max_event_bytes)
+        self.limits: DecodeLimits = settings.decode_limits()  # size and Schema Registry framing
         partitions = settings.partitions
         self.app = faust.App(
             settings.app_id,
@@ -131,24 +139,35 @@ class ScoringTopology:
 
         self._batch_seconds = settings.batch_ms / 1000
         self._sent: list[Any] = []  # send futures since the last _flush
+        self._frames_sent: list[tuple[int, Any]] = []  # (effects partition, send future) not yet seen done
+        self._written: dict[int, int] = {}  # effects partition -> highest offset this worker wrote there
         self._placing = False  # a place batch is in progress (the idle timer waits for it)
         self._event_guards: dict[int, OffsetGuard] = {}
         self._effect_guards: dict[int, OffsetGuard] = {}
-        self._source_store = TableSourceStore(self.clocks)
+        self._source_store = TableSourceStore(self.clocks, settings.events_topic)
         self.source = self._new_source()
         self.targets: dict[int, TargetSide] = {}
         self._last_input: dict[int, float] = {}
-        self._processed: dict[int, int] = {}  # events partition -> last offset processed (for lag)
         self._absorbed: dict[int, int] = {}  # effects partition -> last offset processed (for lag)
 
-        self.app.agent(self.events_topic, name="place-events")(self.place_events)
+        self.ingest = EventIngest(
+            bootstrap,
+            settings.events_topic,
+            ingest_group(settings.app_id),
+            self._place_fetch,
+            self._stored_position,
+            batch_max=settings.batch_max,
+            batch_ms=settings.batch_ms,
+            security=load_security(settings),
+        )
+        self.app.task(self.ingest_events)
         self.app.agent(self.effects_topic, name="absorb-effects")(self.absorb_effects)
         self.app.timer(max(1.0, settings.idle_close_seconds / 4), name="mark-idle-partitions")(
             self.mark_idle_partitions
         )
         self.app.timer(METRICS_INTERVAL_SECONDS, name="update-gauges")(self.update_gauges)
-        self.app.on_partitions_revoked.connect(self._forget_caches)
-        self.app.on_partitions_assigned.connect(self._forget_caches)
+        self.app.on_partitions_revoked.connect(self._on_revoked)
+        self.app.on_partitions_assigned.connect(self._on_assigned)
         self.views = QueryViews(self, BrokerContact(self.app, settings.events_topic))
 
     def changelog_specs(self) -> list[TopicSpec]:
@@ -175,42 +194,99 @@ class ScoringTopology:
             )
         return side
 
-    # -- agent 1: events -> effects --------------------------------------------------------
-    async def place_events(self, stream: faust.StreamT) -> AsyncIterator[None]:
-        async for batch in stream.take_events(self.settings.batch_max, within=self._batch_seconds):
-            started = time.perf_counter()
-            self._placing = True
-            try:
-                await self._place_batch(batch)
-            except BaseException as exc:
-                _fail_hard("place-events", exc)
-            finally:
-                self._placing = False
-            self.metrics.processed("place", time.perf_counter() - started, len(batch))
-            yield None
+    # -- ingest: events -> effects ------------------------------------------------------------
+    async def ingest_events(self) -> None:
+        """The bulk ingest loop (`stream.ingest`), started once the tables are restored. If it fails, the
+        worker stops (a worker that looks alive but reads nothing would be worse)."""
+        try:
+            await self.ingest.run(settled=lambda: not self.app.rebalancing)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            _fail_hard("ingest-events", exc)
 
-    async def _place_batch(self, batch: Sequence[EventT]) -> None:
-        """Hand a batch to the source side, deliver each step it yields, then move the positions."""
+    async def _place_fetch(self, fetch: Mapping[int, Sequence[Any]]) -> None:
+        """One fetch of the events topic, in partition order: hand it to the source side, deliver each
+        step it yields, then move the positions. A failed fetch stops the worker (see _fail_hard)."""
+        await self._wait_for_absorb()
+        started = time.perf_counter()
+        self._placing = True
+        try:
+            await self._place_batch(fetch)
+        except BaseException as exc:
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            _fail_hard("ingest-events", exc)
+        finally:
+            self._placing = False
+        self.metrics.processed("place", time.perf_counter() - started, sum(map(len, fetch.values())))
+
+    async def _wait_for_absorb(self) -> None:
+        """Backpressure: read no further input while an effects partition of this worker holds more than
+        `EFFECTS_BACKLOG_PER_PARTITION` frames this worker wrote and has not absorbed yet, so input
+        waiting on the events topic never starves the closes (a backlog stays on the events topic,
+        where the lag gauge shows it). Waits at most `BACKPRESSURE_MAX_WAIT_SECONDS` at a time."""
+        deadline = time.monotonic() + BACKPRESSURE_MAX_WAIT_SECONDS
+        while self._effects_backlog() > EFFECTS_BACKLOG_PER_PARTITION:
+            if time.monotonic() > deadline:
+                return
+            await asyncio.sleep(0.01)
+
+    def _effects_backlog(self) -> int:
+        """The most frames this worker wrote to one of its own effects partitions and has not absorbed."""
+        pending = []
+        for destination, future in self._frames_sent:
+            if not future.done():
+                pending.append((destination, future))
+            elif not future.cancelled() and future.exception() is None:
+                offset = future.result().offset
+                if offset > self._written.get(destination, -1):
+                    self._written[destination] = offset
+        self._frames_sent = pending
+        backlog = 0
+        for destination, written in self._written.items():
+            absorbed = self._absorbed.get(destination)
+            if absorbed is not None:  # else not held here, or nothing absorbed yet since assigned
+                backlog = max(backlog, written - absorbed)
+        return backlog
+
+    async def _place_batch(self, fetch: Mapping[int, Sequence[Any]]) -> None:
+        """Hand a fetch to the source side, deliver each step it yields, then move the positions."""
         now = datetime.now(UTC)
-        last_event: dict[int, EventT] = {}
         raws: list[RawEvent] = []
-        for event in batch:
-            message = event.message
-            source = message.partition
-            last_event[source] = event
+        guards = self._event_guards
+        for source, records in fetch.items():
             self._last_input[source] = time.monotonic()
-            self._processed[source] = max(message.offset, self._processed.get(source, -1))
-            for admitted in await self._admitted(self._event_guards, self.clocks, event):
-                raws.append(RawEvent(admitted.value, source, admitted.offset, admitted.key))
-        self._source_store.events = last_event  # each clock is written to its own partition's changelog
+            guard = guards.get(source)
+            if guard is None:
+                guard = guards[source] = OffsetGuard.from_bytes(self._source_store.position(source))
+            for record in records:
+                expected = guard.next_offset
+                verdict = guard.admit(record.offset)
+                if verdict is Admit.REREAD:
+                    self.metrics.redelivery_skipped()
+                    continue
+                if verdict is Admit.GAP:  # read in order by our own consumer: the offsets are gone
+                    log.warning(
+                        "%s[%d]: offsets %d..%d are not in the log (retention or compaction): going on at %d",
+                        self.settings.events_topic,
+                        source,
+                        expected,
+                        record.offset - 1,
+                        record.offset,
+                    )
+                    self.metrics.input_gap()
+                raws.append(RawEvent(record.value, source, record.offset, record.key, headers=record.headers))
         # A durable position proves its input fully processed (see OffsetGuard): it moves only after the
         # last step (effects and dead letters, then the marks that promise them) is delivered.
         for step in self.source.place(raws, now):
             await self._deliver(step)
             await self._flush()
-        for source, event in last_event.items():
-            with event_context(event):
-                self.clocks[position_key(source)] = self._event_guards[source].to_bytes()
+        for source in fetch:
+            self._source_store.put_position(source, guards[source].to_bytes())
+
+    def _stored_position(self, source: int) -> int | None:
+        return OffsetGuard.from_bytes(self._source_store.position(source)).next_offset
 
     async def _admitted(self, guards: dict[int, OffsetGuard], table: faust.Table, event: EventT) -> list[Any]:
         """The messages to process for `event`: none if the state has it already; else itself, after any
@@ -296,6 +372,7 @@ class ScoringTopology:
                 for frame in encode_frames(by_partition[destination]):
                     headers = frame_headers(frame, self.internal_key)
                     await self._send(effects, None, frame, destination, headers)
+                    self._frames_sent.append((destination, self._sent[-1]))
         if step.quarantine:  # effects of members whose stored state cannot be read, as frames of one
             quarantine = self.quarantine_topic.get_topic_name()
             for reason, message in step.quarantine:
@@ -305,10 +382,13 @@ class ScoringTopology:
                         ("ssi-quarantine-reason", reason.encode()),
                     ]
                     await self._send(quarantine, None, frame, None, headers)
-        if step.dead_letters:
+        if step.dead_letters:  # the original key; the original headers, then Kafka Connect's error headers
             dlq = self.dlq_topic.get_topic_name()
             for key, record in step.dead_letters:
-                await self._send(dlq, key, orjson.dumps(record))
+                headers = dead_letter_headers(
+                    record, app_id=self.settings.app_id, worker_id=self.settings.worker_id
+                )
+                await self._send(dlq, key, orjson.dumps(record), None, headers)
         scores = self.scores_topic.get_topic_name()
         for member_id, record in step.records:
             await self._send(scores, member_id.encode(), orjson.dumps(record))
@@ -361,71 +441,96 @@ class ScoringTopology:
             return  # its effects may be undelivered yet: an idle mark now could overtake them
         idle_after = self.settings.idle_close_seconds
         now = time.monotonic()
-        events_topic = self.events_topic.get_topic_name()
-        assigned = [tp.partition for tp in self.app.consumer.assignment() if tp.topic == events_topic]
-        for source in assigned:
+        for source in sorted(self.ingest.partitions):
             last = self._last_input.setdefault(source, now)
             if self.source.is_idle(source) or now - last < idle_after:
                 continue
-            if not await self._caught_up(TP(events_topic, source)):
-                continue  # quiet only because the worker is busy elsewhere: input is waiting
+            if await self.input_lag(source) != 0:
+                continue  # quiet only because the worker is busy elsewhere (or not fetched yet)
             step = self.source.idle_mark(source)
             if step is not None:
                 await self._deliver(step)
                 log.info("input partition %d idle for %.0f s: marked idle", source, now - last)
 
-    async def _caught_up(self, tp: TP) -> bool:
-        """True if this worker has processed everything the input partition holds."""
-        lag = await self.lag(tp, self._processed)
-        return lag is not None and lag <= 0
+    async def input_lag(self, source: int) -> int | None:
+        """Events of input partition `source` not yet processed, from its end offset now (None: unknown)."""
+        ends = await self.ingest.end_offsets([source])
+        return await self._input_lag(source, ends.get(source))
 
-    async def lag(self, tp: TP, processed_offsets: dict[int, int]) -> int | None:
-        """Messages of `tp` not yet processed by this worker (None: unknown before the first fetch)."""
-        consumer = self.app.consumer
-        try:
-            highwater = consumer.highwater(tp)  # as of the latest fetch response: no request
-        except Exception:  # not fetched yet (the driver raises or asserts): assume input is waiting
+    async def _input_lag(self, source: int, end: int | None) -> int | None:
+        if end is None:
             return None
-        if highwater is None:
-            return None
-        processed = processed_offsets.get(tp.partition)
-        if processed is not None:
-            return highwater - (processed + 1)
-        position = await consumer.position(tp)
-        return None if position is None else highwater - position
+        handled = self.ingest.next_offset(source)
+        if handled is None:
+            handled = self._stored_position(source)
+        if handled is None:  # nothing processed, nothing stored: where the consumer starts
+            handled = await self.ingest.position(source)
+        return None if handled is None else max(0, end - handled)
 
     # -- timer: gauges ---------------------------------------------------------------------
     async def update_gauges(self) -> None:
-        """Refresh the gauges a scrape cannot compute itself: consumer lag per partition and members."""
-        processed_by_topic = {
-            self.events_topic.get_topic_name(): self._processed,
-            self.effects_topic.get_topic_name(): self._absorbed,
-        }
+        """Refresh the gauges a scrape cannot compute itself: consumer lag per partition and members.
+
+        The lag is each partition's end offset now (asked of the broker: the consumers' own high-water
+        marks are as old as their last fetch, which a busy worker makes late) minus what this worker
+        has processed, for every partition of both topics it holds. `/metrics` refreshes it too.
+        """
         lags: dict[tuple[str, int], int] = {}
-        for tp in sorted(self.app.consumer.assignment()):
-            processed = processed_by_topic.get(tp.topic)
-            if processed is None:
-                continue  # a changelog: Faust's business
-            try:
-                lag = await self.lag(tp, processed)
-            except Exception:  # e.g. revoked mid-rebalance: skip it now, never break the worker
-                log.debug("no consumer lag for %s this time", tp, exc_info=True)
-                continue
+        events = self.settings.events_topic
+        ends = await self.ingest.end_offsets(self.ingest.partitions)
+        for source in sorted(self.ingest.partitions):
+            lag = await self._input_lag(source, ends.get(source))
             if lag is not None:
-                lags[tp.topic, tp.partition] = lag
+                lags[events, source] = lag
+        effects = self.effects_topic.get_topic_name()
+        held = [tp for tp in self.app.consumer.assignment() if tp.topic == effects]
+        try:
+            highwaters = await self.app.consumer.highwaters(*held) if held else {}
+        except Exception:  # e.g. revoked mid-rebalance, the broker away: skip it now, never break the worker
+            log.debug("no effects end offsets this time", exc_info=True)
+            highwaters = {}
+        for tp in held:
+            end, absorbed = highwaters.get(tp), self._absorbed.get(tp.partition)
+            if end is None:
+                continue
+            if absorbed is None:
+                position = await self._effects_position(tp)
+                if position is None:
+                    continue
+                lags[tp.topic, tp.partition] = max(0, end - position)
+            else:
+                lags[tp.topic, tp.partition] = max(0, end - (absorbed + 1))
         self.metrics.set_consumer_lag(lags)
         # Partitions whose members are loaded (after a rebalance, each loads on its first effect);
         # counting the table itself would scan every key of the store.
         self.metrics.set_members(sum(side.member_count() for side in list(self.targets.values())))
 
-    async def _forget_caches(self, *args: Any, **kwargs: Any) -> None:
+    async def _effects_position(self, tp: TP) -> int | None:
+        try:
+            return await self.app.consumer.position(tp)
+        except Exception:  # not positioned yet
+            return None
+
+    async def _on_revoked(self, sender: Any, revoked: Any, **kwargs: Any) -> None:
+        """A rebalance begins: stop reading input (the fetch in progress is finished first, and its
+        positions delivered before the partitions can move)."""
+        await self.ingest.pause()
+        await self._flush()
+        self._forget_caches()
+
+    async def _on_assigned(self, sender: Any, assigned: Any, **kwargs: Any) -> None:
+        """Read the input partitions whose effects partitions this worker now holds (once restored)."""
+        self._forget_caches()
+        effects = self.effects_topic.get_topic_name()
+        self.ingest.assign(tp.partition for tp in assigned if tp.topic == effects)
+
+    def _forget_caches(self) -> None:
         """After a rebalance, state may have moved: read it again from the tables."""
         self.source = self._new_source()
         self.targets.clear()
         self._event_guards.clear()
         self._effect_guards.clear()
         self._last_input.clear()
-        self._processed.clear()
         self._absorbed.clear()
 
     def _new_source(self) -> SourceSide:

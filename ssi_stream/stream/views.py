@@ -10,6 +10,8 @@ every error in JSON and, with `SSI_API_TOKEN_FILE`, asks the query API for a bea
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
 MAX_INDUSTRY_CHARS = INDUSTRY_CHARS[1]
 #: Retry-After of a score waiting for its day's ranks (they follow the close within seconds).
 RANKING_RETRY_AFTER_SECONDS = 2
+#: A scrape waits at most this long for fresh consumer-lag figures (else it gets the last ones).
+LAG_REFRESH_SECONDS = 5.0
 
 
 class QueryViews:
@@ -65,7 +69,10 @@ class QueryViews:
     # Faust makes a View class of each handler; a bound method stays bound: it gets `request` and the
     # path's parameters.
     async def serve_metrics(self, request: web.Request) -> web.Response:
-        """GET /metrics: this worker's metrics in the Prometheus (or OpenMetrics) text format."""
+        """GET /metrics: this worker's metrics in the Prometheus (or OpenMetrics) text format (the lag
+        gauges refreshed first, within `LAG_REFRESH_SECONDS`)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.topology.update_gauges(), LAG_REFRESH_SECONDS)
         payload, content_type = exposition(self.topology.metrics.registry, request.headers.get("Accept"))
         # in headers: aiohttp refuses a charset in its `content_type` argument
         return self.app.web.bytes(payload, headers={"Content-Type": content_type})

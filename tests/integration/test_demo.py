@@ -33,6 +33,10 @@ def test_the_demo_shows_live_scores_and_stops_its_worker(kafka_bootstrap: str, t
     progress = [int(n) for n in re.findall(r"(\d+) score records for", result.stdout)]
     assert progress and progress[-1] > 0, result.stdout[-3000:]
     assert progress == sorted(progress)  # scores keep arriving while it runs
+    assert re.search(r"demo: first score records [\d.]+ s after the worker was ready", result.stdout)
+    assert result.stdout.index("the worker is ready") < result.stdout.index("first score records")
+    waiting = [int(n) for n in re.findall(r"(\d+) waiting", result.stdout)]
+    assert waiting, "the progress lines do not say how many events wait"
     assert "SSI bands: 0-20" in result.stdout and "next step" in result.stdout
     assert re.search(r"top [\d.]+%", result.stdout), "no industry rank shown"
     assert "demo stopped: simulator, worker are down" in result.stdout

@@ -164,6 +164,7 @@ def test_a_worker_with_only_the_documented_acls_scores_over_sasl_ssl(
     assert len(streamed_dead) == len(dead_letters)
     log = worker.log_path.read_text()
     assert PASSWORDS[WORKER_USER] not in log
+    assert "could not commit" not in log, "the worker could not commit to its ingest group"
     # It created its internal topics under the prefix, and nothing else.
     internal = [
         settings.effects_topic,

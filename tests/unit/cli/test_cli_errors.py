@@ -166,6 +166,32 @@ def test_help_shows_the_defaults() -> None:
         ),
         (["replay", "-", "--model", "-"], "ssi-stream replay", "the events and the model cannot both be"),
         (["completion", "fish"], "ssi-stream completion", "argument shell: invalid choice: 'fish'"),
+        (
+            ["dlq", "resend", "--offsets", "200-100"],
+            "ssi-stream dlq resend",
+            "argument --offsets: must be offsets like 100-200, 100- or -200, got '200-100'",
+        ),
+        (
+            ["dlq", "resend", "--since", "yesterday"],
+            "ssi-stream dlq resend",
+            "argument --since: must be a date (YYYY-MM-DD, UTC) or a timestamp with an offset",
+        ),
+        (
+            ["dlq", "resend", "--until", "2026-03-02T09:15:00"],
+            "ssi-stream dlq resend",
+            "argument --until: must be a date (YYYY-MM-DD, UTC) or a timestamp with an offset",
+        ),
+        (
+            ["dlq", "resend", "--reason", "bad_vibes"],
+            "ssi-stream dlq resend",
+            "argument --reason: invalid choice: 'bad_vibes'",
+        ),
+        (
+            ["dlq", "resend", "--file", "x", "--since", "2026-03-03", "--until", "2026-03-02"],
+            "ssi-stream dlq resend",
+            "--since must be before --until",
+        ),
+        (["dlq", "bounce"], "ssi-stream dlq", "argument ACTION: invalid choice: 'bounce'"),
     ],
 )
 def test_a_usage_error_exits_2_under_the_usage_of_the_command_that_got_it(
@@ -337,3 +363,22 @@ def test_replay_passes_the_event_size_limit_from_the_settings(
     assert code == 0
     events = sum(1 for line in log.read_bytes().splitlines() if line.strip())
     assert f"{events} events read, {events} rejected" in err and "too_large" in err
+
+
+def test_replay_takes_schema_registry_framing_off_as_the_settings_say(
+    log: Path,
+    scores: bytes,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    framed = tmp_path / "framed.jsonl"
+    lines = [line for line in log.read_bytes().splitlines() if line.strip()]
+    framed.write_bytes(b"".join(b"\x00\x00\x00\x00\x07" + line + b"\n" for line in lines))
+    output = tmp_path / "s.jsonl"
+    code, _, err = run(["replay", str(framed), "--output", str(output)], capsys)
+    assert code == 0 and f"{len(lines)} rejected (schema_registry_framed {len(lines)})" in err
+    monkeypatch.setenv("SSI_SCHEMA_REGISTRY_FRAMING", "check")
+    monkeypatch.setenv("SSI_SCHEMA_REGISTRY_IDS", "7")
+    assert run(["replay", str(framed), "--output", str(output)], capsys)[0] == 0
+    assert output.read_bytes() == scores  # the same records as the plain log

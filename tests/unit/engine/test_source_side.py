@@ -123,3 +123,40 @@ def test_a_record_keyed_by_another_member_or_none_is_dead_lettered_and_a_misrout
     assert "'m-2' is not its member_id 'm-1'" in rejected[0][1] and "no key" in rejected[1][1]
     assert observer.misrouted == 1
     assert len(effects.to_targets) == 4  # events 3 and 4, two effects each
+
+
+def test_a_dead_letter_keeps_the_record_as_it_came_up_to_the_size_limit() -> None:
+    side = SourceSide(
+        TIMELINE, MemorySourceStore(), limits=DecodeLimits(max_bytes=200), origin_name="ssi.events"
+    )
+    home = partition_for("m-1", TIMELINE.partitions)
+    traced = [("traceparent", b"00-1"), ("tenant", None)]
+    big = invite(1)[:-1] + b', "note": "' + b"x" * 200 + b'"}'
+    batch = [
+        RawEvent(invite(1), home, 0, b"m-2", headers=traced),  # wrong_key
+        RawEvent(big, home, 1, b"m-1", headers={"tenant": b"t-1"}),  # too_large, headers as a mapping
+    ]
+    effects, *_ = side.place(batch, NOW)
+    (key, wrong), (_, large) = effects.dead_letters
+    assert key == b"m-2" and wrong["key"] == {"value": "m-2", "encoding": "utf8"}
+    assert wrong["payload"].encode() == invite(1) and wrong["reason"] == "wrong_key"
+    assert wrong["headers"] == [
+        {"name": "traceparent", "value": "00-1", "encoding": "utf8"},
+        {"name": "tenant", "value": None, "encoding": "utf8"},
+    ]
+    assert large["reason"] == "too_large" and large["payload"].encode() == big[:200]
+    assert large["payload_truncated"] and large["headers"] == [
+        {"name": "tenant", "value": "t-1", "encoding": "utf8"}
+    ]
+
+
+def test_framing_follows_the_limits_as_in_the_worker_and_replay() -> None:
+    from ssi_stream.ops.settings import Settings
+
+    framed = b"\x00\x00\x00\x00\x07" + invite(1)
+    checked = Settings.from_env({"SSI_SCHEMA_REGISTRY_FRAMING": "check", "SSI_SCHEMA_REGISTRY_IDS": "7"})
+    for settings, reason in [(Settings(), "schema_registry_framed"), (checked, None)]:
+        side = SourceSide(TIMELINE, MemorySourceStore(), limits=settings.decode_limits())
+        effects, *_ = side.place([RawEvent(framed, line=1)], NOW)
+        assert [record["reason"] for _, record in effects.dead_letters] == ([reason] if reason else [])
+        assert len(effects.to_targets) == (0 if reason else 2)

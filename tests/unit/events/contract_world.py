@@ -34,6 +34,8 @@ from ssi_stream.events.types import (
 )
 
 SCHEMAS = Path(__file__).resolve().parents[3] / "schemas" / "v1"
+#: The dead-letter record the code writes (version 2; `records/dead_letter.json` is version 1's).
+DEAD_LETTER = "v2/records/dead_letter.json"
 #: The receiving clock of every test; generated valid timestamps stay at least a day before it.
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 LATEST_GENERATED = NOW - timedelta(days=2)
@@ -62,7 +64,9 @@ StrictValidator = validators.extend(Draft202012Validator, {"pattern": _ecma_patt
 
 @cache
 def load_schema(relative: str) -> dict[str, Any]:
-    return json.loads((SCHEMAS / relative).read_text(encoding="utf-8"))
+    """A schema file under schemas/v1/, or under schemas/ when `relative` starts with `v2/`."""
+    folder = SCHEMAS.parent if relative.startswith("v2/") else SCHEMAS
+    return json.loads((folder / relative).read_text(encoding="utf-8"))
 
 
 class AgreeingValidator:
@@ -125,7 +129,7 @@ def rs_registry() -> jsonschema_rs.Registry:
 
 @cache
 def validator_for(relative: str) -> AgreeingValidator:
-    """A strict validator (see the module docstring) for one schema file under schemas/v1/."""
+    """A strict validator (see the module docstring) for one schema file (as `load_schema` finds it)."""
     schema = load_schema(relative)
     Draft202012Validator.check_schema(schema)
     return AgreeingValidator(StrictValidator(schema, format_checker=_FORMATS, registry=schema_registry()))

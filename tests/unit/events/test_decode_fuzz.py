@@ -24,7 +24,7 @@ from ssi_stream.events.encode import encode
 from ssi_stream.events.rejection import Rejected, RejectionCode
 from ssi_stream.events.types import Event
 
-from .contract_world import NOW, example_events, validator_for
+from .contract_world import DEAD_LETTER, NOW, example_events, validator_for
 
 SEEDS = list(example_events().values())
 PAYLOADS = 30_000
@@ -139,7 +139,7 @@ def check_answer(result: Event | Rejected, now: datetime = NOW) -> None:
 
 def test_decode_never_raises_on_thirty_thousand_mutated_payloads() -> None:
     codes: Counter[str] = Counter()
-    dead_letters = validator_for("records/dead_letter.json")
+    dead_letters = validator_for(DEAD_LETTER)
     for index, raw in enumerate(mutated_payloads(seed=20260302, count=PAYLOADS)):
         result = decode(raw, now=NOW)
         check_answer(result)

@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from ssi_stream.events.decode import decode
+from ssi_stream.events.framing import FramingMode, SchemaRegistryFraming
 from ssi_stream.events.limits import DecodeLimits
 from ssi_stream.events.rejection import Rejected, RejectionCode
 from ssi_stream.events.types import GroupJoined, InviteSent, ProfileUpdated, SearchPerformed
@@ -121,6 +122,14 @@ CASES: list[tuple[bytes | None, RejectionCode, str | None, tuple[str, ...]]] = [
         "duration_seconds",
         ("86401",),
     ),
+    (b"\x00\x00\x00\x00\x2a" + payload(), C.SCHEMA_REGISTRY_FRAMED, None, ("schema id 42", "FRAMING")),
+    (payload()[:-1] + b', "member_id": "m-9"}', C.DUPLICATE_KEY, "member_id", ("'member_id'", "twice")),
+    (payload(trace={"a": 1})[:-2] + b', "a": 2}}', C.DUPLICATE_KEY, "trace.a", ("'a'", "RFC 7493")),
+]
+#: Rejections that only some settings give: (payload, limits, code, words the detail must contain).
+CHECKED_IDS = DecodeLimits(framing=SchemaRegistryFraming(FramingMode.CHECK, frozenset({7, 9})))
+SETTING_CASES: list[tuple[bytes, DecodeLimits, RejectionCode, tuple[str, ...]]] = [
+    (b"\x00\x00\x00\x00\x08" + payload(), CHECKED_IDS, C.UNKNOWN_SCHEMA_ID, ("schema id 8", "7, 9")),
 ]
 
 
@@ -138,10 +147,21 @@ def test_each_rejection_names_its_code_field_and_reason(
         assert rejected.detail.startswith(field.split("[")[0]), rejected.detail
 
 
+@pytest.mark.parametrize(("raw", "limits", "code", "words"), SETTING_CASES)
+def test_a_rejection_of_a_setting_names_its_code_and_reason(
+    raw: bytes, limits: DecodeLimits, code: RejectionCode, words: tuple[str, ...]
+) -> None:
+    rejected = rejection(raw, limits=limits)
+    assert (rejected.code, rejected.field) == (code, None), rejected
+    for word in words:
+        assert word in rejected.detail, (word, rejected.detail)
+
+
 def test_every_rejection_code_has_a_case() -> None:
     # wrong_key is about the Kafka record, not its payload: the engine's source side checks it
     # (tests/unit/engine/test_source_side.py)
-    assert {case[1] for case in CASES} == set(RejectionCode) - {RejectionCode.WRONG_KEY}
+    codes = {case[1] for case in CASES} | {case[2] for case in SETTING_CASES}
+    assert codes == set(RejectionCode) - {RejectionCode.WRONG_KEY}
 
 
 def test_the_base_payload_is_valid() -> None:

@@ -9,7 +9,12 @@ import pytest
 
 from .contract_world import load_schema, validator_for
 
-RECORDS = ["records/daily_score.json", "records/alert.json", "records/dead_letter.json"]
+RECORDS = [
+    "records/daily_score.json",
+    "records/alert.json",
+    "records/dead_letter.json",
+    "v2/records/dead_letter.json",
+]
 
 
 @pytest.mark.parametrize("name", RECORDS)
@@ -50,14 +55,29 @@ DEAD_LETTER_BREAKS = {
     "rejected_at with offset": lambda r: r.update(rejected_at="2026-03-02T10:15:01+01:00"),
     "bad encoding": lambda r: r.update(payload_encoding="latin1"),
 }
+DEAD_LETTER_V2_BREAKS = {
+    **DEAD_LETTER_BREAKS,
+    "version 1": lambda r: r.update(schema_version=1),
+    "no headers": lambda r: r.pop("headers"),
+    "header without encoding": lambda r: r["headers"][0].pop("encoding"),
+    "key as a bare string": lambda r: r.update(key="m-1"),
+    "key in latin1": lambda r: r.update(key={"value": "m-1", "encoding": "latin1"}),
+    "headers_truncated missing": lambda r: r.pop("headers_truncated"),
+}
 
 
 @pytest.mark.parametrize(
     ("name", "change"),
     [("records/daily_score.json", c) for c in SCORE_BREAKS.values()]
     + [("records/alert.json", c) for c in ALERT_BREAKS.values()]
-    + [("records/dead_letter.json", c) for c in DEAD_LETTER_BREAKS.values()],
-    ids=[*SCORE_BREAKS, *ALERT_BREAKS, *DEAD_LETTER_BREAKS],
+    + [("records/dead_letter.json", c) for c in DEAD_LETTER_BREAKS.values()]
+    + [("v2/records/dead_letter.json", c) for c in DEAD_LETTER_V2_BREAKS.values()],
+    ids=[
+        *SCORE_BREAKS,
+        *ALERT_BREAKS,
+        *DEAD_LETTER_BREAKS,
+        *(f"v2 {name}" for name in DEAD_LETTER_V2_BREAKS),
+    ],
 )
 def test_a_record_breaking_its_schema_is_rejected(name: str, change: Any) -> None:
     assert not validator_for(name).is_valid(_broken(name, change))

@@ -110,3 +110,32 @@ def test_the_readme_settings_table_has_every_setting_with_its_default(
     monkeypatch.delenv("SSI_STREAM_HOME", raising=False)
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     assert ssi_home() == Path(table["SSI_STREAM_HOME"]).expanduser().resolve()
+
+
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        ({"SSI_SCHEMA_REGISTRY_FRAMING": "strip"}, "SSI_SCHEMA_REGISTRY_FRAMING must be one of reject, skip"),
+        ({"SSI_SCHEMA_REGISTRY_FRAMING": "check"}, "needs the schema ids"),
+        ({"SSI_SCHEMA_REGISTRY_IDS": "7"}, "only used by framing 'check'"),
+        ({"SSI_SCHEMA_REGISTRY_FRAMING": "check", "SSI_SCHEMA_REGISTRY_IDS": "7;8"}, "separated by commas"),
+        ({"SSI_SCHEMA_REGISTRY_FRAMING": "check", "SSI_SCHEMA_REGISTRY_IDS": "-3"}, "from 0 to 2147483647"),
+    ],
+)
+def test_an_unusable_framing_rule_is_refused_naming_the_variable(
+    environment: dict[str, str], message: str
+) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(environment)
+
+
+def test_the_framing_rule_reaches_the_decoder_limits() -> None:
+    limits = Settings.from_env(
+        {
+            "SSI_SCHEMA_REGISTRY_FRAMING": "check",
+            "SSI_SCHEMA_REGISTRY_IDS": " 7, 12 ",
+            "SSI_MAX_EVENT_BYTES": "999",
+        }
+    ).decode_limits()
+    assert (limits.max_bytes, limits.framing.mode, limits.framing.schema_ids) == (999, "check", {7, 12})
+    assert Settings().decode_limits().framing.mode == "reject"  # the default: a framed value is refused

@@ -112,8 +112,8 @@ def replay_bytes(log: bytes, timeline: TimelineSettings = TIMELINE, name: str = 
 
 @cache
 def schema_validator(name: str) -> Draft202012Validator:
-    """A Draft 2020-12 validator (formats asserted) for `schemas/v1/<name>`."""
-    schema = json.loads((SCHEMAS / name).read_text())
+    """A Draft 2020-12 validator (formats asserted) for `schemas/v1/<name>` (`schemas/<name>` for `v2/`)."""
+    schema = json.loads(((SCHEMAS.parent if name.startswith("v2/") else SCHEMAS) / name).read_text())
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 

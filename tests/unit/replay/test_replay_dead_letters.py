@@ -16,7 +16,7 @@ def test_every_invalid_line_is_dead_lettered_with_its_reason_file_and_line(
     by_line = {record["source"]["line"]: record for record in replayed.dead_letters}
     assert sorted(by_line) == sorted(invalid)
     assert len(replayed.dead_letters) == replayed.stats.rejected == len(invalid)
-    validator = schema_validator("records/dead_letter.json")
+    validator = schema_validator("v2/records/dead_letter.json")
     for number, rejection in invalid.items():
         record = by_line[number]
         validator.validate(record)

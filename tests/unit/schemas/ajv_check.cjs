@@ -9,6 +9,8 @@ const addFormats = require("ajv-formats");
 
 const read = (path) => JSON.parse(fs.readFileSync(path, "utf8"));
 const report = {};
+// Every schema named is known to every other, so a `$ref` to another file (frame.json's) resolves.
+const schemaPaths = process.argv.slice(2).filter((argument) => !argument.includes("="));
 for (const argument of process.argv.slice(2)) {
   const [schemaPath, instancePath] = argument.split("=");
   const errors = [];
@@ -16,6 +18,9 @@ for (const argument of process.argv.slice(2)) {
   try {
     const ajv = new Ajv2020({ logger: { log() {}, warn: (m) => warnings.push(m), error: (m) => errors.push(m) } });
     addFormats(ajv);
+    for (const other of schemaPaths) {
+      if (other !== schemaPath) ajv.addSchema(read(other));
+    }
     const schema = read(schemaPath);
     const validate = ajv.compile(schema);
     const instances = instancePath ? [read(instancePath)] : schema.examples || [];

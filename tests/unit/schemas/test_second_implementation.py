@@ -88,7 +88,7 @@ def test_both_implementations_accept_every_score_record_of_a_replay(replayed: di
     ("records", "name"),
     [
         ("alerts", "records/alert.json"),
-        ("dlq", "records/dead_letter.json"),
+        ("dlq", "v2/records/dead_letter.json"),
     ],
 )
 def test_both_implementations_accept_every_record_of_a_replay(

@@ -11,7 +11,7 @@ import pytest
 from jsonschema_specifications import REGISTRY
 
 from tests.unit.events.contract_world import load_schema
-from tests.unit.schemas.test_schema_files import SCHEMA_FILES
+from tests.unit.schemas.test_schema_files import SCHEMA_FILES, V2_SCHEMA_FILES
 
 _DRAFT = "https://json-schema.org/draft/2020-12/"
 #: The keywords of the vocabularies the 2020-12 meta-schema is made of (core, applicator, validation, ...),
@@ -62,7 +62,7 @@ def test_the_keywords_are_the_2020_12_vocabularies() -> None:
     assert {"definitions", "dependencies", "x-kafka"}.isdisjoint(KEYWORDS)
 
 
-@pytest.mark.parametrize("name", SCHEMA_FILES)
+@pytest.mark.parametrize("name", [*SCHEMA_FILES, *V2_SCHEMA_FILES])
 def test_schema_uses_no_keyword_of_its_own(name: str) -> None:
     assert list(unknown_keywords(load_schema(name))) == []
 

@@ -1,0 +1,247 @@
+"""Bulk ingest of the events topic: whole fetches from an aiokafka consumer inside the Faust app.
+
+Faust's per-message stream costs ~54x a bare consumer's CPU per message (BENCHMARKS.md, "Streaming"),
+and every event is one message. So the worker reads the events topic itself, in whole fetches
+(`getmany`), and hands each fetch to the engine's source side as one batch; Faust keeps what it is good
+at: the group membership, the tables and their changelogs, the effects topic, the web server, timers.
+
+Which input partitions: the ones whose number this worker holds on the effects topic. Faust's assignor
+gives a worker partition *p* of every co-partitioned topic and of every table's changelog together, so
+input partition *p* is read where its source clock (`source-clocks`, partition *p*) lives. The
+consumer is assigned by hand (no group of its own); it starts reading a partition at the position the
+worker's state stored for it (`OffsetGuard`), so a restarted or new owner resumes exactly where the
+durable state ends. It starts after the tables are restored and stops reading before a rebalance
+revokes anything (the in-flight batch finishes first).
+
+Offsets are also committed, for lag tools only, to the group `<SSI_APP_ID>-ingest` after each batch's
+positions are written. The worker never reads them back except for a partition that has no stored
+position yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+from aiokafka.structs import OffsetAndMetadata
+
+from ssi_stream.ops.kafka_security import PLAINTEXT, KafkaSecurity, aiokafka_config
+
+log = logging.getLogger(__name__)
+
+#: How long a request for end offsets (for the lag) may take.
+END_OFFSETS_TIMEOUT_SECONDS = 5.0
+#: Commit the ingest group's offsets (for lag tools) at most this often.
+COMMIT_INTERVAL_SECONDS = 0.2
+
+Fetch = Mapping[int, Sequence[ConsumerRecord]]
+
+
+def ingest_group(app_id: str) -> str:
+    """The consumer group the worker commits its input offsets to, for lag tools (`<app>-ingest`)."""
+    return f"{app_id}-ingest"
+
+
+class EventIngest:
+    """Reads one topic's assigned partitions in whole fetches and hands each fetch to `handle`.
+
+    `handle(fetch)` gets the records of one fetch by partition, in offset order, and must have
+    processed them (state and output delivered, positions written) when it returns. `position(p)` is
+    the next offset the durable state expects from partition `p`, or None if it has none.
+    """
+
+    def __init__(
+        self,
+        bootstrap: str,
+        topic: str,
+        group: str,
+        handle: Callable[[Fetch], Awaitable[None]],
+        position: Callable[[int], int | None],
+        *,
+        batch_max: int,
+        batch_ms: int,
+        security: KafkaSecurity = PLAINTEXT,
+    ) -> None:
+        self.topic = topic
+        self.group = group
+        self._bootstrap = bootstrap
+        self._security = security
+        self._handle = handle
+        self._position = position
+        self._batch_max = batch_max
+        self._batch_ms = batch_ms
+        self._consumer: AIOKafkaConsumer | None = None
+        self._lock = asyncio.Lock()  # held while a fetch is handled; a revocation waits for it
+        self._wanted: frozenset[int] | None = None  # partitions to read once the app is settled
+        self._reading: frozenset[int] = frozenset()
+        self._next: dict[int, int] = {}  # partition -> next offset handled (what is committed)
+        self._committed: dict[int, int] = {}
+        self._last_commit = 0.0
+        self._wake = asyncio.Event()
+
+    # -- what the Faust app tells it ----------------------------------------------------------
+    async def pause(self) -> None:
+        """Stop reading (a rebalance begins): returns once the batch in progress is handled."""
+        self._wanted = None
+        async with self._lock:
+            self._reading = frozenset()
+            if self._consumer is not None and self._consumer.assignment():
+                self._consumer.unsubscribe()
+            self._next.clear()
+
+    def assign(self, partitions: Iterable[int]) -> None:
+        """Read these partitions once `settled()` (the tables are restored); takes effect in `run`."""
+        self._wanted = frozenset(partitions)
+        self._wake.set()
+
+    @property
+    def partitions(self) -> frozenset[int]:
+        """The partitions being read now."""
+        return self._reading
+
+    async def end_offsets(self, partitions: Iterable[int]) -> dict[int, int]:
+        """The end offsets of those of `partitions` being read, asked of the broker now ({} if it is away)."""
+        consumer = self._consumer
+        tps = [TopicPartition(self.topic, p) for p in partitions if p in self._reading]
+        if consumer is None or not tps:
+            return {}
+        try:
+            ends = await asyncio.wait_for(consumer.end_offsets(tps), END_OFFSETS_TIMEOUT_SECONDS)
+        except (KafkaError, OSError, TimeoutError) as exc:
+            log.debug("no end offsets for %s: %r", self.topic, exc)
+            return {}
+        return {tp.partition: offset for tp, offset in ends.items()}
+
+    async def position(self, partition: int) -> int | None:
+        """The consumer's position in `partition`: where it reads next (None: not being read)."""
+        if self._consumer is None or partition not in self._reading:
+            return None
+        try:
+            return await asyncio.wait_for(
+                self._consumer.position(TopicPartition(self.topic, partition)), END_OFFSETS_TIMEOUT_SECONDS
+            )
+        except (KafkaError, OSError, TimeoutError, AssertionError) as exc:  # unassigned meanwhile, ...
+            log.debug("no position in %s[%d]: %r", self.topic, partition, exc)
+            return None
+
+    def next_offset(self, partition: int) -> int | None:
+        """The next offset of `partition` to handle (None: nothing handled since it was assigned)."""
+        return self._next.get(partition)
+
+    # -- the loop -------------------------------------------------------------------------------
+    async def run(self, settled: Callable[[], bool]) -> None:
+        """Read and hand over fetches until cancelled; `settled()` says the app's tables are ready."""
+        try:
+            while True:
+                wanted = self._wanted
+                if wanted is not None and settled():
+                    try:
+                        await self._start_reading(wanted)
+                    except (KafkaError, OSError) as exc:  # the broker is away: try again
+                        log.warning("cannot start reading %s yet: %r", self.topic, exc)
+                        await asyncio.sleep(1.0)
+                        continue
+                if not self._reading:
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), 0.5)
+                    continue
+                await self._fetch_and_handle()
+        finally:
+            await self.stop()
+
+    async def _fetch_and_handle(self) -> None:
+        consumer = self._consumer
+        assert consumer is not None
+        reading = self._reading
+        batch = await self._fair_fetch(consumer, reading)
+        async with self._lock:
+            if self._reading is not reading:
+                return  # paused meanwhile: these records are the next owner's (it starts at the position)
+            if not batch:
+                await self._maybe_commit()  # what the last batches handled, once input stops
+                return
+            fetch = {tp.partition: records for tp, records in batch.items() if records}
+            await self._handle(fetch)
+            for partition, records in fetch.items():
+                self._next[partition] = records[-1].offset + 1
+            await self._maybe_commit()
+
+    async def _fair_fetch(
+        self, consumer: AIOKafkaConsumer, reading: frozenset[int]
+    ) -> dict[TopicPartition, list[ConsumerRecord]]:
+        """Up to `batch_max` records, an equal share from each partition with records buffered.
+
+        A plain `getmany` drains one partition's buffer before the next, so with a backlog one input
+        partition's clock would run days ahead of the others, and a day closes only when every input
+        partition's clock has passed it: days would wait for the whole backlog."""
+        share = max(1, self._batch_max // max(1, len(reading)))
+        tps = [TopicPartition(self.topic, p) for p in sorted(reading)]
+        batch: dict[TopicPartition, list[ConsumerRecord]] = {}
+        for tp in tps:
+            got = await consumer.getmany(tp, timeout_ms=0, max_records=share)
+            batch.update((key, records) for key, records in got.items() if records)
+        if not batch:  # nothing buffered: wait for whatever comes first
+            batch = await consumer.getmany(*tps, timeout_ms=self._batch_ms, max_records=share)
+        return batch
+
+    async def _start_reading(self, partitions: frozenset[int]) -> None:
+        consumer = await self._started()
+        async with self._lock:
+            if self._wanted is not partitions:
+                return  # paused or reassigned meanwhile: the loop starts again with the latest
+            self._wanted = None
+            tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+            if tps:
+                consumer.assign(tps)
+            for tp in tps:
+                stored = self._position(tp.partition)
+                if stored is not None:
+                    consumer.seek(tp, stored)  # else: the group's commit, or the earliest offset
+            self._reading = partitions
+            self._next.clear()
+            self._committed.clear()
+        if partitions:
+            log.info("reading %s partitions %s in whole fetches", self.topic, sorted(partitions))
+
+    async def _maybe_commit(self) -> None:
+        """Commit the handled offsets to the ingest group (lag tools read it); errors only logged."""
+        now = time.monotonic()
+        if now - self._last_commit < COMMIT_INTERVAL_SECONDS or self._consumer is None:
+            return
+        self._last_commit = now
+        due = {p: o for p, o in self._next.items() if self._committed.get(p) != o and p in self._reading}
+        if not due:
+            return
+        offsets = {TopicPartition(self.topic, p): OffsetAndMetadata(o, "") for p, o in due.items()}
+        try:
+            await self._consumer.commit(offsets)
+        except (KafkaError, OSError, ValueError) as exc:  # informational: the positions are the truth
+            log.warning("could not commit %s offsets to group %s: %r", self.topic, self.group, exc)
+            return
+        self._committed.update(due)
+
+    async def _started(self) -> AIOKafkaConsumer:
+        if self._consumer is None:
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=self._bootstrap,
+                group_id=self.group,  # for commits only: the partitions are assigned by hand
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                **aiokafka_config(self._security),
+            )
+            await consumer.start()
+            self._consumer = consumer
+        return self._consumer
+
+    async def stop(self) -> None:
+        """Close the consumer (nothing is committed here: the positions are in the tables)."""
+        consumer, self._consumer = self._consumer, None
+        self._reading = frozenset()
+        if consumer is not None:
+            await consumer.stop()
