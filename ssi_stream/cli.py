@@ -420,7 +420,6 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from ssi_stream.events.limits import DecodeLimits
     from ssi_stream.replay import Replay
     from ssi_stream.report import ActivityCounter, ReportOptions, activity_days, measure
     from ssi_stream.report.inputs import InputError, read_activity, read_scores
@@ -467,7 +466,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             if model_path is not None:
                 source = "" if args.model else " (SSI_MODEL_PATH)"
                 _check_readable(model_path, f"the model file {model_path}{source}")
-            limits = DecodeLimits(max_bytes=settings.max_event_bytes)
+            limits = settings.decode_limits()  # as replay: the size limit and the framing rule
             return Replay(
                 load_model(model_path),
                 timeline=timeline,
