@@ -21,6 +21,7 @@ class EngineObserver(Protocol):
     def day_closed(self, day: int, *, records: int, seconds: float) -> None: ...
     def score_emitted(self, record: Mapping[str, Any]) -> None: ...
     def alert_emitted(self, kind: str) -> None: ...
+    def capped(self, cap: str) -> None: ...
 
 
 class NullObserver:
@@ -54,4 +55,7 @@ class NullObserver:
         pass
 
     def alert_emitted(self, kind: str) -> None:
+        pass
+
+    def capped(self, cap: str) -> None:
         pass

@@ -190,7 +190,16 @@ class TargetSide:
             return
         late = placement.late or day != placement.day
         policy = self.timeline.dedup
-        counted = absorb_effect(ledger, effect, day, late=late, model=self.model, policy=policy)
+        counted = absorb_effect(
+            ledger,
+            effect,
+            day,
+            late=late,
+            model=self.model,
+            policy=policy,
+            links=self.timeline.links,
+            on_capped=self.observer.capped,
+        )
         if counted:
             self._dirty[member_id] = ledger
             self._member_set().add(member_id)
@@ -223,6 +232,7 @@ class TargetSide:
         """Close `day` for every member of the partition at once and share the day with every partition."""
         started = time.perf_counter()
         model, policy, store = self.model, self.timeline.dedup, self.store
+        links, capped = self.timeline.links, self.observer.capped
         with _collector_paused():
             ids = sorted(self._member_set())
             ledgers = {m: ledger for m in ids if (ledger := self._readable_ledger(m)) is not None}
@@ -232,7 +242,7 @@ class TargetSide:
             scores = close_states([ledgers[member_id].state for member_id in closing], day, model)
             for member_id, ssi, did in zip(closing, scores.ssi.tolist(), acted, strict=True):
                 ledger = ledgers[member_id]
-                finish_close(ledger, day, ssi, acted=did, policy=policy)
+                finish_close(ledger, day, ssi, acted=did, policy=policy, links=links, on_capped=capped)
                 store.put_ledger(member_id, ledger)
         self._scores = _DayScores(day, {member_id: row for row, member_id in enumerate(closing)}, scores)
         # A member that closed the day before a crash shares its stored score again, identically.

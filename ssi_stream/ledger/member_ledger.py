@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ssi_stream.ledger.recent_ids import RecentIds
-from ssi_stream.ranking.connections import Connections
+from ssi_stream.ledger.recent_ids import DEDUP_IDS, RecentIds
+from ssi_stream.ranking.connections import DEFAULT_LIMITS, Capped, Connections, LinkLimits
 from ssi_stream.ranking.exchange import DayRanks, MemberDay
 from ssi_stream.ranking.standing import Standing
 from ssi_stream.scoring.card import pillar_totals, score
@@ -89,25 +89,47 @@ def new_ledger(policy: DedupPolicy) -> MemberLedger:
 
 
 def absorb_effect(
-    ledger: MemberLedger, effect: Effect, day: int, *, late: bool, model: Model, policy: DedupPolicy
+    ledger: MemberLedger,
+    effect: Effect,
+    day: int,
+    *,
+    late: bool,
+    model: Model,
+    policy: DedupPolicy,
+    links: LinkLimits = DEFAULT_LIMITS,
+    on_capped: Capped | None = None,
 ) -> bool:
     """Count `effect` in `day` unless this member absorbed it before; True if it counted.
 
     The check runs when `day` is less than `policy.horizon_days` after the effect's own day; an effect
-    counted later than that is beyond the dedup horizon and always counts (docs/events.md).
+    counted later than that is beyond the dedup horizon and always counts (docs/events.md). A connection
+    effect is kept for the network within `links` (`ranking.connections`); `on_capped` hears of each cap.
     """
-    if day - day_of(effect.occurred_at) < policy.horizon_days and ledger.seen.seen_or_add(
-        effect.effect_id, effect.occurred_at
-    ):
-        return False
+    if day - day_of(effect.occurred_at) < policy.horizon_days:
+        seen = ledger.seen
+        full = len(seen) >= seen.max_entries
+        if seen.seen_or_add(effect.effect_id, effect.occurred_at):
+            return False
+        if full and on_capped is not None:
+            on_capped(DEDUP_IDS)  # an id forgotten (or not held) to make room
     absorb(ledger.state, effect, day, model)
-    ledger.connections.offer(effect, day)
+    if on_capped is None:
+        ledger.connections.offer(effect, day, links)
+    else:
+        ledger.connections.offer(effect, day, links, on_capped)
     if late:
         ledger.late[day] = ledger.late.get(day, 0) + 1
     return True
 
 
-def close_member_day(ledger: MemberLedger, day: int, model: Model, policy: DedupPolicy) -> float | None:
+def close_member_day(
+    ledger: MemberLedger,
+    day: int,
+    model: Model,
+    policy: DedupPolicy,
+    links: LinkLimits = DEFAULT_LIMITS,
+    on_capped: Capped | None = None,
+) -> float | None:
     """Close `day` for this member and return its SSI (None before its history starts); its record
     follows from `ranked_record` once the day's ranks are known.
 
@@ -127,7 +149,7 @@ def close_member_day(ledger: MemberLedger, day: int, model: Model, policy: Dedup
     acted = acted_on(state, day)
     close_day(state, day, model)
     ssi = record_ssi(pillar_totals(state, model))
-    finish_close(ledger, day, ssi, acted=acted, policy=policy)
+    finish_close(ledger, day, ssi, acted=acted, policy=policy, links=links, on_capped=on_capped)
     return ssi
 
 
@@ -142,10 +164,22 @@ def acted_on(state: MemberState, day: int) -> bool:
     return any(o.day == day and o.counts[Signal.ACTIVE_DAYS] > 0 for o in state.open_days)
 
 
-def finish_close(ledger: MemberLedger, day: int, ssi: float, *, acted: bool, policy: DedupPolicy) -> None:
+def finish_close(
+    ledger: MemberLedger,
+    day: int,
+    ssi: float,
+    *,
+    acted: bool,
+    policy: DedupPolicy,
+    links: LinkLimits = DEFAULT_LIMITS,
+    on_capped: Capped | None = None,
+) -> None:
     """Everything but the scoring state that closing `day` changes, once the state is closed through it
     (by `close_day`, or by a partition's columnar close) and its SSI known."""
-    ledger.connections.close(day)
+    if on_capped is None:
+        ledger.connections.close(day, links)
+    else:
+        ledger.connections.close(day, links, on_capped)
     ledger.seen.forget_before(day_start(day + 2 - policy.horizon_days))
     ledger.closed_late = ledger.late.pop(day, 0)
     ledger.history.record(day, ssi)

@@ -22,6 +22,8 @@ from prometheus_client.exposition import choose_encoder
 
 from ssi_stream.events.rejection import RejectionCode
 from ssi_stream.events.types import EVENT_TYPES
+from ssi_stream.ledger.recent_ids import DEDUP_IDS
+from ssi_stream.ranking.connections import BACKLOG, CHANGES_PER_DAY, CONNECTIONS
 from ssi_stream.scoring.model import PILLAR_MAX, PILLARS
 from ssi_stream.timeline.days import SECONDS_PER_DAY
 
@@ -78,6 +80,10 @@ _TYPELESS = frozenset(
         RejectionCode.UNKNOWN_SCHEMA_ID,
     }
 )
+
+
+#: The caps `ssi_capped_total` counts (docs/ranking.md, "Limits").
+CAPS = (CHANGES_PER_DAY, BACKLOG, CONNECTIONS, DEDUP_IDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +173,16 @@ class WorkerMetrics:
             ["problem"],
             registry=reg,
         )
+        self.capped_changes = Counter(
+            "ssi_capped_total",
+            "Things a per-member cap left out, by cap: connection changes past a member's daily cap "
+            "(connection_changes_per_day) or past the ledger's bound for open days "
+            "(connection_changes_backlog), connects past the connection cap (connections), ids forgotten "
+            "to make room in a member's dedup set (dedup_ids).",
+            ["cap"],
+            registry=reg,
+        )
+        self._capped = {cap: self.capped_changes.labels(cap) for cap in CAPS}
         self.redeliveries_skipped = Counter(
             "ssi_redeliveries_skipped_total",
             "Messages skipped because the worker's state already holds them (redelivered after a restart).",
@@ -303,6 +319,12 @@ class WorkerMetrics:
     def quarantined(self, problem: str) -> None:
         """An internal record was quarantined: "unreadable" or "forged"."""
         self.quarantined_records.labels(problem).inc()
+
+    def capped(self, cap: str) -> None:
+        """A cap left something out (`ranking.connections`, `ledger.recent_ids`)."""
+        child = self._capped.get(cap)
+        if child is not None:
+            child.inc()
 
     def redelivery_skipped(self) -> None:
         """A message the state already held was delivered again and skipped."""

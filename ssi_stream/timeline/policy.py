@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ssi_stream.ranking.connections import LinkLimits
 from ssi_stream.trend.alerts import AlertPolicy
 
 
@@ -32,8 +33,8 @@ class DedupPolicy:
 
 @dataclass(frozen=True, slots=True)
 class TimelineSettings:
-    """Partitions of the events topic (replay simulates them), grace before a day closes, dedup, alerts and
-    which records to emit."""
+    """Partitions of the events topic (replay simulates them), grace before a day closes, dedup, alerts,
+    which records to emit and the connection caps."""
 
     partitions: int = 8
     grace_seconds: int = 3600
@@ -42,3 +43,5 @@ class TimelineSettings:
     #: Which score records to emit: "changes" (the default emission rule) or "daily" (every member, every
     #: day); see `ledger.member_ledger.should_emit`.
     emit: Literal["changes", "daily"] = "changes"
+    #: The connection caps (`ranking.connections`), decided in event time.
+    links: LinkLimits = field(default_factory=LinkLimits)

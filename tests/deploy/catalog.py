@@ -31,6 +31,7 @@ METRICS: dict[str, tuple[str, frozenset[str]]] = {
     "ssi_quarantined_total": ("counter", frozenset({"problem"})),
     "ssi_events_misrouted_total": ("counter", frozenset()),
     "ssi_redeliveries_skipped_total": ("counter", frozenset()),
+    "ssi_capped_total": ("counter", frozenset({"cap"})),
     "ssi_day_shares_received_total": ("counter", frozenset()),
     "ssi_consumer_lag": ("gauge", frozenset({"topic", "partition"})),
     "ssi_members": ("gauge", frozenset()),

@@ -18,6 +18,7 @@ from ssi_stream.ledger.member_ledger import (
     new_ledger,
     ranked_record,
 )
+from ssi_stream.ledger.recent_ids import DEDUP_IDS
 from ssi_stream.ranking.exchange import DayRanks
 from ssi_stream.ranking.standing import Standing
 from ssi_stream.scoring.effects import Effect, EffectKind
@@ -249,26 +250,67 @@ def test_connections_stay_within_their_byte_caps() -> None:
     from ssi_stream.ranking import connections as links
 
     ledger = new_ledger(POLICY)
-    other = "\U0001f600" * 64  # 64 characters of 4 bytes: the longest id the contract allows
-    offered = 0
-    for number in range(3_000):
-        effect = link(number, DAY, EffectKind.INVITE_ACCEPTED_BY_ME, f"{number:05d}{other}")
-        offered += absorb_effect(ledger, effect, DAY, late=False, model=MODEL, policy=POLICY)
-    assert offered == 3_000  # the effects count for the score,
-    assert ledger.connections.pending_bytes <= links.MAX_PENDING_BYTES  # not all for the network
-    kept = len(ledger.connections.pending)
-    assert 0 < kept < 3_000
-    close(ledger, DAY)
+    other = "\U0001f600" * 59  # with the 5-digit prefix, 64 characters of up to 4 bytes: the longest id
+    offered, capped = 0, []
+    for day in (DAY, DAY + 1, DAY + 2, DAY + 3):  # four full open days: past the ledger's bound
+        for number in range(3_000):
+            effect = link(
+                day * 10_000 + number, day, EffectKind.INVITE_ACCEPTED_BY_ME, f"{number:05d}{other}"
+            )
+            offered += absorb_effect(
+                ledger, effect, day, late=False, model=MODEL, policy=POLICY, on_capped=capped.append
+            )
+    assert offered == 12_000  # the effects count for the score,
+    pending = ledger.connections
+    assert pending.pending_bytes <= links.MAX_PENDING_BYTES  # not all for the network
+    assert all(sum(map(links._size, changes)) <= links.MAX_DAY_BYTES for changes in pending.pending.values())
+    kept = pending.pending_count()
+    assert 0 < kept < 12_000
+    dropped = [cap for cap in capped if cap != DEDUP_IDS]
+    assert len(dropped) == 12_000 - kept and {links.CHANGES_PER_DAY, links.BACKLOG} == set(dropped)
+    assert capped.count(DEDUP_IDS) == 12_000 - POLICY.max_entries  # ids forgotten to make room
+    raw = encode_ledger(ledger)
+    assert len(raw) < 1_000_000  # under Kafka's record limit
+    for day in (DAY, DAY + 1, DAY + 2, DAY + 3):
+        close(ledger, day)
     assert 0 < len(ledger.connections.members) <= kept
     assert ledger.connections.member_bytes <= links.MAX_CONNECTION_BYTES
     raw = encode_ledger(ledger)
-    assert len(raw) < 600_000
-    assert decode_ledger(raw, POLICY).connections == ledger.connections
+    assert len(raw) < 1_000_000
     decoded = decode_ledger(raw, POLICY).connections
+    assert decoded == ledger.connections
     assert (decoded.member_bytes, decoded.pending_bytes) == (
         ledger.connections.member_bytes,
         ledger.connections.pending_bytes,
     )
+
+
+def test_a_day_keeps_its_smallest_changes_whatever_their_order() -> None:
+    from ssi_stream.ranking.connections import CHANGES_PER_DAY, CONNECTIONS, LinkLimits
+
+    limits = LinkLimits(connections=40, changes_per_day=50)
+    effects = [link(n, DAY, EffectKind.MY_INVITE_ACCEPTED, f"m{n:04d}", second=n % 7) for n in range(120)]
+    ledgers = []
+    for order in (effects, effects[::-1], effects[1::2] + effects[::2]):
+        ledger, capped = new_ledger(POLICY), []
+        for effect in order:
+            absorb_effect(
+                ledger,
+                effect,
+                DAY,
+                late=False,
+                model=MODEL,
+                policy=POLICY,
+                links=limits,
+                on_capped=capped.append,
+            )
+        assert capped == [CHANGES_PER_DAY] * 70
+        ledgers.append(encode_ledger(ledger))
+        close_member_day(ledger, DAY, MODEL, POLICY, limits, capped.append)
+        assert capped[70:] == [CONNECTIONS] * 10
+        assert len(ledger.connections.members) == 40
+        ledgers.append(encode_ledger(ledger))
+    assert len(set(ledgers[0::2])) == 1 and len(set(ledgers[1::2])) == 1  # byte for byte
 
 
 def test_a_version_3_ledger_reads_with_no_emission_yet_and_v4_keeps_the_references() -> None:
