@@ -32,14 +32,15 @@ from hashlib import blake2b
 
 from ssi_stream.scoring.effects import Effect, EffectKind
 
-#: Bytes of connection ids kept per member (UTF-8 + 2 each: 20,000 connections with 17-byte ids, 15,000
-#: with 24-byte ids), so a ledger stays under Kafka's 1 MB record limit whatever the ids.
-MAX_CONNECTION_BYTES = 384 * 1024
+#: Bytes of connection ids kept per member (UTF-8 + 2 each: 20,000 connections with 24-byte ids, 30,000
+#: with 15-byte ids), so a ledger stays under Kafka's 1 MB record limit whatever the ids.
+MAX_CONNECTION_BYTES = 512 * 1024
 #: Bytes of connection changes kept per member and open day (with `LinkLimits.changes_per_day`: 2,000
-#: changes of 80 bytes, an 11-character event key and a 50-byte member id, or 560 of the longest ids).
-MAX_DAY_BYTES = 160 * 1024
-#: Bytes of connection changes pending in all open days together (the ledger's bound; see above).
-MAX_PENDING_BYTES = 448 * 1024
+#: changes of 65 bytes, i.e. with member ids up to 37 bytes, or 470 of the longest ids).
+MAX_DAY_BYTES = 128 * 1024
+#: Bytes of connection changes pending in all open days together (the ledger's bound; see above): three
+#: days at their byte cap, or eight days of 500 new connections each.
+MAX_PENDING_BYTES = 384 * 1024
 #: The caps' names, as `on_capped` reports them and the metric labels them.
 CHANGES_PER_DAY = "connection_changes_per_day"
 CONNECTIONS = "connections"
