@@ -22,6 +22,8 @@ class EngineObserver(Protocol):
     def score_emitted(self, record: Mapping[str, Any]) -> None: ...
     def alert_emitted(self, kind: str) -> None: ...
     def capped(self, cap: str) -> None: ...
+    def late_redelivery(self) -> None: ...
+    def past_dedup_horizon(self) -> None: ...
 
 
 class NullObserver:
@@ -58,4 +60,10 @@ class NullObserver:
         pass
 
     def capped(self, cap: str) -> None:
+        pass
+
+    def late_redelivery(self) -> None:
+        pass
+
+    def past_dedup_horizon(self) -> None:
         pass

@@ -180,13 +180,21 @@ def finish_close(
         ledger.connections.close(day, links)
     else:
         ledger.connections.close(day, links, on_capped)
-    ledger.seen.forget_before(day_start(day + 2 - policy.horizon_days))
+    ledger.seen.forget_before(forget_before(day, policy))
     ledger.closed_late = ledger.late.pop(day, 0)
     ledger.history.record(day, ssi)
     ledger.alerts_before = ledger.alerts_after
     ledger.emitted_before = ledger.emitted_after
     ledger.acted = acted
     ledger.ranks = None
+
+
+def forget_before(day: int, policy: DedupPolicy) -> int:
+    """The event time before which closing `day` forgets a member's ids: every effect still to come counts
+    in day + 1 or later, so ids of days before day + 2 − horizon are done; with the redelivery filter,
+    a day later, so that the close before hands them to the filter while the ledger still holds them
+    (the partition's filter takes a day's ids at the close of `filter_day_of` + ..., see `engine.target`)."""
+    return day_start(day + (1 if policy.filtered else 2) - policy.horizon_days)
 
 
 def member_day(member_id: str, ledger: MemberLedger) -> MemberDay:

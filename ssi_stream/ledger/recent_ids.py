@@ -104,6 +104,12 @@ class RecentIds:
         self._drop_before(len(times) - self.max_entries)
         return False
 
+    def hashes_between(self, start: int, end: int) -> list[bytes]:
+        """The hashes of the ids held with an event time in [start, end), in held order."""
+        first, last = bisect_left(self._times, start), bisect_left(self._times, end)
+        raw = self._hashes[first * _HASH_BYTES : last * _HASH_BYTES]
+        return [bytes(raw[i : i + _HASH_BYTES]) for i in range(0, len(raw), _HASH_BYTES)]
+
     def forget_before(self, at: int) -> None:
         """Forget every id whose event time is before `at` (epoch seconds)."""
         self._drop_before(bisect_left(self._times, at))

@@ -183,6 +183,18 @@ class WorkerMetrics:
             registry=reg,
         )
         self._capped = {cap: self.capped_changes.labels(cap) for cap in CAPS}
+        self.late_redeliveries = Counter(
+            "ssi_late_redeliveries_total",
+            "Effects recognised as redeliveries by the partition's redelivery filter: counted past the "
+            "members' exact ids (SSI_DEDUP_HORIZON_SECONDS), within SSI_REDELIVERY_HORIZON_SECONDS.",
+            registry=reg,
+        )
+        self.past_dedup = Counter(
+            "ssi_effects_past_dedup_horizon_total",
+            "Effects counted later after their own day than any dedup horizon reaches: a redelivery among "
+            "them counts again.",
+            registry=reg,
+        )
         self.redeliveries_skipped = Counter(
             "ssi_redeliveries_skipped_total",
             "Messages skipped because the worker's state already holds them (redelivered after a restart).",
@@ -325,6 +337,14 @@ class WorkerMetrics:
         child = self._capped.get(cap)
         if child is not None:
             child.inc()
+
+    def late_redelivery(self) -> None:
+        """The redelivery filter recognised an effect counted past the exact ids' horizon."""
+        self.late_redeliveries.inc()
+
+    def past_dedup_horizon(self) -> None:
+        """An effect was counted past every dedup horizon (unchecked)."""
+        self.past_dedup.inc()
 
     def redelivery_skipped(self) -> None:
         """A message the state already held was delivered again and skipped."""

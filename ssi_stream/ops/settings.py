@@ -79,6 +79,9 @@ class Settings:
     #: The schema ids "check" accepts, comma-separated (e.g. `7,12`).
     schema_registry_ids: str = ""
     dedup_horizon_seconds: int = 3 * 86400
+    #: How late (after its own day) a redelivery is still recognised by the partitions' redelivery
+    #: filters, past the exact ids (0: no filter).
+    redelivery_horizon_seconds: int = 30 * 86400
     #: Connections a member holds at most, and connection changes kept per member and open day (the
     #: smallest by event time): caps decided in event time, so replay applies the same.
     max_connections: int = 30_000
@@ -158,7 +161,7 @@ class Settings:
         return TimelineSettings(
             partitions=self.partitions,
             grace_seconds=self.grace_seconds,
-            dedup=DedupPolicy.from_seconds(self.dedup_horizon_seconds),
+            dedup=DedupPolicy.from_seconds(self.dedup_horizon_seconds, self.redelivery_horizon_seconds),
             alerts=AlertPolicy(float(self.alert_threshold), float(self.alert_weekly_drop_points)),
             emit=self.emit,  # type: ignore[arg-type]
             links=LinkLimits(self.max_connections, self.max_connection_changes_per_day),

@@ -32,6 +32,8 @@ METRICS: dict[str, tuple[str, frozenset[str]]] = {
     "ssi_events_misrouted_total": ("counter", frozenset()),
     "ssi_redeliveries_skipped_total": ("counter", frozenset()),
     "ssi_capped_total": ("counter", frozenset({"cap"})),
+    "ssi_late_redeliveries_total": ("counter", frozenset()),
+    "ssi_effects_past_dedup_horizon_total": ("counter", frozenset()),
     "ssi_day_shares_received_total": ("counter", frozenset()),
     "ssi_consumer_lag": ("gauge", frozenset({"topic", "partition"})),
     "ssi_members": ("gauge", frozenset()),

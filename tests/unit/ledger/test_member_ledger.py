@@ -60,14 +60,25 @@ def test_a_redelivery_beyond_the_horizon_counts_again_by_design() -> None:
 
 
 def test_closing_forgets_ids_that_can_no_longer_be_checked() -> None:
-    ledger = new_ledger(POLICY)
-    absorb_effect(ledger, effect(1, DAY), DAY, late=False, model=MODEL, policy=POLICY)
-    absorb_effect(ledger, effect(2, DAY + 1), DAY + 1, late=False, model=MODEL, policy=POLICY)
-    close(ledger, DAY)
-    close(ledger, DAY + 1)
+    policy = DedupPolicy(horizon_days=3, filter_days=0)  # no redelivery filter
+    ledger = new_ledger(policy)
+    absorb_effect(ledger, effect(1, DAY), DAY, late=False, model=MODEL, policy=policy)
+    absorb_effect(ledger, effect(2, DAY + 1), DAY + 1, late=False, model=MODEL, policy=policy)
+    for day in (DAY, DAY + 1):
+        close_member_day(ledger, day, MODEL, policy)
     assert len(ledger.seen) == 2  # a copy of DAY's effect could still count in DAY + 2: within 3 days
-    close(ledger, DAY + 2)
+    close_member_day(ledger, DAY + 2, MODEL, policy)
     assert len(ledger.seen) == 1  # from now on it would count in DAY + 3 or later: beyond the horizon
+
+
+def test_with_the_redelivery_filter_ids_are_held_one_close_longer() -> None:
+    ledger = new_ledger(POLICY)  # the filter's horizon (30 days) is past the exact ids'
+    absorb_effect(ledger, effect(1, DAY), DAY, late=False, model=MODEL, policy=POLICY)
+    for day in (DAY, DAY + 1, DAY + 2):
+        close(ledger, day)
+    assert len(ledger.seen) == 1  # its partition's filter takes it at this close, from the ledger
+    close(ledger, DAY + 3)
+    assert len(ledger.seen) == 0
 
 
 def test_late_effects_are_reported_on_the_day_they_count_in() -> None:

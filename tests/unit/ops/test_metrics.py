@@ -41,6 +41,8 @@ DASHBOARD_METRICS: dict[str, tuple[str, tuple[str, ...]]] = {
     "ssi_events_misrouted_total": ("counter", ()),
     "ssi_redeliveries_skipped_total": ("counter", ()),
     "ssi_capped_total": ("counter", ("cap",)),
+    "ssi_late_redeliveries_total": ("counter", ()),
+    "ssi_effects_past_dedup_horizon_total": ("counter", ()),
     "ssi_day_shares_received_total": ("counter", ()),
     "ssi_consumer_lag": ("gauge", ("topic", "partition")),
     "ssi_members": ("gauge", ()),
@@ -103,6 +105,8 @@ def exercise(metrics: WorkerMetrics) -> None:
     metrics.set_members(1234)
     for cap in (*CAPS, "member-4711"):
         metrics.capped(cap)
+    metrics.late_redelivery()
+    metrics.past_dedup_horizon()
 
 
 def test_every_metric_dashboards_use_is_exposed_with_its_type_and_labels(metrics: WorkerMetrics) -> None:
