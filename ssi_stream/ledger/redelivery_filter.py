@@ -8,9 +8,10 @@ made, from the ids it is made with (the partition's exact ids of that day, `Filt
 `bench/redelivery_filter_bench.py`), more if many ids are added later (very late events). A false
 positive drops a genuine effect.
 
-Ids are keyed by member and effect (`filter_digest`: 16 bytes of blake2b), hashed to `HASHES` positions by
-double hashing. The bits are stored in `CHUNK_BYTES` chunks, so adding a few ids rewrites only the chunks
-they touch (docs/streaming.md, "Late redeliveries").
+Ids are keyed by member and effect (`filter_digest`: 16 bytes of blake2b), hashed to `HASHES` positions
+within one `CHUNK_BYTES` chunk (a blocked Bloom filter), and the bits are stored a chunk at a time, so
+adding an id rewrites one chunk at most, and none when it was held (docs/streaming.md, "Late
+redeliveries").
 """
 
 from __future__ import annotations
@@ -75,32 +76,38 @@ class DayFilter:
         return self.bits[index * CHUNK_BYTES : (index + 1) * CHUNK_BYTES].tobytes()
 
     def add(self, digests: Iterable[bytes]) -> None:
-        """Set the bits of every digest (a no-op for ids held already)."""
+        """Set the bits of every digest; the chunks whose bits changed become dirty (none for ids held)."""
         positions = self._positions(digests)
-        if positions.size:
-            np.bitwise_or.at(
-                self.bits, positions >> np.uint64(3), (1 << (positions & np.uint64(7))).astype(np.uint8)
-            )
-            self.dirty.update((np.unique(positions // np.uint64(_CHUNK_BITS))).tolist())
+        if not positions.size:
+            return
+        touched = np.unique(positions[:, 0] // np.uint64(_CHUNK_BITS)).tolist()
+        before = {index: self.chunk(index) for index in touched}
+        np.bitwise_or.at(self.bits, positions >> np.uint64(3), _masks(positions))
+        self.dirty.update(index for index in touched if self.chunk(index) != before[index])
 
     def contains(self, digest: bytes) -> bool:
         """True if every bit of `digest` is set: held, or a false positive."""
         positions = self._positions([digest])[0]
-        return bool(
-            np.all(self.bits[positions >> np.uint64(3)] & (1 << (positions & np.uint64(7))).astype(np.uint8))
-        )
+        return bool(np.all(self.bits[positions >> np.uint64(3)] & _masks(positions)))
 
     def fill(self) -> float:
         """The share of bits set (the false-positive rate is about fill ** HASHES)."""
         return float(np.unpackbits(self.bits).mean())
 
     def _positions(self, digests: Iterable[bytes]) -> np.ndarray:
+        """Each digest's `HASHES` bit positions, all in one chunk (a blocked Bloom filter: adding an id
+        rewrites one chunk): the chunk from its first 8 bytes, the bits by double hashing within it."""
         raw = b"".join(digests)
         if not raw:
             return np.empty((0, HASHES), dtype=np.uint64)
         if len(raw) % 16:
             raise ValueError("filter digests are 16 bytes")
         pairs = np.frombuffer(raw, dtype="<u8").reshape(-1, 2)
-        first, step = pairs[:, :1], pairs[:, 1:] | np.uint64(1)
+        chunk = pairs[:, :1] % np.uint64(self.chunks)
+        first, step = pairs[:, :1] >> np.uint64(32), pairs[:, 1:] | np.uint64(1)
         with np.errstate(over="ignore"):
-            return (first + _STEPS * step) % np.uint64(len(self.bits) * 8)
+            return chunk * np.uint64(_CHUNK_BITS) + (first + _STEPS * step) % np.uint64(_CHUNK_BITS)
+
+
+def _masks(positions: np.ndarray) -> np.ndarray:
+    return (np.uint64(1) << (positions & np.uint64(7))).astype(np.uint8)

@@ -4,7 +4,8 @@ marked `faults`; README, "Guarantees", says what each fault costs):
 
 - corrupt state: a member's changelog record holds a ledger this version cannot read;
 - signals under a backlog: three SIGKILLs and a SIGTERM while a worker drains a waiting log;
-- the broker itself killed with SIGKILL while the worker is busy, and restarted.
+- the broker itself killed with SIGKILL while the worker is busy, and restarted;
+- redeliveries long after their day (an upstream replaying its outbox after a week).
 """
 
 from __future__ import annotations
@@ -150,6 +151,37 @@ def _count(bootstrap: str, topic: str, at_least: int) -> int:
     finally:
         consumer.close()
     return seen
+
+
+def test_redeliveries_a_week_after_their_day_change_nothing_in_the_stream_as_in_replay(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """A tenth of the first week's events is sent again in the third week (7-14 days after their own day,
+    past the members' exact ids): the redelivery filter recognises them, in the stream as in replay, and
+    the records are those of the log without them."""
+    env = StreamEnv(kafka_bootstrap)
+    log = [
+        (k, v) for k, v in iter_encoded(SimulationConfig(members=60, days=18, seed=21)) if v.startswith(b"{")
+    ]
+    week_one = [entry for entry in log if _occurred(entry) < START + timedelta(days=7)]
+    resent = week_one[::10]
+    at = next(i for i, entry in enumerate(log) if _occurred(entry) >= START + timedelta(days=14))
+    with_copies = log[:at] + resent + log[at:]  # the outbox replayed at the start of day 15
+    expected = {(r["member_id"], r["date"]): r for r in replay_records(log, env.timeline())}
+    replayed = {(r["member_id"], r["date"]): r for r in replay_records(with_copies, env.timeline())}
+    assert replayed == expected  # replay recognises every copy
+    worker_env = env.worker_env(tmp_path / "data", "w1") | {"SSI_STORE": "rocksdb://"}
+    worker = Worker(worker_env, tmp_path / "w1.log")
+    with running(worker):
+        produce(kafka_bootstrap, env.events_topic, with_copies, env.partitions)
+        streamed = collect_scores(
+            kafka_bootstrap, env.scores_topic, len(expected), timeout=300, workers=(worker,)
+        )
+        with urllib.request.urlopen(f"http://127.0.0.1:{worker_env['SSI_WEB_PORT']}/metrics") as response:
+            metrics = response.read().decode()
+    _exact(streamed, expected)
+    recognised = [line for line in metrics.splitlines() if line.startswith("ssi_late_redeliveries_total ")]
+    assert recognised and float(recognised[0].split()[1]) >= len(resent), recognised
 
 
 @pytest.mark.fault_suite_only
