@@ -32,7 +32,8 @@ DAY = 20_300
 
 def false_positives(ids: int, probes: int = 200_000) -> None:
     print(
-        f"{'ids made for':>12} {'ids added':>10} {'bytes':>10} {'bytes/id':>8} {'false positives':>16} {'rate':>9}"
+        f"{'ids made for':>12} {'ids added':>10} {'bytes':>10} {'bytes/id':>8}",
+        f"{'false positives':>16} {'rate':>9}",
     )
     for added in (ids, 2 * ids):
         made = DayFilter.empty(size_for(ids))
@@ -40,7 +41,8 @@ def false_positives(ids: int, probes: int = 200_000) -> None:
         hits = sum(made.contains(os.urandom(16)) for _ in range(probes))
         size = made.chunks * CHUNK_BYTES
         print(
-            f"{ids:>12,} {added:>10,} {size:>10,} {size / added:>8.2f} {hits:>8,} / {probes:,} {hits / probes:>9.1e}"
+            f"{ids:>12,} {added:>10,} {size:>10,} {size / added:>8.2f}",
+            f"{hits:>6,} / {probes:,} {hits / probes:>9.1e}",
         )
     print(f"(exact ids in the ledgers: 12 bytes each; the filter is made with >= {BITS_PER_ID} bits an id)\n")
 
@@ -80,8 +82,7 @@ def changelog_cost(members: int, days: int, late_share: float) -> None:
     sent: list[Effect] = []
     batches: list[dict[str, int]] = []
     closes: list[dict[str, int]] = []
-    offset = 0
-    for day in range(DAY, DAY + days):
+    for offset, day in enumerate(range(DAY, DAY + days), start=1):
         effects = [
             EffectMessage(
                 Effect(
@@ -103,7 +104,6 @@ def changelog_cost(members: int, days: int, late_share: float) -> None:
             before = dict(store.written)
             feed(side, effects[start : start + 500])
             batches.append({k: v - before.get(k, 0) for k, v in store.written.items()})
-        offset += 1
         before = dict(store.written)
         feed(side, [SourceMark(0, day, day + 1, False, offset, DAY)])
         closes.append({k: v - before.get(k, 0) for k, v in store.written.items()})
@@ -117,7 +117,8 @@ def changelog_cost(members: int, days: int, late_share: float) -> None:
         "days",
     )
     print(
-        f"per batch of 500 effects: ledgers {per_batch['ledgers']:,.0f} B, filter {per_batch['filter']:,.0f} B,",
+        f"per batch of 500 effects: ledgers {per_batch['ledgers']:,.0f} B,",
+        f"filter {per_batch['filter']:,.0f} B,",
         f"deferred effects {per_batch['deferred']:,.0f} B",
     )
     print(

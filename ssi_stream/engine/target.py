@@ -502,11 +502,14 @@ class TargetSide:
         return day_filter
 
     def _store_filters(self) -> None:
+        """Write the chunks a close changed, and let the filters go: the store holds them (RocksDB, on
+        disk), and the next close reads the few it needs."""
         for own_day, day_filter in self._filters.items():
             if day_filter is not None and day_filter.dirty:
                 for index in sorted(day_filter.dirty):
                     self.store.put_filter_chunk(own_day, index, day_filter.chunks, day_filter.chunk(index))
                 day_filter.dirty.clear()
+        self._filters.clear()
 
     def _drop_filter(self, own_day: int) -> None:
         self._filters.pop(own_day, None)
