@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from collections import deque
+from dataclasses import replace
 
 import orjson
 from hypothesis import HealthCheck, given, settings
@@ -115,12 +116,19 @@ def world(seed: int) -> list[list[TargetMessage]]:
     return streams
 
 
-def run(streams: list[list[TargetMessage]], order: random.Random | None) -> tuple[dict, list, dict]:
+def run(
+    streams: list[list[TargetMessage]],
+    order: random.Random | None,
+    restarts: float = 0.0,
+    timeline: TimelineSettings = TIMELINE,
+) -> tuple[dict, list, dict]:
     """Feed every source's messages to the targets they are for; `order` interleaves the queues (and
-    the shares between targets) at random, None feeds them round by round."""
+    the shares between targets) at random, None feeds them round by round. With `restarts`, that share
+    of batches is followed by a restart of its target side on its stored state and the batch delivered
+    again (input read twice after a crash)."""
     tally = Tally()
     stores = [MemoryTargetStore() for _ in range(PARTITIONS)]
-    sides = [TargetSide(t, MODEL, TIMELINE, stores[t], observer=tally) for t in range(PARTITIONS)]
+    sides = [TargetSide(t, MODEL, timeline, stores[t], observer=tally) for t in range(PARTITIONS)]
     # one FIFO per (target, origin): a source's messages reach each target in order, and so do shares
     queues: dict[tuple[int, str], deque[TargetMessage]] = {}
     for source, messages in enumerate(streams):
@@ -148,6 +156,11 @@ def run(streams: list[list[TargetMessage]], order: random.Random | None) -> tupl
         for step in side.take(batch):
             deliver(key[0], step)
         deliver(key[0], side.drain())
+        if order is not None and order.random() < restarts:
+            side = sides[key[0]] = TargetSide(key[0], MODEL, timeline, stores[key[0]], observer=tally)
+            for step in side.take(batch):  # steps sent again are skipped where they arrive
+                deliver(key[0], step)
+            deliver(key[0], side.drain())
     ledgers = {member: encode_ledger(ledger) for store in stores for member, ledger in store.ledgers.items()}
     return ledgers, sorted(records), tally.caps
 
@@ -165,3 +178,19 @@ def test_any_interleaving_gives_byte_identical_ledgers_and_records(seed: int, in
     # the caps were exercised, and something was ranked with a network
     assert {"connection_changes_per_day", "connections", "dedup_ids", "late_redelivery"} <= caps.keys()
     assert any(b'"network_rank":{' in record for record in records)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**16), interleaving=st.integers(0, 2**32))
+def test_restarts_that_read_a_batch_again_change_no_ledger_and_no_record(
+    seed: int, interleaving: int
+) -> None:
+    """With the dedup set's default cap: past it, ids are forgotten to make room, and effects read again
+    after a crash count again (the cap's documented cost, docs/ranking.md, "Limits")."""
+    streams = world(seed)
+    timeline = replace(TIMELINE, dedup=DedupPolicy(horizon_days=3))
+    expected_ledgers, expected_records, _ = run(streams, None, timeline=timeline)
+    ledgers, records, caps = run(streams, random.Random(interleaving), restarts=0.2, timeline=timeline)
+    assert sorted(set(records)) == sorted(set(expected_records))  # records sent again are byte-identical
+    assert ledgers == expected_ledgers
+    assert "late_redelivery" in caps
