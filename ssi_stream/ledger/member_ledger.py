@@ -102,7 +102,8 @@ def absorb_effect(
     """Count `effect` in `day` unless this member absorbed it before; True if it counted.
 
     The check runs when `day` is less than `policy.horizon_days` after the effect's own day; an effect
-    counted later than that is beyond the dedup horizon and always counts (docs/events.md). A connection
+    counted later than that is not checked here (the engine decides it against its partition's
+    redelivery filter at the close of `day`, or counts it past every horizon: docs/events.md). A connection
     effect is kept for the network within `links` (`ranking.connections`); `on_capped` hears of each cap.
     """
     if day - day_of(effect.occurred_at) < policy.horizon_days:
@@ -134,7 +135,7 @@ def close_member_day(
     follows from `ranked_record` once the day's ranks are known.
 
     Ids whose own day can no longer be checked (see `absorb_effect`) are forgotten: after closing `day`,
-    every effect still to come counts in day + 1 or later, so ids older than day + 2 − horizon are done.
+    every effect still to come counts in day + 1 or later, so older ids are done (`forget_before`).
     A close of the member's last closed day again (a worker re-reading its input after a crash) returns
     the same SSI and leaves the ledger as it was. Scores read closed days only, so effects absorbed
     since into later days do not change it.
@@ -191,9 +192,9 @@ def finish_close(
 
 def forget_before(day: int, policy: DedupPolicy) -> int:
     """The event time before which closing `day` forgets a member's ids: every effect still to come counts
-    in day + 1 or later, so ids of days before day + 2 − horizon are done; with the redelivery filter,
-    a day later, so that the close before hands them to the filter while the ledger still holds them
-    (the partition's filter takes a day's ids at the close of `filter_day_of` + ..., see `engine.target`)."""
+    in day + 1 or later, so ids of days before day + 2 − horizon are done. With the redelivery filter they
+    are kept one close longer: the partition's filter of own day X takes the ids at the close of
+    X + horizon − 1 (`engine.target`), and a close done again after a crash must still find them."""
     return day_start(day + (1 if policy.filtered else 2) - policy.horizon_days)
 
 
