@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup kafka system-tools test unit lint demo clean
+.PHONY: setup kafka system-tools test unit faults lint demo clean
 
 setup: $(STAMP)
 
@@ -50,6 +50,9 @@ unit: setup  ## the fast path: no broker
 
 test: setup kafka system-tools lint  ## everything, against a real broker and a real Prometheus
 	$(BIN)/python -m pytest
+
+faults: setup kafka  ## the fault suite: every fault scenario on the real broker, each compared with replay
+	$(BIN)/python -m pytest -m faults
 
 demo: setup kafka
 	$(BIN)/ssi-stream demo

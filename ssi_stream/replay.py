@@ -72,6 +72,10 @@ class ReplayStats(NullObserver):
             seen[0] |= counted
             seen[1] |= late
 
+    def late_redelivery(self) -> None:
+        self.duplicates += 1  # its line was counted as late when it was deferred
+        self.late = max(0, self.late - 1)
+
     def quarantined(self, problem: str) -> None:
         raise AssertionError(f"replay's in-memory ledgers are always readable ({problem})")
 

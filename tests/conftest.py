@@ -11,11 +11,18 @@ from ssi_stream.ops.home import ssi_home
 from ssi_stream.ops.kafka_broker import LocalBroker
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test that uses the broker carries the `kafka` marker, so `-m "not kafka"` skips them all."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test that uses the broker carries the `kafka` marker, so `-m "not kafka"` skips them all.
+
+    Tests marked `fault_suite_only` (fault scenarios too long for `make test`) run only when the marker
+    expression names the fault suite (`make faults`: `-m faults`); otherwise they say they skipped.
+    """
+    in_fault_suite = "faults" in (config.getoption("markexpr", "") or "")
     for item in items:
         if "kafka_bootstrap" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.kafka)
+        if item.get_closest_marker("fault_suite_only") is not None and not in_fault_suite:
+            item.add_marker(pytest.mark.skip(reason="in the fault suite only: make faults"))
 
 
 @pytest.fixture(scope="session")

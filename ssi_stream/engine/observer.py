@@ -21,6 +21,9 @@ class EngineObserver(Protocol):
     def day_closed(self, day: int, *, records: int, seconds: float) -> None: ...
     def score_emitted(self, record: Mapping[str, Any]) -> None: ...
     def alert_emitted(self, kind: str) -> None: ...
+    def capped(self, cap: str) -> None: ...
+    def late_redelivery(self) -> None: ...
+    def past_dedup_horizon(self) -> None: ...
 
 
 class NullObserver:
@@ -54,4 +57,13 @@ class NullObserver:
         pass
 
     def alert_emitted(self, kind: str) -> None:
+        pass
+
+    def capped(self, cap: str) -> None:
+        pass
+
+    def late_redelivery(self) -> None:
+        pass
+
+    def past_dedup_horizon(self) -> None:
         pass

@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import orjson
+
 from ssi_stream.engine.day_close import close_states, score_states
 from ssi_stream.engine.messages import EffectMessage, Step, TargetMessage
 from ssi_stream.engine.observer import EngineObserver, NullObserver
@@ -33,16 +35,19 @@ from ssi_stream.ledger.member_ledger import (
     new_ledger,
     rank_member,
 )
+from ssi_stream.ledger.recent_ids import id_hash
+from ssi_stream.ledger.redelivery_filter import DayFilter, filter_digest, size_for
 from ssi_stream.ranking.distribution import distribution_document
 from ssi_stream.ranking.exchange import DayBoard, DayShare, ShareConflict, day_shares, stand_in
 from ssi_stream.scoring.columnar import ColumnarScores
+from ssi_stream.scoring.effects import effect_from_wire, encode_effect
 from ssi_stream.scoring.model import Model
 from ssi_stream.scoring.pillars import Signals
 from ssi_stream.scoring.scored_day import from_columns
 from ssi_stream.timeline.close_gate import CloseGate, Receipt
-from ssi_stream.timeline.days import iso_date
+from ssi_stream.timeline.days import day_of, day_start, iso_date
 from ssi_stream.timeline.policy import TimelineSettings
-from ssi_stream.timeline.source_clock import SourceMark
+from ssi_stream.timeline.source_clock import Placement, SourceMark
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +64,16 @@ class TargetStore(Protocol):
     def put_share(self, share: DayShare) -> None: ...
     def drop_share(self, day: int, source: int, part: int) -> None: ...
     def put_distribution(self, industry: str, document: dict[str, Any]) -> None: ...
+    def filter_chunks(self, day: int) -> list[bytes] | None: ...
+    def put_filter_chunk(self, day: int, index: int, chunks: int, chunk: bytes) -> None: ...
+    def drop_filter(self, day: int) -> None: ...
+    def deferred(self, day: int) -> list[bytes]: ...
+    def put_deferred(self, day: int, index: int, chunk: bytes) -> None: ...
+    def drop_deferred(self, day: int) -> None: ...
+
+
+#: Effects per stored chunk of a day's deferred effects (`TargetSide`, "Late redeliveries").
+DEFERRED_CHUNK = 256
 
 
 class MemoryTargetStore:
@@ -69,6 +84,9 @@ class MemoryTargetStore:
         self.gate_bytes: bytes | None = None
         self.shares: dict[tuple[int, int, int], DayShare] = {}
         self.distributions: dict[str, dict[str, Any]] = {}
+        #: day -> the redelivery filter's chunks; day -> the chunks of the effects deferred to it
+        self.filters: dict[int, list[bytes]] = {}
+        self.deferrals: dict[int, list[bytes]] = {}
 
     def ledger(self, member_id: str) -> MemberLedger | None:
         return self.ledgers.get(member_id)
@@ -96,6 +114,27 @@ class MemoryTargetStore:
 
     def put_distribution(self, industry: str, document: dict[str, Any]) -> None:
         self.distributions[industry] = document
+
+    def filter_chunks(self, day: int) -> list[bytes] | None:
+        chunks = self.filters.get(day)
+        return None if chunks is None else list(chunks)
+
+    def put_filter_chunk(self, day: int, index: int, chunks: int, chunk: bytes) -> None:
+        held = self.filters.setdefault(day, [bytes(len(chunk))] * chunks)
+        held[index] = chunk
+
+    def drop_filter(self, day: int) -> None:
+        self.filters.pop(day, None)
+
+    def deferred(self, day: int) -> list[bytes]:
+        return list(self.deferrals.get(day, ()))
+
+    def put_deferred(self, day: int, index: int, chunk: bytes) -> None:
+        held = self.deferrals.setdefault(day, [])
+        held[index:] = [chunk]
+
+    def drop_deferred(self, day: int) -> None:
+        self.deferrals.pop(day, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +188,9 @@ class TargetSide:
         self._scores: _DayScores | None = None  # the last close's scores, until its rank
         #: Members whose stored ledger cannot be read (`UnreadableLedger`): left out, their effects kept.
         self.unreadable: set[str] = set()
+        self._filters: dict[int, DayFilter | None] = {}  # own day -> its redelivery filter, as loaded
+        self._deferred: dict[int, list[EffectMessage]] = {}  # day -> effects deferred to its close
+        self._deferred_stored: dict[int, int] = {}  # day -> how many of them are stored
 
     def take(self, batch: Sequence[TargetMessage]) -> Iterator[Step]:
         """Absorb `batch` in order, closing and ranking the days it allows; yield at each barrier.
@@ -190,7 +232,23 @@ class TargetSide:
             return
         late = placement.late or day != placement.day
         policy = self.timeline.dedup
-        counted = absorb_effect(ledger, effect, day, late=late, model=self.model, policy=policy)
+        check = policy.check_for(day - day_of(effect.occurred_at))
+        if check == "filter":  # decided when `day` closes, against the filter (see _decide_deferred)
+            self._deferred_list(day).append(EffectMessage(effect, Placement(day, True)))
+            self.observer.effect_absorbed(counted=True, late=True, origin=message.origin)
+            return
+        if check is None:
+            self.observer.past_dedup_horizon()
+        counted = absorb_effect(
+            ledger,
+            effect,
+            day,
+            late=late,
+            model=self.model,
+            policy=policy,
+            links=self.timeline.links,
+            on_capped=self.observer.capped,
+        )
         if counted:
             self._dirty[member_id] = ledger
             self._member_set().add(member_id)
@@ -223,16 +281,22 @@ class TargetSide:
         """Close `day` for every member of the partition at once and share the day with every partition."""
         started = time.perf_counter()
         model, policy, store = self.model, self.timeline.dedup, self.store
+        links, capped = self.timeline.links, self.observer.capped
+        if policy.filtered:
+            self._filter_deferred(day - 1)  # the day before's deferred effects join the filters
+            self._decide_deferred(day)
         with _collector_paused():
             ids = sorted(self._member_set())
             ledgers = {m: ledger for m in ids if (ledger := self._readable_ledger(m)) is not None}
             ids = list(ledgers)
+            if policy.filtered:
+                self._filter_exact_ids(day + 1 - policy.horizon_days, ledgers)
             closing = [member_id for member_id in ids if needs_close(ledgers[member_id], day)]
             acted = [acted_on(ledgers[member_id].state, day) for member_id in closing]
             scores = close_states([ledgers[member_id].state for member_id in closing], day, model)
             for member_id, ssi, did in zip(closing, scores.ssi.tolist(), acted, strict=True):
                 ledger = ledgers[member_id]
-                finish_close(ledger, day, ssi, acted=did, policy=policy)
+                finish_close(ledger, day, ssi, acted=did, policy=policy, links=links, on_capped=capped)
                 store.put_ledger(member_id, ledger)
         self._scores = _DayScores(day, {member_id: row for row, member_id in enumerate(closing)}, scores)
         # A member that closed the day before a crash shares its stored score again, identically.
@@ -245,6 +309,10 @@ class TargetSide:
             self._pending.to_targets.extend((destination, share) for share in parts)
         # days others closed before this partition's first close: it has nothing for them, it says so
         self._stand_ins(self.gate.skipped_days(day))
+        if policy.filtered:
+            self._store_filters()
+            self._drop_filter(day - policy.filter_days)
+            self._drop_deferred(day - 2)  # its ids joined the filters at the close before, durably
         # The gate may say "closed" only once the shares are delivered: after a crash the day closes
         # again (a member's repeated close changes nothing) and sends the same shares, which targets
         # that hold them already skip.
@@ -336,6 +404,121 @@ class TargetSide:
         for member_id, ledger in self._dirty.items():
             self.store.put_ledger(member_id, ledger)
         self._dirty.clear()
+        for day, entries in self._deferred.items():  # the chunks with effects deferred since last time
+            stored = self._deferred_stored.get(day, 0)
+            if stored < len(entries):
+                for index in range(stored // DEFERRED_CHUNK, -(-len(entries) // DEFERRED_CHUNK)):
+                    chunk = entries[index * DEFERRED_CHUNK : (index + 1) * DEFERRED_CHUNK]
+                    self.store.put_deferred(day, index, _encode_deferred(chunk))
+                self._deferred_stored[day] = len(entries)
+
+    # -- late redeliveries (docs/streaming.md): decided in event time, at the close of the day they count in
+    def _deferred_list(self, day: int) -> list[EffectMessage]:
+        """The effects deferred to `day`'s close (loaded from the store once)."""
+        entries = self._deferred.get(day)
+        if entries is None:
+            entries = [
+                message for chunk in self.store.deferred(day) for message in _decode_deferred(chunk, day)
+            ]
+            self._deferred[day] = entries
+            self._deferred_stored[day] = len(entries)
+        return entries
+
+    def _decide_deferred(self, day: int) -> None:
+        """Count each effect deferred to `day` unless its partition's filter of its own day holds it (a
+        late redelivery), in (member, effect id) order: the filters hold what closes before this one put
+        in, the same in any arrival order. A member that closed `day` before a crash took them already."""
+        entries = self._deferred_list(day)
+        if not entries:
+            return
+        policy, links, observer = self.timeline.dedup, self.timeline.links, self.observer
+        decided: set[bytes] = set()
+        for message in sorted(entries, key=lambda m: (m.effect.member_id, m.effect.effect_id)):
+            effect = message.effect
+            member_id = effect.member_id
+            digest = filter_digest(member_id, id_hash(effect.effect_id))
+            ledger = self._dirty.get(member_id) or self._readable_ledger(member_id)
+            if ledger is None:
+                self._pending.quarantine.append(
+                    (f"the stored ledger of member {member_id!r} cannot be read", message)
+                )
+                observer.quarantined("unreadable_state")
+                continue
+            last_closed = ledger.state.last_closed
+            if last_closed is not None and last_closed >= day:
+                decided.add(digest)
+                continue
+            day_filter = self._filter(day_of(effect.occurred_at))
+            if digest in decided or (day_filter is not None and day_filter.contains(digest)):
+                observer.late_redelivery()
+                continue
+            decided.add(digest)
+            absorb_effect(
+                ledger,
+                effect,
+                day,
+                late=True,
+                model=self.model,
+                policy=policy,
+                links=links,
+                on_capped=observer.capped,
+            )
+            self._dirty[member_id] = ledger
+            self._member_set().add(member_id)
+        self._store_ledgers()
+
+    def _filter_deferred(self, day: int) -> None:
+        """Add the ids of the effects deferred to `day` to their own days' filters (done again after a
+        crash: a filter's bits are the same whatever is added twice)."""
+        by_day: dict[int, list[bytes]] = {}
+        for message in self._deferred_list(day):
+            effect = message.effect
+            digest = filter_digest(effect.member_id, id_hash(effect.effect_id))
+            by_day.setdefault(day_of(effect.occurred_at), []).append(digest)
+        for own_day, digests in by_day.items():
+            self._filter(own_day, create=len(digests)).add(digests)  # type: ignore[union-attr]
+
+    def _filter_exact_ids(self, own_day: int, ledgers: dict[str, MemberLedger]) -> None:
+        """Add every member's ids of `own_day` to its filter, at the last close that holds them all (the
+        close after forgets them); its size is made for them."""
+        start, end = day_start(own_day), day_start(own_day + 1)
+        digests = [
+            filter_digest(member_id, held)
+            for member_id, ledger in ledgers.items()
+            for held in ledger.seen.hashes_between(start, end)
+        ]
+        if digests:
+            self._filter(own_day, create=len(digests)).add(digests)  # type: ignore[union-attr]
+
+    def _filter(self, own_day: int, *, create: int = 0) -> DayFilter | None:
+        """The partition's filter of `own_day` (made for `create` ids when it has none and that is > 0)."""
+        if own_day not in self._filters:
+            chunks = self.store.filter_chunks(own_day)
+            self._filters[own_day] = None if chunks is None else DayFilter.from_chunks(chunks)
+        day_filter = self._filters[own_day]
+        if day_filter is None and create:
+            day_filter = self._filters[own_day] = DayFilter.empty(size_for(create))
+            day_filter.dirty.update(range(day_filter.chunks))
+        return day_filter
+
+    def _store_filters(self) -> None:
+        """Write the chunks a close changed, and let the filters go: the store holds them (RocksDB, on
+        disk), and the next close reads the few it needs."""
+        for own_day, day_filter in self._filters.items():
+            if day_filter is not None and day_filter.dirty:
+                for index in sorted(day_filter.dirty):
+                    self.store.put_filter_chunk(own_day, index, day_filter.chunks, day_filter.chunk(index))
+                day_filter.dirty.clear()
+        self._filters.clear()
+
+    def _drop_filter(self, own_day: int) -> None:
+        self._filters.pop(own_day, None)
+        self.store.drop_filter(own_day)
+
+    def _drop_deferred(self, day: int) -> None:
+        if self._deferred.pop(day, None) is not None or day in self._deferred_stored:
+            self._deferred_stored.pop(day, None)
+        self.store.drop_deferred(day)
 
     def _ledger(self, member_id: str) -> MemberLedger:
         ledger = self.store.ledger(member_id)
@@ -357,3 +540,11 @@ class TargetSide:
         if self._members is None:
             self._members = set(self.store.member_ids())
         return self._members
+
+
+def _encode_deferred(messages: Sequence[EffectMessage]) -> bytes:
+    return b"[" + b",".join(encode_effect(message.effect) for message in messages) + b"]"
+
+
+def _decode_deferred(chunk: bytes, day: int) -> list[EffectMessage]:
+    return [EffectMessage(effect_from_wire(wire), Placement(day, True)) for wire in orjson.loads(chunk)]

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ssi_stream.ledger.outcomes import OutcomeTally
-from ssi_stream.ledger.recent_ids import RecentIds
-from ssi_stream.ranking.connections import Connections
+from ssi_stream.ledger.recent_ids import DEDUP_IDS, RecentIds
+from ssi_stream.ranking.connections import DEFAULT_LIMITS, Capped, Connections, LinkLimits
 from ssi_stream.ranking.exchange import DayRanks, MemberDay
 from ssi_stream.ranking.standing import Standing
 from ssi_stream.scoring.card import pillar_totals, score
@@ -96,19 +96,35 @@ def new_ledger(policy: DedupPolicy) -> MemberLedger:
 
 
 def absorb_effect(
-    ledger: MemberLedger, effect: Effect, day: int, *, late: bool, model: Model, policy: DedupPolicy
+    ledger: MemberLedger,
+    effect: Effect,
+    day: int,
+    *,
+    late: bool,
+    model: Model,
+    policy: DedupPolicy,
+    links: LinkLimits = DEFAULT_LIMITS,
+    on_capped: Capped | None = None,
 ) -> bool:
     """Count `effect` in `day` unless this member absorbed it before; True if it counted.
 
     The check runs when `day` is less than `policy.horizon_days` after the effect's own day; an effect
-    counted later than that is beyond the dedup horizon and always counts (docs/events.md).
+    counted later than that is not checked here (the engine decides it against its partition's
+    redelivery filter at the close of `day`, or counts it past every horizon: docs/events.md). A connection
+    effect is kept for the network within `links` (`ranking.connections`); `on_capped` hears of each cap.
     """
-    if day - day_of(effect.occurred_at) < policy.horizon_days and ledger.seen.seen_or_add(
-        effect.effect_id, effect.occurred_at
-    ):
-        return False
+    if day - day_of(effect.occurred_at) < policy.horizon_days:
+        seen = ledger.seen
+        full = len(seen) >= seen.max_entries
+        if seen.seen_or_add(effect.effect_id, effect.occurred_at):
+            return False
+        if full and on_capped is not None:
+            on_capped(DEDUP_IDS)  # an id forgotten (or not held) to make room
     absorb(ledger.state, effect, day, model)
-    ledger.connections.offer(effect, day)
+    if on_capped is None:
+        ledger.connections.offer(effect, day, links)
+    else:
+        ledger.connections.offer(effect, day, links, on_capped)
     if effect.kind is EffectKind.OUTCOME:  # counted in its own section: the state scores nothing of it
         if ledger.outcomes is None:
             ledger.outcomes = OutcomeTally()
@@ -118,12 +134,19 @@ def absorb_effect(
     return True
 
 
-def close_member_day(ledger: MemberLedger, day: int, model: Model, policy: DedupPolicy) -> float | None:
+def close_member_day(
+    ledger: MemberLedger,
+    day: int,
+    model: Model,
+    policy: DedupPolicy,
+    links: LinkLimits = DEFAULT_LIMITS,
+    on_capped: Capped | None = None,
+) -> float | None:
     """Close `day` for this member and return its SSI (None before its history starts); its record
     follows from `ranked_record` once the day's ranks are known.
 
     Ids whose own day can no longer be checked (see `absorb_effect`) are forgotten: after closing `day`,
-    every effect still to come counts in day + 1 or later, so ids older than day + 2 − horizon are done.
+    every effect still to come counts in day + 1 or later, so older ids are done (`forget_before`).
     A close of the member's last closed day again (a worker re-reading its input after a crash) returns
     the same SSI and leaves the ledger as it was. Scores read closed days only, so effects absorbed
     since into later days do not change it.
@@ -138,7 +161,7 @@ def close_member_day(ledger: MemberLedger, day: int, model: Model, policy: Dedup
     acted = acted_on(state, day)
     close_day(state, day, model)
     ssi = record_ssi(pillar_totals(state, model))
-    finish_close(ledger, day, ssi, acted=acted, policy=policy)
+    finish_close(ledger, day, ssi, acted=acted, policy=policy, links=links, on_capped=on_capped)
     return ssi
 
 
@@ -153,20 +176,40 @@ def acted_on(state: MemberState, day: int) -> bool:
     return any(o.day == day and o.counts[Signal.ACTIVE_DAYS] > 0 for o in state.open_days)
 
 
-def finish_close(ledger: MemberLedger, day: int, ssi: float, *, acted: bool, policy: DedupPolicy) -> None:
+def finish_close(
+    ledger: MemberLedger,
+    day: int,
+    ssi: float,
+    *,
+    acted: bool,
+    policy: DedupPolicy,
+    links: LinkLimits = DEFAULT_LIMITS,
+    on_capped: Capped | None = None,
+) -> None:
     """Everything but the scoring state that closing `day` changes, once the state is closed through it
     (by `close_day`, or by a partition's columnar close) and its SSI known. A day on which the member
     logged an outcome counts as a day they acted (its record is emitted)."""
     if ledger.outcomes is not None and ledger.outcomes.close(day):
         acted = True
-    ledger.connections.close(day)
-    ledger.seen.forget_before(day_start(day + 2 - policy.horizon_days))
+    if on_capped is None:
+        ledger.connections.close(day, links)
+    else:
+        ledger.connections.close(day, links, on_capped)
+    ledger.seen.forget_before(forget_before(day, policy))
     ledger.closed_late = ledger.late.pop(day, 0)
     ledger.history.record(day, ssi)
     ledger.alerts_before = ledger.alerts_after
     ledger.emitted_before = ledger.emitted_after
     ledger.acted = acted
     ledger.ranks = None
+
+
+def forget_before(day: int, policy: DedupPolicy) -> int:
+    """The event time before which closing `day` forgets a member's ids: every effect still to come counts
+    in day + 1 or later, so ids of days before day + 2 − horizon are done. With the redelivery filter they
+    are kept one close longer: the partition's filter of own day X takes the ids at the close of
+    X + horizon − 1 (`engine.target`), and a close done again after a crash must still find them."""
+    return day_start(day + (1 if policy.filtered else 2) - policy.horizon_days)
 
 
 def member_day(member_id: str, ledger: MemberLedger) -> MemberDay:

@@ -8,8 +8,10 @@ redelivery is recognised does not depend on how deliveries from different partit
 docs/events.md for the redelivery window it guarantees.
 
 `max_entries` is a safety valve against abuse (a member flooding millions of events): when full, the
-oldest ids are forgotten first. Within it, the set is exact; past it, a very late redelivery of a
-forgotten id would count again. A hash collision (about n²/2⁶⁵ for n held ids) would drop one event.
+oldest ids are forgotten first, by (event time, hash), so the ids held (and their bytes) do not depend
+on the order they came in. Within it, the set is exact; past it, a redelivery of a forgotten id counts
+again (the engine counts each id forgotten this way: `ssi_capped_total{cap="dedup_ids"}`).
+A hash collision (about n²/2⁶⁵ for n held ids) would drop one event.
 
 Serialised form (`to_bytes`), little-endian: a version byte (1), a u32 count n, n 8-byte hashes, then n
 u32 event times: 5 + 12·n bytes.
@@ -23,10 +25,12 @@ from array import array
 from bisect import bisect_left, bisect_right
 from hashlib import blake2b
 
-__all__ = ["DEFAULT_MAX_ENTRIES", "RecentIds", "id_hash"]
+__all__ = ["DEDUP_IDS", "DEFAULT_MAX_ENTRIES", "RecentIds", "id_hash"]
 
 #: The safety cap on ids held per member (about 12 bytes each).
 DEFAULT_MAX_ENTRIES = 4096
+#: The cap's name, as the engine reports an id forgotten to make room (`ssi_capped_total`).
+DEDUP_IDS = "dedup_ids"
 
 _VERSION = 1
 _HEADER = struct.Struct("<BI")
@@ -79,22 +83,32 @@ class RecentIds:
     def seen_or_add(self, key: str, at: int) -> bool:
         """True if `key` is held (a duplicate); otherwise hold it with event time `at` and return False.
 
-        When the set is full, the oldest id is forgotten to make room (an id older than every held one
-        is then not added at all).
+        Ids are held in (event time, hash) order. When the set is full, the smallest is forgotten to
+        make room (an id smaller than every held one is then not held at all): the ids held are the
+        `max_entries` greatest offered, whatever the order they came in.
         """
         if not 0 <= at <= _MAX_TIME:
             raise ValueError(f"event time {at} is outside 0..{_MAX_TIME} epoch seconds")
         digest = id_hash(key)
         if self._find(digest) >= 0:
             return True
-        times = self._times
-        if len(times) >= self.max_entries and at < times[0]:
+        times, hashes = self._times, self._hashes
+        index = bisect_left(times, at)
+        end = bisect_right(times, at, index)
+        while index < end and hashes[index * _HASH_BYTES : (index + 1) * _HASH_BYTES] < digest:
+            index += 1
+        if len(times) >= self.max_entries and index == 0:
             return False
-        index = bisect_right(times, at)
         times.insert(index, at)
-        self._hashes[index * _HASH_BYTES : index * _HASH_BYTES] = digest
+        hashes[index * _HASH_BYTES : index * _HASH_BYTES] = digest
         self._drop_before(len(times) - self.max_entries)
         return False
+
+    def hashes_between(self, start: int, end: int) -> list[bytes]:
+        """The hashes of the ids held with an event time in [start, end), in held order."""
+        first, last = bisect_left(self._times, start), bisect_left(self._times, end)
+        raw = self._hashes[first * _HASH_BYTES : last * _HASH_BYTES]
+        return [bytes(raw[i : i + _HASH_BYTES]) for i in range(0, len(raw), _HASH_BYTES)]
 
     def forget_before(self, at: int) -> None:
         """Forget every id whose event time is before `at` (epoch seconds)."""

@@ -22,6 +22,8 @@ from prometheus_client.exposition import choose_encoder
 
 from ssi_stream.events.rejection import RejectionCode
 from ssi_stream.events.types import EVENT_TYPES
+from ssi_stream.ledger.recent_ids import DEDUP_IDS
+from ssi_stream.ranking.connections import BACKLOG, CHANGES_PER_DAY, CONNECTIONS
 from ssi_stream.scoring.model import PILLAR_MAX, PILLARS
 from ssi_stream.timeline.days import SECONDS_PER_DAY
 
@@ -78,6 +80,10 @@ _TYPELESS = frozenset(
         RejectionCode.UNKNOWN_SCHEMA_ID,
     }
 )
+
+
+#: The caps `ssi_capped_total` counts (docs/ranking.md, "Limits").
+CAPS = (CHANGES_PER_DAY, BACKLOG, CONNECTIONS, DEDUP_IDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +171,28 @@ class WorkerMetrics:
             "Internal records (effects topic) kept on the quarantine topic instead of absorbed: unreadable, "
             "or not signed with the internal key (forged).",
             ["problem"],
+            registry=reg,
+        )
+        self.capped_changes = Counter(
+            "ssi_capped_total",
+            "Things a per-member cap left out, by cap: connection changes past a member's daily cap "
+            "(connection_changes_per_day) or past the ledger's bound for open days "
+            "(connection_changes_backlog), connects past the connection cap (connections), ids forgotten "
+            "to make room in a member's dedup set (dedup_ids).",
+            ["cap"],
+            registry=reg,
+        )
+        self._capped = {cap: self.capped_changes.labels(cap) for cap in CAPS}
+        self.late_redeliveries = Counter(
+            "ssi_late_redeliveries_total",
+            "Effects recognised as redeliveries by the partition's redelivery filter: counted past the "
+            "members' exact ids (SSI_DEDUP_HORIZON_SECONDS), within SSI_REDELIVERY_HORIZON_SECONDS.",
+            registry=reg,
+        )
+        self.past_dedup = Counter(
+            "ssi_effects_past_dedup_horizon_total",
+            "Effects counted later after their own day than any dedup horizon reaches: a redelivery among "
+            "them counts again.",
             registry=reg,
         )
         self.redeliveries_skipped = Counter(
@@ -303,6 +331,20 @@ class WorkerMetrics:
     def quarantined(self, problem: str) -> None:
         """An internal record was quarantined: "unreadable" or "forged"."""
         self.quarantined_records.labels(problem).inc()
+
+    def capped(self, cap: str) -> None:
+        """A cap left something out (`ranking.connections`, `ledger.recent_ids`)."""
+        child = self._capped.get(cap)
+        if child is not None:
+            child.inc()
+
+    def late_redelivery(self) -> None:
+        """The redelivery filter recognised an effect counted past the exact ids' horizon."""
+        self.late_redeliveries.inc()
+
+    def past_dedup_horizon(self) -> None:
+        """An effect was counted past every dedup horizon (unchecked)."""
+        self.past_dedup.inc()
 
     def redelivery_skipped(self) -> None:
         """A message the state already held was delivered again and skipped."""

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ssi_stream.events.framing import FramingMode, SchemaRegistryFraming
 from ssi_stream.events.limits import DecodeLimits
+from ssi_stream.ranking.connections import LinkLimits
 from ssi_stream.timeline.policy import DedupPolicy, TimelineSettings
 from ssi_stream.trend.alerts import AlertPolicy
 
@@ -22,6 +23,8 @@ _POSITIVE = frozenset(
     {
         "partitions",
         "replication_factor",
+        "max_connections",
+        "max_connection_changes_per_day",
         "max_event_bytes",
         "batch_max",
         "batch_ms",
@@ -76,6 +79,13 @@ class Settings:
     #: The schema ids "check" accepts, comma-separated (e.g. `7,12`).
     schema_registry_ids: str = ""
     dedup_horizon_seconds: int = 3 * 86400
+    #: How late (after its own day) a redelivery is still recognised by the partitions' redelivery
+    #: filters, past the exact ids (0: no filter).
+    redelivery_horizon_seconds: int = 30 * 86400
+    #: Connections a member holds at most, and connection changes kept per member and open day (the
+    #: smallest by event time): caps decided in event time, so replay applies the same.
+    max_connections: int = 30_000
+    max_connection_changes_per_day: int = 2_000
     alert_threshold: int = 70
     alert_weekly_drop_points: int = 10
     #: Which score records are emitted: "changes" (a member's first scored day, days they acted, days
@@ -151,9 +161,10 @@ class Settings:
         return TimelineSettings(
             partitions=self.partitions,
             grace_seconds=self.grace_seconds,
-            dedup=DedupPolicy.from_seconds(self.dedup_horizon_seconds),
+            dedup=DedupPolicy.from_seconds(self.dedup_horizon_seconds, self.redelivery_horizon_seconds),
             alerts=AlertPolicy(float(self.alert_threshold), float(self.alert_weekly_drop_points)),
             emit=self.emit,  # type: ignore[arg-type]
+            links=LinkLimits(self.max_connections, self.max_connection_changes_per_day),
         )
 
     def decode_limits(self) -> DecodeLimits:

@@ -2,7 +2,8 @@
 
 Three changelog-backed tables hold a worker's state: `members` (member id -> ledger bytes), `source-clocks`
 (input partition -> clock, and the position each input partition's state has reached) and `close-gates`
-(effects partition -> gate, held day-share parts, industry distributions, and the effects position).
+(effects partition -> gate, held day-share parts, industry distributions, the redelivery filters and the
+effects deferred to their day's close, and the effects position).
 A write goes to the table's changelog through Faust's producer; the worker's flush waits for it.
 """
 
@@ -15,6 +16,7 @@ import faust
 import orjson
 
 from ssi_stream.ledger.member_ledger import MemberLedger, encode_ledger, read_ledger
+from ssi_stream.ledger.redelivery_filter import CHUNK_BYTES
 from ssi_stream.ranking.exchange import DayShare
 from ssi_stream.stream.event_context import partition_context
 from ssi_stream.stream.wire import decode_share, encode_share
@@ -38,6 +40,16 @@ def share_key(target: int, day: int, source: int, part: int) -> bytes:
 def distribution_key(target: int, industry: str) -> bytes:
     """Where a target keeps an industry's distribution of the last day it ranked with members of it."""
     return f"distribution:{target}:{industry}".encode()
+
+
+def filter_key(target: int, day: int, chunk: int | None = None) -> bytes:
+    """Where a target keeps its redelivery filter of a day: its chunk count, and each chunk."""
+    return f"filter:{target}:{day}".encode() if chunk is None else f"filter:{target}:{day}:{chunk}".encode()
+
+
+def deferred_key(target: int, day: int, chunk: int) -> bytes:
+    """Where a target keeps the effects deferred to a day's close, a chunk at a time."""
+    return f"deferred:{target}:{day}:{chunk}".encode()
 
 
 def position_key(partition: int) -> bytes:
@@ -117,3 +129,36 @@ class TableTargetStore:
 
     def put_distribution(self, industry: str, document: dict[str, Any]) -> None:
         self.gates[distribution_key(self.target, industry)] = orjson.dumps(document)
+
+    def filter_chunks(self, day: int) -> list[bytes] | None:
+        count = self.gates.get(filter_key(self.target, day))
+        if count is None:
+            return None
+        chunks = [self.gates.get(filter_key(self.target, day, index)) for index in range(int(count))]
+        # a chunk a crash lost before it was written is empty: the close done again writes it
+        return [bytes(CHUNK_BYTES) if chunk is None else chunk for chunk in chunks]
+
+    def put_filter_chunk(self, day: int, index: int, chunks: int, chunk: bytes) -> None:
+        count = str(chunks).encode()
+        if self.gates.get(filter_key(self.target, day)) != count:
+            self.gates[filter_key(self.target, day)] = count
+        self.gates[filter_key(self.target, day, index)] = chunk
+
+    def drop_filter(self, day: int) -> None:
+        count = self.gates.pop(filter_key(self.target, day), None)
+        for index in range(int(count or 0)):
+            self.gates.pop(filter_key(self.target, day, index), None)
+
+    def deferred(self, day: int) -> list[bytes]:
+        chunks = []
+        while (chunk := self.gates.get(deferred_key(self.target, day, len(chunks)))) is not None:
+            chunks.append(chunk)
+        return chunks
+
+    def put_deferred(self, day: int, index: int, chunk: bytes) -> None:
+        self.gates[deferred_key(self.target, day, index)] = chunk
+
+    def drop_deferred(self, day: int) -> None:
+        index = 0
+        while self.gates.pop(deferred_key(self.target, day, index), None) is not None:
+            index += 1

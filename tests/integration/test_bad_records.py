@@ -16,7 +16,7 @@ from ssi_stream.timeline.partitioner import partition_for
 
 from .streaming import StreamEnv, Worker, collect_scores, produce, read_topic, replay_outputs, running
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(400)]
+pytestmark = [pytest.mark.slow, pytest.mark.faults, pytest.mark.timeout(400)]
 
 
 def test_bad_records_are_dead_lettered_or_quarantined_and_the_rest_equals_replay(

@@ -26,7 +26,7 @@ from ssi_stream.simulation import SimulationConfig, iter_encoded
 
 from .streaming import StreamEnv, Worker, produce
 
-pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.timeout(400)]
+pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.faults, pytest.mark.timeout(400)]
 
 SHUTDOWN_TIMEOUT_SECONDS = 8
 #: How long the broker stays down while the worker's log lines are counted.

@@ -255,6 +255,7 @@ def test_the_query_api_asks_for_the_token_and_the_probes_do_not(cluster: Cluster
 UNAVAILABLE = {"not_ready", "owner_unavailable", "ranking"}
 
 
+@pytest.mark.faults
 def test_a_takeover_answers_only_documented_statuses_in_json_then_every_record(cluster: Cluster) -> None:
     """Poll every member through both workers, SIGKILL one, keep polling the survivor until it answers
     every member with its record again: nothing but documented statuses, all JSON, 503s with Retry-After."""

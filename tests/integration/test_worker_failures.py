@@ -17,6 +17,7 @@ from .streaming import StreamEnv, Worker, collect_scores, produce, replay_record
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.faults,
     pytest.mark.timeout(600),
 ]
 

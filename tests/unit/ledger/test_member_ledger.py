@@ -18,6 +18,7 @@ from ssi_stream.ledger.member_ledger import (
     new_ledger,
     ranked_record,
 )
+from ssi_stream.ledger.recent_ids import DEDUP_IDS
 from ssi_stream.ranking.exchange import DayRanks
 from ssi_stream.ranking.standing import Standing
 from ssi_stream.scoring.effects import Effect, EffectKind
@@ -59,14 +60,25 @@ def test_a_redelivery_beyond_the_horizon_counts_again_by_design() -> None:
 
 
 def test_closing_forgets_ids_that_can_no_longer_be_checked() -> None:
-    ledger = new_ledger(POLICY)
-    absorb_effect(ledger, effect(1, DAY), DAY, late=False, model=MODEL, policy=POLICY)
-    absorb_effect(ledger, effect(2, DAY + 1), DAY + 1, late=False, model=MODEL, policy=POLICY)
-    close(ledger, DAY)
-    close(ledger, DAY + 1)
+    policy = DedupPolicy(horizon_days=3, filter_days=0)  # no redelivery filter
+    ledger = new_ledger(policy)
+    absorb_effect(ledger, effect(1, DAY), DAY, late=False, model=MODEL, policy=policy)
+    absorb_effect(ledger, effect(2, DAY + 1), DAY + 1, late=False, model=MODEL, policy=policy)
+    for day in (DAY, DAY + 1):
+        close_member_day(ledger, day, MODEL, policy)
     assert len(ledger.seen) == 2  # a copy of DAY's effect could still count in DAY + 2: within 3 days
-    close(ledger, DAY + 2)
+    close_member_day(ledger, DAY + 2, MODEL, policy)
     assert len(ledger.seen) == 1  # from now on it would count in DAY + 3 or later: beyond the horizon
+
+
+def test_with_the_redelivery_filter_ids_are_held_one_close_longer() -> None:
+    ledger = new_ledger(POLICY)  # the filter's horizon (30 days) is past the exact ids'
+    absorb_effect(ledger, effect(1, DAY), DAY, late=False, model=MODEL, policy=POLICY)
+    for day in (DAY, DAY + 1, DAY + 2):
+        close(ledger, day)
+    assert len(ledger.seen) == 1  # its partition's filter takes it at this close, from the ledger
+    close(ledger, DAY + 3)
+    assert len(ledger.seen) == 0
 
 
 def test_late_effects_are_reported_on_the_day_they_count_in() -> None:
@@ -249,26 +261,67 @@ def test_connections_stay_within_their_byte_caps() -> None:
     from ssi_stream.ranking import connections as links
 
     ledger = new_ledger(POLICY)
-    other = "\U0001f600" * 64  # 64 characters of 4 bytes: the longest id the contract allows
-    offered = 0
-    for number in range(3_000):
-        effect = link(number, DAY, EffectKind.INVITE_ACCEPTED_BY_ME, f"{number:05d}{other}")
-        offered += absorb_effect(ledger, effect, DAY, late=False, model=MODEL, policy=POLICY)
-    assert offered == 3_000  # the effects count for the score,
-    assert ledger.connections.pending_bytes <= links.MAX_PENDING_BYTES  # not all for the network
-    kept = len(ledger.connections.pending)
-    assert 0 < kept < 3_000
-    close(ledger, DAY)
+    other = "\U0001f600" * 59  # with the 5-digit prefix, 64 characters of up to 4 bytes: the longest id
+    offered, capped = 0, []
+    for day in (DAY, DAY + 1, DAY + 2, DAY + 3):  # four full open days: past the ledger's bound
+        for number in range(3_000):
+            effect = link(
+                day * 10_000 + number, day, EffectKind.INVITE_ACCEPTED_BY_ME, f"{number:05d}{other}"
+            )
+            offered += absorb_effect(
+                ledger, effect, day, late=False, model=MODEL, policy=POLICY, on_capped=capped.append
+            )
+    assert offered == 12_000  # the effects count for the score,
+    pending = ledger.connections
+    assert pending.pending_bytes <= links.MAX_PENDING_BYTES  # not all for the network
+    assert all(sum(map(links._size, changes)) <= links.MAX_DAY_BYTES for changes in pending.pending.values())
+    kept = pending.pending_count()
+    assert 0 < kept < 12_000
+    dropped = [cap for cap in capped if cap != DEDUP_IDS]
+    assert len(dropped) == 12_000 - kept and {links.CHANGES_PER_DAY, links.BACKLOG} == set(dropped)
+    assert capped.count(DEDUP_IDS) == 12_000 - POLICY.max_entries  # ids forgotten to make room
+    raw = encode_ledger(ledger)
+    assert len(raw) < 1_000_000  # under Kafka's record limit
+    for day in (DAY, DAY + 1, DAY + 2, DAY + 3):
+        close(ledger, day)
     assert 0 < len(ledger.connections.members) <= kept
     assert ledger.connections.member_bytes <= links.MAX_CONNECTION_BYTES
     raw = encode_ledger(ledger)
-    assert len(raw) < 600_000
-    assert decode_ledger(raw, POLICY).connections == ledger.connections
+    assert len(raw) < 1_000_000
     decoded = decode_ledger(raw, POLICY).connections
+    assert decoded == ledger.connections
     assert (decoded.member_bytes, decoded.pending_bytes) == (
         ledger.connections.member_bytes,
         ledger.connections.pending_bytes,
     )
+
+
+def test_a_day_keeps_its_smallest_changes_whatever_their_order() -> None:
+    from ssi_stream.ranking.connections import CHANGES_PER_DAY, CONNECTIONS, LinkLimits
+
+    limits = LinkLimits(connections=40, changes_per_day=50)
+    effects = [link(n, DAY, EffectKind.MY_INVITE_ACCEPTED, f"m{n:04d}", second=n % 7) for n in range(120)]
+    ledgers = []
+    for order in (effects, effects[::-1], effects[1::2] + effects[::2]):
+        ledger, capped = new_ledger(POLICY), []
+        for effect in order:
+            absorb_effect(
+                ledger,
+                effect,
+                DAY,
+                late=False,
+                model=MODEL,
+                policy=POLICY,
+                links=limits,
+                on_capped=capped.append,
+            )
+        assert capped == [CHANGES_PER_DAY] * 70
+        ledgers.append(encode_ledger(ledger))
+        close_member_day(ledger, DAY, MODEL, POLICY, limits, capped.append)
+        assert capped[70:] == [CONNECTIONS] * 10
+        assert len(ledger.connections.members) == 40
+        ledgers.append(encode_ledger(ledger))
+    assert len(set(ledgers[0::2])) == 1 and len(set(ledgers[1::2])) == 1  # byte for byte
 
 
 def test_a_version_3_ledger_reads_with_no_emission_yet_and_v4_keeps_the_references() -> None:

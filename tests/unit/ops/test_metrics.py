@@ -13,6 +13,7 @@ from ssi_stream.events.rejection import RejectionCode
 from ssi_stream.events.types import EVENT_TYPES
 from ssi_stream.ops.metrics import (
     ALERT_KINDS,
+    CAPS,
     EFFECT_OUTCOMES,
     EVENT_OUTCOMES,
     EVENT_TYPE_LABELS,
@@ -39,6 +40,9 @@ DASHBOARD_METRICS: dict[str, tuple[str, tuple[str, ...]]] = {
     "ssi_quarantined_total": ("counter", ("problem",)),
     "ssi_events_misrouted_total": ("counter", ()),
     "ssi_redeliveries_skipped_total": ("counter", ()),
+    "ssi_capped_total": ("counter", ("cap",)),
+    "ssi_late_redeliveries_total": ("counter", ()),
+    "ssi_effects_past_dedup_horizon_total": ("counter", ()),
     "ssi_day_shares_received_total": ("counter", ()),
     "ssi_consumer_lag": ("gauge", ("topic", "partition")),
     "ssi_members": ("gauge", ()),
@@ -99,6 +103,10 @@ def exercise(metrics: WorkerMetrics) -> None:
         metrics.alert_emitted(kind)
     metrics.set_consumer_lag({("ssi.events", 0): 5, ("ssi-stream-effects", 7): 0})
     metrics.set_members(1234)
+    for cap in (*CAPS, "member-4711"):
+        metrics.capped(cap)
+    metrics.late_redelivery()
+    metrics.past_dedup_horizon()
 
 
 def test_every_metric_dashboards_use_is_exposed_with_its_type_and_labels(metrics: WorkerMetrics) -> None:
@@ -136,6 +144,7 @@ def test_every_label_value_comes_from_a_finite_set(metrics: WorkerMetrics) -> No
         "version": {"model-v1", BUILD.version},
         "python": {BUILD.python},
         "faust": {BUILD.faust},
+        "cap": set(CAPS),
     }
     seen: dict[str, set[str]] = {}
     for family in metrics.registry.collect():

@@ -4,6 +4,7 @@ counted in the first open day, flagged late, never dropped."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -77,16 +78,29 @@ def test_a_late_redelivery_within_the_horizon_is_still_recognised(world: World, 
     assert again.stats.late == replayed.stats.late == 0
 
 
-def test_a_redelivery_beyond_the_horizon_counts_again_as_a_late_event(
-    world: World, replayed: Replayed
-) -> None:
+def test_a_redelivery_beyond_the_exact_horizon_is_recognised_by_the_filter(world: World) -> None:
+    joined = next(e for e in world.events if e is not None and e["type"] == "group_joined")
+    member = joined["member_id"]
+    end = len(world.raws) + 1
+    counted_in = _first_open_day(world, end, member)
+    age = counted_in - day_of(_epoch(joined))
+    assert TIMELINE.dedup.horizon_days <= age < TIMELINE.dedup.filter_days  # past the exact ids
+    baseline = score_lines(world.lines())
+    again = score_lines([*world.lines(), (end, orjson.dumps(joined))])
+    assert again.output == baseline.output and _groups(again, member) == _groups(baseline, member)
+    assert again.stats.duplicates == baseline.stats.duplicates + 1
+    assert again.stats.late == baseline.stats.late
+
+
+def test_a_redelivery_beyond_every_horizon_counts_again_as_a_late_event(world: World) -> None:
     joined = next(e for e in world.events if e is not None and e["type"] == "group_joined")
     member = joined["member_id"]
     end = len(world.raws) + 1
     counted_in = _first_open_day(world, end, member)
     assert counted_in - day_of(_epoch(joined)) >= TIMELINE.dedup.horizon_days
-    baseline = score_lines(world.lines())
-    again = score_lines([*world.lines(), (end, orjson.dumps(joined))])
+    unfiltered = replace(TIMELINE, dedup=replace(TIMELINE.dedup, filter_days=0))  # as past the filter's days
+    baseline = score_lines(world.lines(), unfiltered)
+    again = score_lines([*world.lines(), (end, orjson.dumps(joined))], unfiltered)
     assert _groups(again, member) == _groups(baseline, member) + 1
     assert again.stats.duplicates == baseline.stats.duplicates
     assert again.stats.late == baseline.stats.late + 1
