@@ -38,7 +38,7 @@ MAX_INDUSTRY_CHARS = INDUSTRY_CHARS[1]
 #: Retry-After of a score waiting for its day's ranks (they follow the close within seconds).
 RANKING_RETRY_AFTER_SECONDS = 2
 #: A scrape waits at most this long for fresh consumer-lag figures (else it gets the last ones).
-LAG_REFRESH_SECONDS = 5.0
+LAG_REFRESH_SECONDS = 0.5
 
 
 class QueryViews:
