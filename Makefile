@@ -45,11 +45,18 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Tests run on pytest-xdist workers, each test module whole on one worker (tests/support/suite.py), the
+# slow modules handed out first in file order (--no-loadscope-reorder). `make test` runs more workers than
+# cores: the integration tests mostly wait on Kafka and worker processes. TEST_WORKERS=0 runs in one process.
+UNIT_WORKERS ?= 2
+TEST_WORKERS ?= 4
+XDIST := --dist loadgroup --no-loadscope-reorder
+
 unit: setup  ## the fast path: no broker
-	$(BIN)/python -m pytest -m "not kafka"
+	$(BIN)/python -m pytest -n $(UNIT_WORKERS) $(XDIST) -m "not kafka"
 
 test: setup kafka system-tools lint  ## everything, against a real broker and a real Prometheus
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(XDIST)
 
 demo: setup kafka
 	$(BIN)/ssi-stream demo
