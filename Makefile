@@ -45,18 +45,17 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Tests run on pytest-xdist workers, each test module whole on one worker (tests/support/suite.py), the
-# slow modules handed out first in file order (--no-loadscope-reorder). `make test` runs more workers than
-# cores: the integration tests mostly wait on Kafka and worker processes. TEST_WORKERS=0 runs in one process.
+# Tests run on pytest-xdist workers, each test module whole on one worker, the slow ones first (pyproject's
+# addopts, tests/support/suite.py). `make test` runs more workers than cores: the integration tests mostly
+# wait on Kafka and worker processes. TEST_WORKERS=0 runs everything in one process.
 UNIT_WORKERS ?= 2
 TEST_WORKERS ?= 4
-XDIST := --dist loadgroup --no-loadscope-reorder
 
 unit: setup  ## the fast path: no broker
-	$(BIN)/python -m pytest -n $(UNIT_WORKERS) $(XDIST) -m "not kafka"
+	$(BIN)/python -m pytest -n $(UNIT_WORKERS) -m "not kafka"
 
 test: setup kafka system-tools lint  ## everything, against a real broker and a real Prometheus
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(XDIST)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=15
 
 demo: setup kafka
 	$(BIN)/ssi-stream demo

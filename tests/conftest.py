@@ -15,7 +15,7 @@ from tests.support.suite import (
     EXAMPLE_RUNS,
     EXAMPLES_VARIABLE,
     exclusive,
-    group_by_module,
+    module_scheduling,
     run_directory,
     scale_hypothesis_examples,
     slow_modules_first,
@@ -40,7 +40,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Every test that uses the broker carries the `kafka` marker, so `-m "not kafka"` skips them all."""
     for item in items:
@@ -48,8 +47,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.kafka)
     scale_hypothesis_examples(items, config.getoption("examples"))
     if xdist_worker():
-        group_by_module(items)
         slow_modules_first(items)
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """Under `-n N`: a module per worker at a time (tests/support/suite.py), unless --dist says otherwise."""
+    return module_scheduling(config, log) if config.getvalue("dist") in ("load", "loadscope") else None
 
 
 @pytest.fixture(autouse=True)
@@ -88,7 +92,11 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """The controller of an xdist run stops the broker its workers shared (if one was started)."""
     config = session.config
-    if xdist_worker() or getattr(config.option, "dist", "no") == "no" or os.environ.get("SSI_TEST_BROKER"):
+    if (
+        xdist_worker()
+        or not getattr(config.option, "numprocesses", None)
+        or os.environ.get("SSI_TEST_BROKER")
+    ):
         return
     instance = config._tmp_path_factory.getbasetemp() / SESSION_BROKER  # type: ignore[attr-defined]
     if instance.is_dir():

@@ -17,7 +17,7 @@ from ssi_stream.ops.home import ssi_home
 from ssi_stream.ops.kafka_broker import LocalBroker, answers_metadata, free_port
 from ssi_stream.ops.kafka_dist import KafkaSetupError
 
-pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.spread]  # spread: each owns its broker
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
 
 @pytest.fixture

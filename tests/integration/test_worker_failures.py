@@ -17,7 +17,6 @@ from .streaming import StreamEnv, Worker, collect_scores, produce, replay_record
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.spread,  # three independent scenarios, each on its own topics: run them side by side
     pytest.mark.timeout(600),
 ]
 

@@ -6,9 +6,9 @@ included:
 - A property asks for its examples with `@settings(max_examples=N)` (or hypothesis's default, 100). The
   quick run (the default, what `make test` runs) tries `quick_examples(N)` of them: every property runs,
   on fewer draws. `--examples=full` (or `SSI_TEST_EXAMPLES=full`) tries the N each test asks for.
-- Under pytest-xdist (`--dist loadgroup`, as the Makefile runs it) a test module runs whole on one worker,
-  in file order, so its module fixtures are built once and its order holds. A module whose tests are
-  independent and long marks itself `pytest.mark.spread`: its tests then go to whichever worker is free.
+- Under pytest-xdist (`-n N`) a test module runs whole on one worker, in file order, so its module
+  fixtures are built once and its order holds (`ModuleScheduling`). The modules in `SPREAD_MODULES` hold
+  long, independent tests: each of their tests goes to whichever worker is free.
 - Under xdist, modules with a test marked `slow` or `kafka` are handed out first, so the long integration
   tests start at once and the short unit tests fill the gaps while they wait on Kafka and workers.
 """
@@ -51,13 +51,33 @@ def scale_hypothesis_examples(items: Iterable[pytest.Item], run: str) -> None:
         )
 
 
-def group_by_module(items: list[pytest.Item]) -> None:
-    """Keep each module on one xdist worker (an `xdist_group` named after it), unless it is `spread`
-    or names its own group."""
-    for item in items:
-        if item.get_closest_marker("spread") or item.get_closest_marker("xdist_group"):
-            continue
-        item.add_marker(pytest.mark.xdist_group(_module(item)))
+#: Modules whose tests share no module fixture and no order, and take a minute each: run side by side.
+SPREAD_MODULES = frozenset(
+    {
+        "tests/integration/test_worker_failures.py",  # three scenarios, each on its own topics
+        "tests/integration/test_local_broker.py",  # each test owns its broker
+    }
+)
+
+
+def scheduling_unit(nodeid: str) -> str:
+    """What an xdist worker is handed at once: the test's module, or the test alone if it is spread."""
+    module = nodeid.split("::", 1)[0]
+    return nodeid if module in SPREAD_MODULES else module
+
+
+def module_scheduling(config: pytest.Config, log: object) -> object:
+    """xdist's load-by-scope scheduling with `scheduling_unit` as the scope, in collection order.
+
+    (xdist's own `--dist loadgroup` cannot be used: it renames items, which pytest 9.2 ignores.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return scheduling_unit(nodeid)
+
+    config.option.loadscopereorder = False  # keep the order `slow_modules_first` gave
+    return ModuleScheduling(config, log)
 
 
 def slow_modules_first(items: list[pytest.Item]) -> None:
