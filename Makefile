@@ -45,11 +45,17 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Tests run on pytest-xdist workers, each test module whole on one worker, the slow ones first (pyproject's
+# addopts, tests/support/suite.py). `make test` runs more workers than cores: the integration tests mostly
+# wait on Kafka and worker processes. TEST_WORKERS=0 runs everything in one process.
+UNIT_WORKERS ?= 2
+TEST_WORKERS ?= 4
+
 unit: setup  ## the fast path: no broker
-	$(BIN)/python -m pytest -m "not kafka"
+	$(BIN)/python -m pytest -n $(UNIT_WORKERS) -m "not kafka"
 
 test: setup kafka system-tools lint  ## everything, against a real broker and a real Prometheus
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=15
 
 faults: setup kafka  ## the fault suite: every fault scenario on the real broker, each compared with replay
 	$(BIN)/python -m pytest -m faults

@@ -60,7 +60,7 @@ class Prometheus:
         self.log_path = workdir / "prometheus.log"
         config = workdir / "prometheus.yml"
         config.write_text(
-            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n"
+            "global:\n  scrape_interval: 2s\n  scrape_timeout: 2s\n  evaluation_interval: 1s\n"
             f"scrape_configs:\n  - job_name: {JOB}\n    metrics_path: /metrics\n"
             f"    static_configs:\n      - targets: ['{target}']\n"
         )
