@@ -26,6 +26,7 @@ from typing import Any
 from ssi_stream.events.types import OUTCOME_TYPES
 from ssi_stream.scoring.effects import Effect
 from ssi_stream.scoring.record import round_for_record
+from ssi_stream.scoring.sparse import fill, get_sparse, put_sparse, sparse
 
 #: Days after which an outcome counts half in `recent`: a quarter's pipeline weighs most.
 OUTCOME_HALF_LIFE_DAYS = 90.0
@@ -99,12 +100,12 @@ class OutcomeTally:
 
     def to_bytes(self) -> bytes:
         out = bytearray(_DAY.pack(_NONE_DAY if self.through is None else self.through))
-        _put_sparse(out, self.recent, "f")
-        _put_sparse(out, self.total, "I")
+        put_sparse(out, self.recent, "<B", "f")
+        put_sparse(out, self.total, "<B", "I")
         out.append(len(self.open_days))
         for day in sorted(self.open_days):
             counts = self.open_days[day]
-            mask, present = _sparse(counts)
+            mask, present = sparse(counts)
             out += _OPEN_DAY.pack(day, mask) + array("I", present).tobytes()
         return bytes(out)
 
@@ -115,49 +116,16 @@ class OutcomeTally:
         try:
             (through,) = _DAY.unpack_from(view, 0)
             tally = cls(None if through == _NONE_DAY else through)
-            at = _get_sparse(view, _DAY.size, tally.recent, "f")
-            at = _get_sparse(view, at, tally.total, "I")
+            at = get_sparse(view, _DAY.size, tally.recent, "<B", "f", "outcomes")
+            at = get_sparse(view, at, tally.total, "<B", "I", "outcomes")
             days = view[at]
             at += 1
             for _ in range(days):
                 day, mask = _OPEN_DAY.unpack_from(view, at)
                 counts = tally.open_days[day] = _zeros("I")
-                at = _fill(view, at + _OPEN_DAY.size, counts, mask, "I")
+                at = fill(view, at + _OPEN_DAY.size, counts, mask, "I", "outcomes")
         except (struct.error, IndexError) as exc:
             raise ValueError(f"outcomes: cut short ({exc})") from None
         if at != len(view):
             raise ValueError(f"outcomes: {len(view) - at} unexpected trailing bytes")
         return tally
-
-
-def _sparse(values: array) -> tuple[int, list]:
-    mask, present = 0, []
-    for index, value in enumerate(values):
-        if value:
-            mask |= 1 << index
-            present.append(value)
-    return mask, present
-
-
-def _put_sparse(out: bytearray, values: array, typecode: str) -> None:
-    mask, present = _sparse(values)
-    out.append(mask)
-    out += array(typecode, present).tobytes()
-
-
-def _get_sparse(view: memoryview, at: int, target: array, typecode: str) -> int:
-    return _fill(view, at + 1, target, view[at], typecode)
-
-
-def _fill(view: memoryview, at: int, target: array, mask: int, typecode: str) -> int:
-    if mask >> N_OUTCOMES:
-        raise ValueError(f"outcomes: mask {mask:#x} has bits beyond {N_OUTCOMES} outcomes")
-    indexes = [index for index in range(N_OUTCOMES) if mask >> index & 1]
-    width = array(typecode).itemsize * len(indexes)
-    chunk = view[at : at + width]
-    if len(chunk) != width:
-        raise ValueError("outcomes: cut short")
-    values = array(typecode, chunk.tobytes())
-    for index, value in zip(indexes, values, strict=True):
-        target[index] = value
-    return at + width

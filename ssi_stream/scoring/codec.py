@@ -21,10 +21,13 @@ from __future__ import annotations
 import struct
 from array import array
 
+from ssi_stream.scoring.sparse import fill, get_sparse, put_sparse, sparse
 from ssi_stream.scoring.state import N_LEVELS, N_SIGNALS, N_SLOTS, MemberState, OpenDay, ProfileFacts
 
 STATE_VERSION = 1
 _NONE_DAY = -(2**31)
+#: What decoding errors name.
+WHAT = "member state"
 _HEADER = struct.Struct("<Bii")
 _DAY_MASK = struct.Struct("<iQ")
 
@@ -38,12 +41,12 @@ def encode_state(state: MemberState) -> bytes:
             _NONE_DAY if state.last_closed is None else state.last_closed,
         )
     )
-    _put_sparse(out, state.decayed, "<I", "f")
-    _put_sparse(out, state.levels, "<B", "i")
+    put_sparse(out, state.decayed, "<I", "f")
+    put_sparse(out, state.levels, "<B", "i")
     _put_profile(out, state.profile)
     out.append(len(state.open_days))
     for open_day in sorted(state.open_days, key=lambda d: d.day):
-        mask, values = _sparse(open_day.counts)
+        mask, values = sparse(open_day.counts)
         out += _DAY_MASK.pack(open_day.day, mask)
         out += array("i", values).tobytes()
         _put_profile(out, open_day.profile)
@@ -68,8 +71,8 @@ def _decode(view: memoryview) -> MemberState:
         first_day=None if first_day == _NONE_DAY else first_day,
         last_closed=None if last_closed == _NONE_DAY else last_closed,
     )
-    offset = _get_sparse(view, _HEADER.size, state.decayed, "<I", "f")
-    offset = _get_sparse(view, offset, state.levels, "<B", "i")
+    offset = get_sparse(view, _HEADER.size, state.decayed, "<I", "f", WHAT)
+    offset = get_sparse(view, offset, state.levels, "<B", "i", WHAT)
     profile, offset = _get_profile(view, offset)
     state.profile = profile or ProfileFacts()
     count = view[offset]
@@ -77,45 +80,12 @@ def _decode(view: memoryview) -> MemberState:
     for _ in range(count):
         day, mask = _DAY_MASK.unpack_from(view, offset)
         open_day = OpenDay(day)
-        offset = _fill(view, offset + _DAY_MASK.size, open_day.counts, mask, "i")
+        offset = fill(view, offset + _DAY_MASK.size, open_day.counts, mask, "i", WHAT)
         open_day.profile, offset = _get_profile(view, offset)
         state.open_days.append(open_day)
     if offset != len(view):
         raise ValueError(f"member state: {len(view) - offset} unexpected trailing bytes")
     return state
-
-
-def _sparse(values: array) -> tuple[int, list]:
-    mask, present = 0, []
-    for index, value in enumerate(values):
-        if value:
-            mask |= 1 << index
-            present.append(value)
-    return mask, present
-
-
-def _put_sparse(out: bytearray, values: array, mask_format: str, typecode: str) -> None:
-    mask, present = _sparse(values)
-    out += struct.pack(mask_format, mask)
-    out += array(typecode, present).tobytes()
-
-
-def _get_sparse(view: memoryview, offset: int, target: array, mask_format: str, typecode: str) -> int:
-    (mask,) = struct.unpack_from(mask_format, view, offset)
-    return _fill(view, offset + struct.calcsize(mask_format), target, mask, typecode)
-
-
-def _fill(view: memoryview, offset: int, target: array, mask: int, typecode: str) -> int:
-    if mask >> len(target):
-        raise ValueError(f"member state: mask {mask:#x} has bits beyond {len(target)} slots")
-    indexes = [i for i in range(len(target)) if mask >> i & 1]
-    width = array(typecode).itemsize * len(indexes)
-    values = array(typecode, view[offset : offset + width].tobytes())
-    if len(values) != len(indexes):
-        raise ValueError("member state: truncated")
-    for index, value in zip(indexes, values, strict=True):
-        target[index] = value
-    return offset + width
 
 
 def _put_profile(out: bytearray, profile: ProfileFacts | None) -> None:
