@@ -123,7 +123,6 @@ class ScoringTopology:
         self.delivery = ensure_complete_flush(self.app.producer)
         self.backfill = Backfill(bootstrap, load_security(settings))
         raw = {"key_serializer": "raw", "value_serializer": "raw"}
-        self.events_topic = self.app.topic(settings.events_topic, partitions=partitions, **raw)
         self.effects_topic = self.app.topic(settings.effects_topic, partitions=partitions, **raw)
         self.dlq_topic = self.app.topic(settings.dlq_topic, partitions=partitions, **raw)
         self.scores_topic = self.app.topic(settings.scores_topic, partitions=partitions, **raw)
@@ -288,14 +287,15 @@ class ScoringTopology:
     def _stored_position(self, source: int) -> int | None:
         return OffsetGuard.from_bytes(self._source_store.position(source)).next_offset
 
-    async def _admitted(self, guards: dict[int, OffsetGuard], table: faust.Table, event: EventT) -> list[Any]:
-        """The messages to process for `event`: none if the state has it already; else itself, after any
-        input Faust skipped before it."""
+    async def _admitted(self, event: EventT) -> list[Any]:
+        """The effects-topic messages to process for `event`: none if the state has it already; else
+        itself, after any input Faust skipped before it."""
         message = event.message
         partition = message.partition
+        guards = self._effect_guards
         guard = guards.get(partition)
         if guard is None:
-            guard = guards[partition] = OffsetGuard.from_bytes(table.get(position_key(partition)))
+            guard = guards[partition] = OffsetGuard.from_bytes(self.gates.get(position_key(partition)))
         expected = guard.next_offset
         verdict = guard.admit(message.offset)
         if verdict is Admit.REREAD:
@@ -335,7 +335,7 @@ class ScoringTopology:
             target = event.message.partition
             last_event[target] = event
             self._absorbed[target] = max(event.message.offset, self._absorbed.get(target, -1))
-            for message in await self._admitted(self._effect_guards, self.gates, event):
+            for message in await self._admitted(event):
                 try:
                     taken = _target_messages(message, self.internal_key)
                 except ValueError as exc:  # unreadable, or not signed with our key
