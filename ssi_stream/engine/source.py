@@ -9,7 +9,7 @@ arrives before the effects it covers are delivered.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping, Sequence
+from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -127,6 +127,19 @@ class SourceSide:
         self._idle.add(source)
         self._announced.add(source)
         return self._broadcast([clock.mark(source, clock.mark_offset, idle=True)])
+
+    def resume(self, sources: Iterable[int]) -> Step | None:
+        """The step that tells every target `sources` are read again, to send before any of their events
+        when a reader starts on them (a start, a restart, a rebalance). Targets keep a source's idle mark
+        across its reader's restart; without this, events that waited while nobody read them (a worker
+        down, a takeover) would count late once another source ran past their days."""
+        marks = []
+        for source in sorted(sources):
+            clock = self._clock(source)
+            marks.append(clock.mark(source, clock.mark_offset))
+            self._idle.discard(source)
+            self._announced.add(source)
+        return self._broadcast(marks) if marks else None
 
     def is_idle(self, source: int) -> bool:
         return source in self._idle

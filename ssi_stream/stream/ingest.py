@@ -11,7 +11,9 @@ input partition *p* is read where its source clock (`source-clocks`, partition *
 consumer is assigned by hand (no group of its own); it starts reading a partition at the position the
 worker's state stored for it (`OffsetGuard`), so a restarted or new owner resumes exactly where the
 durable state ends. It starts after the tables are restored and stops reading before a rebalance
-revokes anything (the in-flight batch finishes first).
+revokes anything (the in-flight batch finishes first). Before the first record, `on_start` runs: the
+worker tells every target that these input partitions are read again (`SourceSide.resume`), since a
+target may still hold an idle mark from their previous reader.
 
 Offsets are also committed, for lag tools only, to the group `<SSI_APP_ID>-ingest` after each batch's
 positions are written. The worker never reads them back except for a partition that has no stored
@@ -63,6 +65,7 @@ class EventIngest:
         handle: Callable[[Fetch], Awaitable[None]],
         position: Callable[[int], int | None],
         *,
+        on_start: Callable[[frozenset[int]], Awaitable[None]] | None = None,
         batch_max: int,
         batch_ms: int,
         security: KafkaSecurity = PLAINTEXT,
@@ -73,6 +76,7 @@ class EventIngest:
         self._security = security
         self._handle = handle
         self._position = position
+        self._on_start = on_start
         self._batch_max = batch_max
         self._batch_ms = batch_ms
         self._consumer: AIOKafkaConsumer | None = None
@@ -195,7 +199,6 @@ class EventIngest:
         async with self._lock:
             if self._wanted is not partitions:
                 return  # paused or reassigned meanwhile: the loop starts again with the latest
-            self._wanted = None
             tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
             if tps:
                 consumer.assign(tps)
@@ -203,6 +206,9 @@ class EventIngest:
                 stored = self._position(tp.partition)
                 if stored is not None:
                     consumer.seek(tp, stored)  # else: the group's commit, or the earliest offset
+            if partitions and self._on_start is not None:
+                await self._on_start(partitions)  # before any record: raises to try again
+            self._wanted = None
             self._reading = partitions
             self._next.clear()
             self._committed.clear()

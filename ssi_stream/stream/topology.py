@@ -155,6 +155,7 @@ class ScoringTopology:
             ingest_group(settings.app_id),
             self._place_fetch,
             self._stored_position,
+            on_start=self._resume_sources,
             batch_max=settings.batch_max,
             batch_ms=settings.batch_ms,
             security=load_security(settings),
@@ -219,6 +220,14 @@ class ScoringTopology:
         finally:
             self._placing = False
         self.metrics.processed("place", time.perf_counter() - started, sum(map(len, fetch.values())))
+
+    async def _resume_sources(self, sources: frozenset[int]) -> None:
+        """Before the first event of newly read input partitions: tell every target they are read again
+        (not idle), so a backlog that waited while they had no reader holds its days open."""
+        step = self.source.resume(sources)
+        if step is not None:
+            await self._deliver(step)
+            await self._flush()
 
     async def _wait_for_absorb(self) -> None:
         """Backpressure: read no further input while an effects partition of this worker holds more than

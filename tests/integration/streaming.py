@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -224,7 +225,8 @@ def collect_scores(
         while len(scores) < expected:
             if time.monotonic() > deadline:
                 raise AssertionError(
-                    f"only {len(scores)} of {expected} score records arrived\n" + _tails(workers)
+                    f"only {len(scores)} of {expected} score records arrived; per date: "
+                    f"{_per_date(scores)}\n" + _tails(workers)
                 )
             for records in consumer.poll(timeout_ms=500).values():
                 for record in records:
@@ -237,6 +239,10 @@ def collect_scores(
     finally:
         consumer.close()
     return scores
+
+
+def _per_date(scores: dict[tuple[str, str], dict]) -> dict[str, int]:
+    return dict(sorted(Counter(date for _, date in scores).items()))
 
 
 def _tails(workers: tuple[Worker, ...]) -> str:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import orjson
 
 from ssi_stream.engine import EffectMessage, MemorySourceStore, NullObserver, RawEvent, SourceSide
+from ssi_stream.engine.messages import Step
 from ssi_stream.events.limits import DecodeLimits
+from ssi_stream.timeline.close_gate import CloseGate
 from ssi_stream.timeline.partitioner import partition_for
 from ssi_stream.timeline.policy import TimelineSettings
 from ssi_stream.timeline.source_clock import SourceClock, SourceMark
@@ -82,6 +85,48 @@ def test_an_idle_source_says_so_once_and_wakes_up_with_its_next_event() -> None:
     assert side.idle_mark(2) is None
     steps = list(side.place([RawEvent(invite(2), 2, 1, b"m-1")], NOW))
     assert len(steps) == 2 and not any(mark.idle for _, mark in steps[1].to_targets)  # type: ignore[union-attr]
+
+
+def _observe(gate: CloseGate, steps: Iterable[Step | None], target: int = 0) -> None:
+    for step in steps:
+        for destination, message in step.to_targets if step is not None else ():
+            if destination == target and isinstance(message, SourceMark):
+                gate.observe(message)
+
+
+def test_sources_read_again_after_a_restart_hold_their_days_open_until_their_backlog_is_placed() -> None:
+    """Every source went idle after day 2 (the input stopped); the worker stops, events of days 3-5 wait
+    on every partition meanwhile. The target still holds the idle marks when the new reader starts: once
+    it resumed the sources, source 0 running through its backlog alone cannot close day 3, which
+    sources 1-3 still have events for."""
+    store = MemorySourceStore()
+    gate = CloseGate(expected_sources=TIMELINE.partitions)
+    before = SourceSide(TIMELINE, store)
+    for source in range(TIMELINE.partitions):
+        _observe(gate, before.place([RawEvent(invite(source), source, 0, b"m-1")], NOW))
+    _observe(gate, [before.idle_mark(source) for source in range(TIMELINE.partitions)])
+    assert gate.closable() == 20514  # all idle: through the newest day seen (2026-03-02)
+
+    after = SourceSide(TIMELINE, store)  # the restarted worker
+    _observe(gate, [after.resume(range(TIMELINE.partitions))])
+    backlog = [RawEvent(invite(10 + day, day=day), 0, day, b"m-1") for day in (3, 4, 5)]
+    _observe(gate, after.place(backlog, NOW))
+    assert gate.closable() == 20513  # no further than sources 1-3 said before: day 3 stays open
+    for source in range(1, TIMELINE.partitions):
+        _observe(gate, after.place([RawEvent(invite(20 + source, day=5), source, 1, b"m-1")], NOW))
+    assert gate.closable() == 20516  # every source is past day 3 and 4 now (grace keeps day 5 open)
+
+
+def test_resume_is_a_plain_mark_for_every_source_and_ends_idleness() -> None:
+    side = SourceSide(TIMELINE, MemorySourceStore())
+    list(side.place([RawEvent(invite(1), 2, 7, b"m-1")], NOW))
+    assert side.idle_mark(2) is not None and side.is_idle(2)
+    step = side.resume([2, 3])
+    assert step is not None and not side.is_idle(2)
+    marks = {message for _, message in step.to_targets}
+    assert marks == {SourceMark(2, 20513, 20514, False, 7, 20514), SourceMark(3, None, None, False, -1, None)}
+    assert sorted(target for target, _ in step.to_targets) == sorted(list(range(TIMELINE.partitions)) * 2)
+    assert side.resume([]) is None
 
 
 def test_events_without_a_partition_are_placed_on_their_members_partition_and_numbered() -> None:
