@@ -14,6 +14,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from datetime import date
@@ -161,6 +163,8 @@ def run_demo(settings: Settings, options: DemoOptions, out: object = sys.stdout)
             out.flush()  # type: ignore[attr-defined]
         if not interactive:
             out.write(screen + "\n")  # type: ignore[attr-defined]
+        for line in _api_check(base, board):
+            out.write(line + "\n")  # type: ignore[attr-defined]
         return 0
     except KeyboardInterrupt:
         return 0
@@ -234,6 +238,44 @@ def _stop_worker(worker: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait(timeout=30)
+
+
+def _api_check(base: str, board: DemoBoard) -> list[str]:
+    """Ask the worker's query API about the top member and its industry, as a user would: one line each,
+    with the status and the figures it answered (a working example against the demo's own data)."""
+    top = max(board.latest.values(), key=lambda r: r["ssi"], default=None)
+    if top is None:
+        return []
+    lines = []
+    industry = top.get("industry")
+    paths = [f"/members/{urllib.parse.quote(top['member_id'])}/score"]
+    if industry:
+        paths.append(f"/industries/{urllib.parse.quote(industry)}/distribution")
+    for path in paths:
+        status, document = _get(base + path)
+        if status != 200:
+            summary = str(document.get("error", "")) if document else ""
+        elif "ssi" in document:
+            rank = document.get("industry_rank") or {}
+            top_percent = f", top {rank['top_percent']}% of {industry}" if rank else ""
+            summary = f"ssi {document['ssi']} on {document['date']}{top_percent}"
+        else:
+            summary = f"{document.get('population')} members on {document.get('date')}"
+        lines.append(f"API: GET {path} -> {status} ({summary})")
+    return lines
+
+
+def _get(url: str) -> tuple[int, dict]:
+    """Status and JSON body of a GET (status 0 if nobody answered)."""
+    try:
+        with urllib.request.urlopen(url, timeout=15) as answer:
+            return answer.status, orjson.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        with contextlib.suppress(ValueError):
+            return error.code, orjson.loads(error.read())
+        return error.code, {}
+    except (OSError, ValueError):
+        return 0, {}
 
 
 def _ready(url: str) -> bool:

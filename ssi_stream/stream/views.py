@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -37,6 +39,11 @@ if TYPE_CHECKING:
 MAX_INDUSTRY_CHARS = INDUSTRY_CHARS[1]
 #: Retry-After of a score waiting for its day's ranks (they follow the close within seconds).
 RANKING_RETRY_AFTER_SECONDS = 2
+#: How long a score request waits for the ranks of a day just closed before it answers 503 `ranking`
+#: (well within the 10 s a forwarding worker waits for the owner's answer).
+RANKING_WAIT_SECONDS = 2.0
+#: How often it reads the member's ledger again meanwhile.
+RANKING_POLL_SECONDS = 0.05
 #: A scrape waits at most this long for fresh consumer-lag figures (else it gets the last ones).
 LAG_REFRESH_SECONDS = 0.5
 
@@ -104,10 +111,10 @@ class QueryViews:
     async def serve_member_score(self, member_id: str, language: str | None = None) -> web.Response:
         """The member's latest score record, from this worker's table (it owns the partition); with
         `?lang=` or `Accept-Language`, its explanations as texts in the best locale the catalog has."""
-        ledger = self._closed_ledger(member_id)
-        if not isinstance(ledger, MemberLedger):
-            return ledger  # the 404 answer
-        record = latest_record(member_id, ledger, self.model)
+        found = await ranked(lambda: self._latest(member_id), RANKING_WAIT_SECONDS, RANKING_POLL_SECONDS)
+        if not isinstance(found, tuple):
+            return found  # 404 or unreadable
+        ledger, record = found
         if record is None:  # between the close of its day and the arrival of the day's ranks: seconds
             day = iso_date(ledger.state.last_closed)  # type: ignore[arg-type]
             problem = f"the score of {member_id!r} for {day} is waiting for the day's ranks: retry shortly"
@@ -143,6 +150,13 @@ class QueryViews:
         if not isinstance(ledger, MemberLedger):
             return ledger  # the 404 answer
         return self._json(history_document(member_id, ledger.history, weeks))
+
+    def _latest(self, member_id: str) -> tuple[MemberLedger, dict[str, Any] | None] | web.Response:
+        """The member's ledger and latest record (None while its day's ranks are awaited), or the answer."""
+        ledger = self._closed_ledger(member_id)
+        if not isinstance(ledger, MemberLedger):
+            return ledger
+        return ledger, latest_record(member_id, ledger, self.model)
 
     def _closed_ledger(self, member_id: str) -> MemberLedger | web.Response:
         """The member's ledger if it has closed a day, else the 404 answer."""
@@ -187,3 +201,18 @@ def _bad_member_id(member_id: str) -> web.Response | None:
 
 def _whole_number(text: str) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else None
+
+
+async def ranked(
+    read: Callable[[], tuple[MemberLedger, dict[str, Any] | None] | web.Response],
+    wait: float,
+    poll: float,
+) -> tuple[MemberLedger, dict[str, Any] | None] | web.Response:
+    """`read()` again every `poll` seconds, for up to `wait` seconds, while it finds a member whose last
+    closed day waits for its ranks (no record yet); the last answer otherwise."""
+    deadline = time.monotonic() + wait
+    found = read()
+    while isinstance(found, tuple) and found[1] is None and time.monotonic() < deadline:
+        await asyncio.sleep(poll)
+        found = read()
+    return found
