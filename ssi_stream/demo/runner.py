@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import deque
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -37,6 +38,8 @@ from ssi_stream.stream.producer import produce_events
 from ssi_stream.stream.topology import topic_specs
 
 DEMO_PREFIX = "ssi-demo."
+#: The demo's events/s is averaged over this many seconds.
+RATE_WINDOW_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +121,7 @@ def run_demo(settings: Settings, options: DemoOptions, out: object = sys.stdout)
     began = time.monotonic()
     ready_at: float | None = None  # when the worker's /readyz first answered 200
     first_records_at: float | None = None
-    rate_mark = (began, 0)
-    events_per_second = 0.0
+    marks: deque[tuple[float, int]] = deque([(began, 0)])  # (time, events sent) of the last seconds
     traffic.start()
     try:
         while options.duration is None or time.monotonic() - began < options.duration:
@@ -140,8 +142,7 @@ def run_demo(settings: Settings, options: DemoOptions, out: object = sys.stdout)
                     out.write(  # type: ignore[attr-defined]
                         f"demo: first score records {now - ready_at:.1f} s after the worker was ready\n"
                     )
-            events_per_second = (traffic.sent - rate_mark[1]) / max(now - rate_mark[0], 1e-9)
-            rate_mark = (now, traffic.sent)
+            events_per_second = _rate(marks, now, traffic.sent)
             screen = render(
                 board,
                 events_sent=traffic.sent,
@@ -238,6 +239,15 @@ def _stop_worker(worker: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait(timeout=30)
+
+
+def _rate(marks: deque[tuple[float, int]], now: float, sent: int) -> float:
+    """Events per second over the last `RATE_WINDOW_SECONDS` (sends are acknowledged in bursts)."""
+    marks.append((now, sent))
+    while len(marks) > 2 and now - marks[1][0] >= RATE_WINDOW_SECONDS:
+        marks.popleft()
+    then, sent_then = marks[0]
+    return (sent - sent_then) / max(now - then, 1e-9)
 
 
 def _api_check(base: str, board: DemoBoard) -> list[str]:
