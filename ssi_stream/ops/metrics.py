@@ -152,8 +152,8 @@ class WorkerMetrics:
         )
         self.processing = Histogram(
             "ssi_processing_seconds",
-            "Time to process one message, by stage (place: an event, absorb: an effects-topic record, a frame); "
-            "messages come in batches, each observed at its batch's mean.",
+            "Time to process one message, by stage (place: an event, absorb: an effects-topic record, "
+            "a frame); messages come in batches, each observed at its batch's mean.",
             ["stage"],
             buckets=PROCESSING_BUCKETS,
             registry=reg,
