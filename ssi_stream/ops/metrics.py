@@ -29,12 +29,15 @@ from ssi_stream.timeline.days import SECONDS_PER_DAY
 
 #: `type` label values: every event type, and `unknown` for payloads whose type cannot be read.
 EVENT_TYPE_LABELS: tuple[str, ...] = (*EVENT_TYPES, "unknown")
-#: `ssi_events_consumed_total` outcomes, as agent 1 sees them (duplicates are found per effect, later).
+#: `ssi_events_consumed_total` outcomes, as the ingest sees them (duplicates are found per effect, later).
 EVENT_OUTCOMES: tuple[str, ...] = ("accepted", "late", "rejected")
 #: `ssi_effects_absorbed_total` outcomes.
 EFFECT_OUTCOMES: tuple[str, ...] = ("counted", "late", "duplicate")
 STAGES: tuple[str, ...] = ("place", "absorb")
 ALERT_KINDS: tuple[str, ...] = ("below_threshold", "weekly_drop", "recovered")
+#: `ssi_quarantined_total` problems: not readable, not signed with the internal key, or for a member whose
+#: stored ledger cannot be read.
+QUARANTINE_PROBLEMS: tuple[str, ...] = ("unreadable", "forged", "unreadable_state")
 
 Stage = Literal["place", "absorb"]
 
@@ -149,15 +152,16 @@ class WorkerMetrics:
         )
         self.processing = Histogram(
             "ssi_processing_seconds",
-            "Time to process one message, by stage (place: an event, absorb: an effect or a mark); "
-            "messages come in batches, each observed at its batch's mean.",
+            "Time to process one message, by stage (place: an event, absorb: an effects-topic record, "
+            "a frame); messages come in batches, each observed at its batch's mean.",
             ["stage"],
             buckets=PROCESSING_BUCKETS,
             registry=reg,
         )
         self.input_gaps = Counter(
             "ssi_input_gaps_total",
-            "Times a worker got input past the offset its state expects (skipped input) and sought back.",
+            "Times a worker got input past the offset its state expects: on the effects topic, input Faust "
+            "skipped, read back; on the events topic, offsets gone from the log (retention), skipped over.",
             registry=reg,
         )
         self.events_misrouted = Counter(
@@ -169,7 +173,8 @@ class WorkerMetrics:
         self.quarantined_records = Counter(
             "ssi_quarantined_total",
             "Internal records (effects topic) kept on the quarantine topic instead of absorbed: unreadable, "
-            "or not signed with the internal key (forged).",
+            "not signed with the internal key (forged), or for a member whose stored state cannot be read "
+            "(unreadable_state).",
             ["problem"],
             registry=reg,
         )
@@ -267,11 +272,15 @@ class WorkerMetrics:
         self._processing = {stage: self.processing.labels(stage) for stage in STAGES}
         self._pillars = {pillar: self.pillar_score.labels(pillar) for pillar in PILLARS}
         self._alerts = {kind: self.alerts_emitted.labels(kind) for kind in ALERT_KINDS}
+        # at 0 from the start: `increase()` in the SsiRecordsQuarantined alert sees a series born at 1 as 0
+        self._quarantined = {
+            problem: self.quarantined_records.labels(problem) for problem in QUARANTINE_PROBLEMS
+        }
         self.model_info.labels(model_version).set(1)
         build = build or BuildInfo.current()
         self.build_info.labels(build.version, build.python, build.faust).set(1)
 
-    # -- agent 1 -------------------------------------------------------------------------------
+    # -- the ingest (events) ------------------------------------------------------------------
     def event_placed(self, event_type: str, *, late: bool, lag_seconds: float) -> None:
         """An event was decoded and placed (late: its own day was already complete at its partition)."""
         kind = event_type if event_type in EVENT_TYPES else "unknown"
@@ -287,7 +296,7 @@ class WorkerMetrics:
         """A dead-letter record was sent."""
         self.dead_letters.inc()
 
-    # -- agent 2 -------------------------------------------------------------------------------
+    # -- the agent (absorb-effects) -----------------------------------------------------------
     def effect_absorbed(self, *, counted: bool, late: bool, origin: int | None = None) -> None:
         """An effect reached its member: counted (on time or late) or skipped as already absorbed."""
         outcome = "duplicate" if not counted else "late" if late else "counted"
@@ -318,7 +327,7 @@ class WorkerMetrics:
         """A score alert was emitted."""
         self._alerts[kind].inc()
 
-    # -- both agents and the timer ----------------------------------------------------------------
+    # -- both stages and the timer ----------------------------------------------------------------
     def processed(self, stage: Stage, seconds: float, messages: int = 1) -> None:
         """A batch of `messages` took `seconds` in `stage`."""
         if messages > 0:
@@ -329,8 +338,8 @@ class WorkerMetrics:
         self.events_misrouted.inc()
 
     def quarantined(self, problem: str) -> None:
-        """An internal record was quarantined: "unreadable" or "forged"."""
-        self.quarantined_records.labels(problem).inc()
+        """An internal record was quarantined: "unreadable", "forged" or "unreadable_state"."""
+        self._quarantined[problem].inc()
 
     def capped(self, cap: str) -> None:
         """A cap left something out (`ranking.connections`, `ledger.recent_ids`)."""
@@ -351,7 +360,7 @@ class WorkerMetrics:
         self.redeliveries_skipped.inc()
 
     def input_gap(self) -> None:
-        """The worker found skipped input and sought back to it."""
+        """The worker found input past the offset its state expects (read back, or gone from the log)."""
         self.input_gaps.inc()
 
     def set_consumer_lag(self, lags: Mapping[tuple[str, int], int]) -> None:

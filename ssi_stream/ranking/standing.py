@@ -2,7 +2,7 @@
 
 Scores carry two decimals, so a histogram with one bin per 0.01 point (10,001 bins from 0 to 100) is
 exact, and histograms from different partitions or workers merge by adding counts. Semantics (also in
-`schemas/v1/records/daily_score.json` and docs/ranking.md):
+`schemas/v2/records/score.json` and docs/ranking.md):
 
 - `position` is 1 + the number of members with a strictly higher score: ties share the best position
   ("1224" ranking), so two members with the same score always have the same standing;

@@ -166,6 +166,9 @@ def test_bounded_series_exist_at_zero_before_anything_happens(metrics: WorkerMet
         assert value(metrics, "ssi_events_rejected_total", reason=code.value) == 0
     for kind in ALERT_KINDS:
         assert value(metrics, "ssi_alerts_emitted_total", kind=kind) == 0
+    # the alert on them is `increase(...) > 0`, which cannot see a series that is born at 1
+    for problem in ("unreadable", "forged", "unreadable_state"):
+        assert value(metrics, "ssi_quarantined_total", problem=problem) == 0
     assert value(metrics, "ssi_model_info", version="model-v1") == 1
     assert value(metrics, "ssi_build_info", version="0.1.0", python="3.11.7", faust="0.15.3") == 1
 
