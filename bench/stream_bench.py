@@ -503,6 +503,11 @@ def main() -> None:
     )
     parser.add_argument("--bootstrap", help="default: SSI_BROKER, else the local broker")
     parser.add_argument(
+        "--systems",
+        default=",".join(SYSTEMS),
+        help="which to run, in this order, comma separated (the worker is always run: the ratios are to it)",
+    )
+    parser.add_argument(
         "--faust-creates-changelogs", action="store_true", help="do not pre-create Faust's changelog topics"
     )
     args = parser.parse_args()
@@ -559,18 +564,26 @@ def main() -> None:
     say(f"log: {total:,} events ({args.members:,} members × {args.days} days) on {run.events_topic}")
     del keyed
 
+    systems = set(args.systems.split(","))
+    unknown = systems - set(SYSTEMS)
+    if unknown:
+        parser.error(f"unknown systems {sorted(unknown)}; choose from {','.join(SYSTEMS)}")
     try:
-        results["ceiling"] = [ceiling(run, total)]
-        say(f"ceiling: {results['ceiling'][0]['rate']:,.0f} events/s")
+        results["ceiling"] = [ceiling(run, total)] if "ceiling" in systems else []
+        if results["ceiling"]:
+            say(f"ceiling: {results['ceiling'][0]['rate']:,.0f} events/s")
         results["worker_memory"], first = worker_e2e(run, offsets, total, "memory://", "memory")
         say(f"worker memory://: {results['worker_memory']['rate']:,.0f} events/s")
-        results["recovery"] = recovery(run, offsets, first)
-        say(f"recovery: {results['recovery']}")
-        results["quix"] = quix(run, offsets, total)
-        say(f"quix: {results['quix']['rate']:,.0f} events/s")
-        results["faust_naive"] = faust_naive(run, offsets, total)
-        say(f"faust naive: {results['faust_naive']['rate']:,.0f} events/s")
-        if not args.no_rocksdb:
+        if "recovery" in systems:
+            results["recovery"] = recovery(run, offsets, first)
+            say(f"recovery: {results['recovery']}")
+        if "quix" in systems:
+            results["quix"] = quix(run, offsets, total)
+            say(f"quix: {results['quix']['rate']:,.0f} events/s")
+        if "faust" in systems:
+            results["faust_naive"] = faust_naive(run, offsets, total)
+            say(f"faust naive: {results['faust_naive']['rate']:,.0f} events/s")
+        if "rocksdb" in systems and not args.no_rocksdb:
             try:
                 results["worker_rocksdb"], _ = worker_e2e(run, offsets, total, "rocksdb://", "rocksdb")
                 say(f"worker rocksdb://: {results['worker_rocksdb']['rate']:,.0f} events/s")
@@ -580,15 +593,18 @@ def main() -> None:
             finally:
                 for child in ROCKSDB_WORKERS:
                     child.stop()
-        results["ceiling"].append(ceiling(run, total))
-        say(f"ceiling again: {results['ceiling'][1]['rate']:,.0f} events/s")
-        sizes = [int(size) for size in args.close_members.split(",")]
-        results["close"] = daily_close(run, log, sizes)
-        say(f"close: {results['close']['runs']}")
-        results["latency"] = latency(
-            run, args.members, results["worker_memory"]["rate"] / 2, args.latency_seconds
-        )
-        say(f"latency: {results['latency']}")
+        if "ceiling" in systems:
+            results["ceiling"].append(ceiling(run, total))
+            say(f"ceiling again: {results['ceiling'][1]['rate']:,.0f} events/s")
+        if "close" in systems:
+            sizes = [int(size) for size in args.close_members.split(",")]
+            results["close"] = daily_close(run, log, sizes)
+            say(f"close: {results['close']['runs']}")
+        if "latency" in systems:
+            results["latency"] = latency(
+                run, args.members, results["worker_memory"]["rate"] / 2, args.latency_seconds
+            )
+            say(f"latency: {results['latency']}")
     finally:
         out = RESULTS / f"stream-{run_id}.json"
         out.write_text(json.dumps(results, indent=2))
@@ -597,8 +613,12 @@ def main() -> None:
     summarise(results)
 
 
+#: The systems `--systems` chooses from, in the order they run.
+SYSTEMS = ("ceiling", "worker", "recovery", "quix", "faust", "rocksdb", "close", "latency")
+
+
 def summarise(results: dict[str, Any]) -> None:
-    best_ceiling = max(c["rate"] for c in results["ceiling"])
+    best_ceiling = max((c["rate"] for c in results["ceiling"]), default=math.nan)
     worker_rate = results["worker_memory"]["rate"]
     rows = [("ceiling (aiokafka read + decode), best of 2", best_ceiling, math.nan)]
     for key, name in (
@@ -613,7 +633,7 @@ def summarise(results: dict[str, Any]) -> None:
     for name, rate, cpu in rows:
         print(f"{name:<48}{rate:>10,.0f}{rate / best_ceiling:>11.3f}{worker_rate / rate:>10.2f}{cpu:>6.2f}")
     print("ceiling runs: " + ", ".join(f"{c['rate']:,.0f}" for c in results["ceiling"]))
-    close = results["close"]
+    close = results.get("close", {"runs": []})
     for entry in close["runs"]:
         print(
             f"close: {entry['members']:,} members in {entry['seconds']:.1f} s "
@@ -622,14 +642,18 @@ def summarise(results: dict[str, Any]) -> None:
             f"{entry['rss_bytes_per_member_encoded']:.0f} B, "
             f"decoded {entry['rss_bytes_per_member_decoded']:.0f} B"
         )
-    print(f"ledger bytes: {close['ledger_bytes']} over {close['template_members']:,} template members")
-    rec = results["recovery"]
-    print(
-        f"recovery: {rec['members_changelog_records']:,} changelog records in {rec['seconds']:.1f} s "
-        f"(fresh start {results['worker_memory']['start_to_recovery_complete']:.1f} s)"
-    )
-    print(f"latency: {json.dumps(results['latency'])}")
-    print(f"median ceiling {statistics.median(c['rate'] for c in results['ceiling']):,.0f}")
+    if close["runs"]:
+        print(f"ledger bytes: {close['ledger_bytes']} over {close['template_members']:,} template members")
+    rec = results.get("recovery")
+    if rec:
+        print(
+            f"recovery: {rec['members_changelog_records']:,} changelog records in {rec['seconds']:.1f} s "
+            f"(fresh start {results['worker_memory']['start_to_recovery_complete']:.1f} s)"
+        )
+    if "latency" in results:
+        print(f"latency: {json.dumps(results['latency'])}")
+    if results["ceiling"]:
+        print(f"median ceiling {statistics.median(c['rate'] for c in results['ceiling']):,.0f}")
 
 
 if __name__ == "__main__":
