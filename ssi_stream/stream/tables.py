@@ -4,7 +4,8 @@ Three changelog-backed tables hold a worker's state: `members` (member id -> led
 (input partition -> clock, and the position each input partition's state has reached) and `close-gates`
 (effects partition -> gate, held day-share parts, industry distributions, the redelivery filters and the
 effects deferred to their day's close, and the effects position).
-A write goes to the table's changelog through Faust's producer; the worker's flush waits for it.
+A write goes to the table's store at once and to its changelog when the worker next delivers
+(`stream.table_writes`); the worker's flush waits for it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import orjson
 from ssi_stream.ledger.member_ledger import MemberLedger, encode_ledger, read_ledger
 from ssi_stream.ledger.redelivery_filter import CHUNK_BYTES
 from ssi_stream.ranking.exchange import DayShare
-from ssi_stream.stream.event_context import partition_context
+from ssi_stream.stream.table_writes import TableWriter
 from ssi_stream.stream.wire import decode_share, encode_share
 from ssi_stream.timeline.partitioner import partition_for
 from ssi_stream.timeline.policy import DedupPolicy
@@ -65,44 +66,56 @@ class TableSourceStore:
     partition only.
     """
 
-    def __init__(self, clocks: faust.Table, topic: str) -> None:
+    def __init__(self, clocks: faust.Table, topic: str, writer: TableWriter) -> None:
         self.clocks = clocks
         self.topic = topic
+        self.writer = writer
 
     def clock(self, source: int) -> bytes | None:
         return self.clocks.get(clock_key(source))
 
     def put_clock(self, source: int, clock: bytes) -> None:
-        with partition_context(self.topic, source):
-            self.clocks[clock_key(source)] = clock
+        self.writer.put(self.clocks, source, clock_key(source), clock)
 
     def position(self, source: int) -> bytes | None:
         """The stored position of input partition `source` (see `OffsetGuard`)."""
         return self.clocks.get(position_key(source))
 
     def put_position(self, source: int, position: bytes) -> None:
-        with partition_context(self.topic, source):
-            self.clocks[position_key(source)] = position
+        self.writer.put(self.clocks, source, position_key(source), position)
 
 
 class TableTargetStore:
     """One effects partition's state in the `members` and `close-gates` tables."""
 
     def __init__(
-        self, target: int, partitions: int, members: faust.Table, gates: faust.Table, dedup: DedupPolicy
+        self,
+        target: int,
+        partitions: int,
+        members: faust.Table,
+        gates: faust.Table,
+        dedup: DedupPolicy,
+        writer: TableWriter,
     ) -> None:
         self.target = target
         self.partitions = partitions
         self.members = members
         self.gates = gates
         self.dedup = dedup
+        self.writer = writer
+
+    def _put_gate_value(self, key: bytes, value: bytes) -> None:
+        self.writer.put(self.gates, self.target, key, value)
+
+    def _pop_gate_value(self, key: bytes) -> bytes | None:
+        return self.writer.pop(self.gates, self.target, key)
 
     def ledger(self, member_id: str) -> MemberLedger | None:
         stored = self.members.get(member_id.encode())
         return None if stored is None else read_ledger(member_id, stored, self.dedup)
 
     def put_ledger(self, member_id: str, ledger: MemberLedger) -> None:
-        self.members[member_id.encode()] = encode_ledger(ledger)
+        self.writer.put(self.members, self.target, member_id.encode(), encode_ledger(ledger))
 
     def member_ids(self) -> Iterable[str]:
         """The members of this partition held by the table (one scan, when the partition is taken on)."""
@@ -116,19 +129,19 @@ class TableTargetStore:
         return self.gates.get(gate_key(self.target))
 
     def put_gate(self, gate: bytes) -> None:
-        self.gates[gate_key(self.target)] = gate
+        self._put_gate_value(gate_key(self.target), gate)
 
     def share(self, day: int, source: int, part: int) -> DayShare:
         return decode_share(self.gates[share_key(self.target, day, source, part)])
 
     def put_share(self, share: DayShare) -> None:
-        self.gates[share_key(self.target, share.day, share.source, share.part)] = encode_share(share)
+        self._put_gate_value(share_key(self.target, share.day, share.source, share.part), encode_share(share))
 
     def drop_share(self, day: int, source: int, part: int) -> None:
-        self.gates.pop(share_key(self.target, day, source, part), None)
+        self._pop_gate_value(share_key(self.target, day, source, part))
 
     def put_distribution(self, industry: str, document: dict[str, Any]) -> None:
-        self.gates[distribution_key(self.target, industry)] = orjson.dumps(document)
+        self._put_gate_value(distribution_key(self.target, industry), orjson.dumps(document))
 
     def filter_chunks(self, day: int) -> list[bytes] | None:
         count = self.gates.get(filter_key(self.target, day))
@@ -141,13 +154,13 @@ class TableTargetStore:
     def put_filter_chunk(self, day: int, index: int, chunks: int, chunk: bytes) -> None:
         count = str(chunks).encode()
         if self.gates.get(filter_key(self.target, day)) != count:
-            self.gates[filter_key(self.target, day)] = count
-        self.gates[filter_key(self.target, day, index)] = chunk
+            self._put_gate_value(filter_key(self.target, day), count)
+        self._put_gate_value(filter_key(self.target, day, index), chunk)
 
     def drop_filter(self, day: int) -> None:
-        count = self.gates.pop(filter_key(self.target, day), None)
+        count = self._pop_gate_value(filter_key(self.target, day))
         for index in range(int(count or 0)):
-            self.gates.pop(filter_key(self.target, day, index), None)
+            self._pop_gate_value(filter_key(self.target, day, index))
 
     def deferred(self, day: int) -> list[bytes]:
         chunks = []
@@ -156,9 +169,9 @@ class TableTargetStore:
         return chunks
 
     def put_deferred(self, day: int, index: int, chunk: bytes) -> None:
-        self.gates[deferred_key(self.target, day, index)] = chunk
+        self._put_gate_value(deferred_key(self.target, day, index), chunk)
 
     def drop_deferred(self, day: int) -> None:
         index = 0
-        while self.gates.pop(deferred_key(self.target, day, index), None) is not None:
+        while self._pop_gate_value(deferred_key(self.target, day, index)) is not None:
             index += 1

@@ -43,9 +43,9 @@ from ssi_stream.scoring.model import Model
 from ssi_stream.stream.backfill import Backfill
 from ssi_stream.stream.broker_contact import BrokerContact
 from ssi_stream.stream.delivery import ensure_complete_flush
-from ssi_stream.stream.event_context import event_context
 from ssi_stream.stream.ingest import EventIngest, ingest_group
 from ssi_stream.stream.offset_guard import Admit, OffsetGuard
+from ssi_stream.stream.table_writes import TableWriter
 from ssi_stream.stream.tables import TableSourceStore, TableTargetStore, position_key
 from ssi_stream.stream.views import QueryViews
 from ssi_stream.stream.wire import (
@@ -70,6 +70,10 @@ log = logging.getLogger(__name__)
 METRICS_INTERVAL_SECONDS = 2.0
 #: Input is read only while each effects partition of the worker has at most this many frames to absorb.
 EFFECTS_BACKLOG_PER_PARTITION = 16
+#: The producer's batch per partition (Faust's default is 16 KiB). A batch is full after about 13 ledgers,
+#: and a send to a full batch waits for a round trip to the broker: a close's writes waited for dozens.
+#: Half of a broker's default `message.max.bytes` (1 MiB).
+PRODUCER_BATCH_BYTES = 512 * 1024
 #: ... waiting at most this long at a time (absorbing may be stuck on something input must bring).
 BACKPRESSURE_MAX_WAIT_SECONDS = 5.0
 
@@ -112,6 +116,7 @@ class ScoringTopology:
             table_standby_replicas=settings.standby_replicas,
             consumer_auto_offset_reset="earliest",
             producer_acks=-1,
+            producer_max_batch_size=PRODUCER_BATCH_BYTES,
             broker_session_timeout=settings.session_timeout_seconds,
             broker_heartbeat_interval=max(1.0, settings.session_timeout_seconds / 10),
             broker_commit_every=1000,
@@ -143,7 +148,8 @@ class ScoringTopology:
         self._placing = False  # a place batch is in progress (the idle timer waits for it)
         self._event_guards: dict[int, OffsetGuard] = {}
         self._effect_guards: dict[int, OffsetGuard] = {}
-        self._source_store = TableSourceStore(self.clocks, settings.events_topic)
+        self.writes = TableWriter()  # every table write; sent before each flush (stream.table_writes)
+        self._source_store = TableSourceStore(self.clocks, settings.events_topic, self.writes)
         self.source = self._new_source()
         self.targets: dict[int, TargetSide] = {}
         self._last_input: dict[int, float] = {}
@@ -187,7 +193,12 @@ class ScoringTopology:
         side = self.targets.get(partition)
         if side is None:
             store = TableTargetStore(
-                partition, self.settings.partitions, self.members, self.gates, self.timeline.dedup
+                partition,
+                self.settings.partitions,
+                self.members,
+                self.gates,
+                self.timeline.dedup,
+                self.writes,
             )
             side = self.targets[partition] = TargetSide(
                 partition, self.model, self.timeline, store, observer=self.metrics
@@ -292,6 +303,7 @@ class ScoringTopology:
             await self._flush()
         for source in fetch:
             self._source_store.put_position(source, guards[source].to_bytes())
+        await self._send_table_writes()  # on their way now; the next flush waits for them
 
     def _stored_position(self, source: int) -> int | None:
         return OffsetGuard.from_bytes(self._source_store.position(source)).next_offset
@@ -356,17 +368,16 @@ class ScoringTopology:
         tails = []
         for target, taken in messages.items():
             side = self.target(target)
-            with event_context(last_event[target]):  # the partition's writes go to its changelogs
-                for step in side.take(taken):
-                    await self._deliver(step)
-                    await self._flush()
+            for step in side.take(taken):  # its writes name their changelog partition (stream.tables)
+                await self._deliver(step)
+                await self._flush()
             tails.append(side.drain())
         for step in tails:
             await self._deliver(step)
         await self._flush()  # the state first, then the positions that vouch for it
-        for target, event in last_event.items():
-            with event_context(event):
-                self.gates[position_key(target)] = self._effect_guards[target].to_bytes()
+        for target in last_event:
+            self.writes.put(self.gates, target, position_key(target), self._effect_guards[target].to_bytes())
+        await self._send_table_writes()  # on their way now; the next flush waits for them
 
     # -- delivery ---------------------------------------------------------------------------
     async def _deliver(self, step: Step) -> None:
@@ -435,8 +446,19 @@ class ScoringTopology:
         sensors per message: 17 % of a busy worker's time); `_flush` checks that it was delivered."""
         self._sent.append(await self.app.producer.send(topic, key, value, partition, None, headers))
 
+    async def _send_table_writes(self) -> None:
+        """Hand the table writes made so far to the producer, in order (their changelog records)."""
+        if self.writes.pending:
+            await self.writes.send(self._send_changelog)
+
+    async def _send_changelog(self, topic: str, key: bytes, value: bytes | None, partition: int) -> Any:
+        future = await self.app.producer.send(topic, key, value, partition, None, None)
+        self._sent.append(future)
+        return future
+
     async def _flush(self) -> None:
         """Wait until everything sent so far is delivered; raise if anything failed (see _fail_hard)."""
+        await self._send_table_writes()
         sent, self._sent = self._sent, []  # what this flush covers (the other agent may send meanwhile)
         await self.app.producer.flush()
         self._sent.extend(f for f in sent if not f.done())  # not expected; checked by a later flush
