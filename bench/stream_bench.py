@@ -297,7 +297,28 @@ def worker_e2e(run: Run, offsets: Offsets, total: int, store: str, name: str) ->
         offsets, child, app, run, total, (env["SSI_EFFECTS_TOPIC"],), events_group=ingest_group(app)
     )
     figures["start_to_recovery_complete"] = started
+    figures["waits"] = worker_waits(env["SSI_WEB_PORT"])
     return figures, child
+
+
+def worker_waits(port: str) -> dict[str, float]:
+    """The worker's own account of its waiting, from /metrics: seconds each stage waited for delivery, and
+    the ingest for the absorb side (`ssi_delivery_wait_seconds_total`, `ssi_backpressure_seconds_total`)."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+        text = answer.read().decode()
+    waits: dict[str, float] = {}
+    for line in text.splitlines():
+        for prefix, name in (
+            ('ssi_delivery_wait_seconds_total{stage="place"}', "delivery_place"),
+            ('ssi_delivery_wait_seconds_total{stage="absorb"}', "delivery_absorb"),
+            ("ssi_backpressure_seconds_total ", "backpressure"),
+            ("process_cpu_seconds_total ", "cpu"),
+        ):
+            if line.startswith(prefix):
+                waits[name] = float(line.rsplit(" ", 1)[1])
+    return waits
 
 
 def recovery(run: Run, offsets: Offsets, first: Child) -> dict[str, Any]:
@@ -633,6 +654,12 @@ def summarise(results: dict[str, Any]) -> None:
     for name, rate, cpu in rows:
         print(f"{name:<48}{rate:>10,.0f}{rate / best_ceiling:>11.3f}{worker_rate / rate:>10.2f}{cpu:>6.2f}")
     print("ceiling runs: " + ", ".join(f"{c['rate']:,.0f}" for c in results["ceiling"]))
+    waits = results["worker_memory"].get("waits", {})
+    print(
+        "worker waits (s, from its /metrics): "
+        + ", ".join(f"{name} {seconds:.2f}" for name, seconds in waits.items())
+        + f"; drain {results['worker_memory']['seconds']:.2f} s"
+    )
     close = results.get("close", {"runs": []})
     for entry in close["runs"]:
         print(

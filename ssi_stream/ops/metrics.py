@@ -158,6 +158,19 @@ class WorkerMetrics:
             buckets=PROCESSING_BUCKETS,
             registry=reg,
         )
+        self.delivery_wait = Counter(
+            "ssi_delivery_wait_seconds_total",
+            "Seconds a stage waited for what it sent to be delivered (the flush before its marks, closes "
+            "and positions move on); its rate is the share of the time spent waiting for the broker.",
+            ["stage"],
+            registry=reg,
+        )
+        self.backpressure = Counter(
+            "ssi_backpressure_seconds_total",
+            "Seconds the ingest waited before reading more input, for this worker's effects partitions "
+            "to take in what it wrote.",
+            registry=reg,
+        )
         self.input_gaps = Counter(
             "ssi_input_gaps_total",
             "Times a worker got input past the offset its state expects: on the effects topic, input Faust "
@@ -270,6 +283,7 @@ class WorkerMetrics:
         self._rejected = {code: self.events_rejected.labels(code.value) for code in RejectionCode}
         self._absorbed = {outcome: self.effects_absorbed.labels(outcome) for outcome in EFFECT_OUTCOMES}
         self._processing = {stage: self.processing.labels(stage) for stage in STAGES}
+        self._delivery_wait = {stage: self.delivery_wait.labels(stage) for stage in STAGES}
         self._pillars = {pillar: self.pillar_score.labels(pillar) for pillar in PILLARS}
         self._alerts = {kind: self.alerts_emitted.labels(kind) for kind in ALERT_KINDS}
         # at 0 from the start: `increase()` in the SsiRecordsQuarantined alert sees a series born at 1 as 0
@@ -332,6 +346,14 @@ class WorkerMetrics:
         """A batch of `messages` took `seconds` in `stage`."""
         if messages > 0:
             self._processing[stage].observe(seconds / messages)
+
+    def delivery_waited(self, stage: Stage, seconds: float) -> None:
+        """`stage` waited `seconds` for its sends to be delivered."""
+        self._delivery_wait[stage].inc(seconds)
+
+    def backpressure_waited(self, seconds: float) -> None:
+        """The ingest waited `seconds` for the effects partitions to catch up."""
+        self.backpressure.inc(seconds)
 
     def event_misrouted(self) -> None:
         """An event arrived on another partition than its member id hashes to (murmur2)."""

@@ -35,7 +35,7 @@ from ssi_stream.engine import EffectMessage, RawEvent, SourceSide, Step, TargetM
 from ssi_stream.events.dead_letter import dead_letter_headers
 from ssi_stream.events.limits import DecodeLimits
 from ssi_stream.ops.kafka_security import faust_credentials, load_security
-from ssi_stream.ops.metrics import WorkerMetrics
+from ssi_stream.ops.metrics import Stage, WorkerMetrics
 from ssi_stream.ops.settings import Settings, SettingsError
 from ssi_stream.ops.topics import TopicSpec
 from ssi_stream.scoring.effects import decode_effect
@@ -238,18 +238,21 @@ class ScoringTopology:
         step = self.source.resume(sources)
         if step is not None:
             await self._deliver(step)
-            await self._flush()
+            await self._flush("place")
 
     async def _wait_for_absorb(self) -> None:
         """Backpressure: read no further input while an effects partition of this worker holds more than
         `EFFECTS_BACKLOG_PER_PARTITION` frames this worker wrote and has not absorbed yet, so input
         waiting on the events topic never starves the closes (a backlog stays on the events topic,
         where the lag gauge shows it). Waits at most `BACKPRESSURE_MAX_WAIT_SECONDS` at a time."""
-        deadline = time.monotonic() + BACKPRESSURE_MAX_WAIT_SECONDS
-        while self._effects_backlog() > EFFECTS_BACKLOG_PER_PARTITION:
-            if time.monotonic() > deadline:
-                return
-            await asyncio.sleep(0.01)
+        started = time.monotonic()
+        try:
+            while self._effects_backlog() > EFFECTS_BACKLOG_PER_PARTITION:
+                if time.monotonic() - started > BACKPRESSURE_MAX_WAIT_SECONDS:
+                    return
+                await asyncio.sleep(0.01)
+        finally:
+            self.metrics.backpressure_waited(time.monotonic() - started)
 
     def _effects_backlog(self) -> int:
         """The most frames this worker wrote to one of its own effects partitions and has not absorbed."""
@@ -300,7 +303,7 @@ class ScoringTopology:
         # last step (effects and dead letters, then the marks that promise them) is delivered.
         for step in self.source.place(raws, now):
             await self._deliver(step)
-            await self._flush()
+            await self._flush("place")
         for source in fetch:
             self._source_store.put_position(source, guards[source].to_bytes())
         await self._send_table_writes()  # on their way now; the next flush waits for them
@@ -370,11 +373,11 @@ class ScoringTopology:
             side = self.target(target)
             for step in side.take(taken):  # its writes name their changelog partition (stream.tables)
                 await self._deliver(step)
-                await self._flush()
+                await self._flush("absorb")
             tails.append(side.drain())
         for step in tails:
             await self._deliver(step)
-        await self._flush()  # the state first, then the positions that vouch for it
+        await self._flush("absorb")  # the state first, then the positions that vouch for it
         for target in last_event:
             self.writes.put(self.gates, target, position_key(target), self._effect_guards[target].to_bytes())
         await self._send_table_writes()  # on their way now; the next flush waits for them
@@ -456,11 +459,13 @@ class ScoringTopology:
         self._sent.append(future)
         return future
 
-    async def _flush(self) -> None:
+    async def _flush(self, stage: Stage) -> None:
         """Wait until everything sent so far is delivered; raise if anything failed (see _fail_hard)."""
+        started = time.perf_counter()
         await self._send_table_writes()
         sent, self._sent = self._sent, []  # what this flush covers (the other agent may send meanwhile)
         await self.app.producer.flush()
+        self.metrics.delivery_waited(stage, time.perf_counter() - started)
         self._sent.extend(f for f in sent if not f.done())  # not expected; checked by a later flush
         failed = [f for f in sent if f.done() and not f.cancelled() and f.exception() is not None]
         if failed:
@@ -546,7 +551,7 @@ class ScoringTopology:
         """A rebalance begins: stop reading input (the fetch in progress is finished first, and its
         positions delivered before the partitions can move)."""
         await self.ingest.pause()
-        await self._flush()
+        await self._flush("absorb")
         self._forget_caches()
 
     async def _on_assigned(self, sender: Any, assigned: Any, **kwargs: Any) -> None:

@@ -27,6 +27,8 @@ METRICS: dict[str, tuple[str, frozenset[str]]] = {
     "ssi_effects_absorbed_total": ("counter", frozenset({"outcome"})),
     "ssi_event_lag_seconds": ("histogram", frozenset()),
     "ssi_processing_seconds": ("histogram", frozenset({"stage"})),
+    "ssi_delivery_wait_seconds_total": ("counter", frozenset({"stage"})),
+    "ssi_backpressure_seconds_total": ("counter", frozenset()),
     "ssi_input_gaps_total": ("counter", frozenset()),
     "ssi_quarantined_total": ("counter", frozenset({"problem"})),
     "ssi_events_misrouted_total": ("counter", frozenset()),

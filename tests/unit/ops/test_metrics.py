@@ -36,6 +36,8 @@ DASHBOARD_METRICS: dict[str, tuple[str, tuple[str, ...]]] = {
     "ssi_effects_absorbed_total": ("counter", ("outcome",)),
     "ssi_event_lag_seconds": ("histogram", ()),
     "ssi_processing_seconds": ("histogram", ("stage",)),
+    "ssi_delivery_wait_seconds_total": ("counter", ("stage",)),
+    "ssi_backpressure_seconds_total": ("counter", ()),
     "ssi_input_gaps_total": ("counter", ()),
     "ssi_quarantined_total": ("counter", ("problem",)),
     "ssi_events_misrouted_total": ("counter", ()),
@@ -124,7 +126,10 @@ def test_names_follow_prometheus_conventions(metrics: WorkerMetrics) -> None:
         assert documentation.strip(), f"{name} has no help text"
         assert name.endswith("_total") == (kind == "counter"), name
         if TIME_WORDS.search(documentation) and not name.endswith("_info"):
-            assert name.endswith("_seconds"), f"{name} measures time but is not in seconds"
+            # a counter of seconds is `_seconds_total` (as process_cpu_seconds_total)
+            assert name.removesuffix("_total").endswith("_seconds"), (
+                f"{name} measures time but is not in seconds"
+            )
         assert not re.search(r"_(ms|milliseconds|minutes|hours|days)(_|$)", name), name
         assert not [label for label in labels if UNBOUNDED_LABEL.search(label)], name
 
@@ -244,6 +249,16 @@ def test_processing_time_is_observed_per_stage(metrics: WorkerMetrics) -> None:
     assert value(metrics, "ssi_processing_seconds_count", stage="place") == 1
     assert value(metrics, "ssi_processing_seconds_bucket", stage="place", le="0.0005") == 1
     assert value(metrics, "ssi_processing_seconds_count", stage="absorb") == 2
+
+
+def test_waiting_for_the_broker_and_for_the_absorb_side_adds_up_in_seconds(metrics: WorkerMetrics) -> None:
+    metrics.delivery_waited("place", 0.25)
+    metrics.delivery_waited("place", 0.5)
+    metrics.delivery_waited("absorb", 0.125)
+    metrics.backpressure_waited(1.5)
+    assert value(metrics, "ssi_delivery_wait_seconds_total", stage="place") == 0.75
+    assert value(metrics, "ssi_delivery_wait_seconds_total", stage="absorb") == 0.125
+    assert value(metrics, "ssi_backpressure_seconds_total") == 1.5
 
 
 def test_consumer_lag_shows_only_the_partitions_assigned_now(metrics: WorkerMetrics) -> None:
