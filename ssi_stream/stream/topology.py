@@ -368,15 +368,21 @@ class ScoringTopology:
                     await self._quarantine(message, exc)
                     continue
                 messages.setdefault(target, []).extend(taken)
-        tails = []
-        for target, taken in messages.items():
-            side = self.target(target)
-            for step in side.take(taken):  # its writes name their changelog partition (stream.tables)
-                await self._deliver(step)
+        # Every partition's side in lockstep: each yields a step that must be delivered before it goes
+        # on; the steps of all partitions are delivered together, with one flush a round, not one each.
+        running = [self.target(target).take(taken) for target, taken in messages.items()]
+        while running:
+            stepped = []
+            for steps in running:
+                step = next(steps, None)
+                if step is not None:
+                    await self._deliver(step)
+                    stepped.append(steps)
+            if stepped:
                 await self._flush("absorb")
-            tails.append(side.drain())
-        for step in tails:
-            await self._deliver(step)
+            running = stepped
+        for target in messages:
+            await self._deliver(self.target(target).drain())
         await self._flush("absorb")  # the state first, then the positions that vouch for it
         for target in last_event:
             self.writes.put(self.gates, target, position_key(target), self._effect_guards[target].to_bytes())
