@@ -24,7 +24,7 @@ from .conftest import MODEL, NOW, TIMELINE, Line, Replayed, score_lines
 
 #: Mostly sellers, so that a month holds enough outcomes; with a real topic's faults.
 CONFIG = SimulationConfig(
-    members=80,
+    members=40,
     days=24,
     seed=4,
     mix={"genuine_seller": 0.45, "occasional": 0.3, "spammer": 0.1, "lurker": 0.15},
