@@ -51,8 +51,8 @@ lint: setup
 UNIT_WORKERS ?= 2
 TEST_WORKERS ?= 4
 
-unit: setup  ## the fast path: no broker
-	$(BIN)/python -m pytest -n $(UNIT_WORKERS) -m "not kafka"
+unit: setup  ## the fast path: no broker, and not the tests marked slow (make test runs them)
+	$(BIN)/python -m pytest -n $(UNIT_WORKERS) -m "not kafka and not slow"
 
 test: setup kafka system-tools lint  ## everything, against a real broker and a real Prometheus
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=15

@@ -11,6 +11,8 @@ included:
   long, independent tests: each of their tests goes to whichever worker is free.
 - Under xdist, modules with a test marked `slow` or `kafka` are handed out first, so the long integration
   tests start at once and the short unit tests fill the gaps while they wait on Kafka and workers.
+- A session fixture that costs seconds and is used by modules that may land on different workers is
+  built once per run (`built_once_per_run`), not once per worker.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ import contextlib
 import fcntl
 import math
 import os
-from collections.abc import Iterable, Iterator
+import pickle
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -113,3 +117,24 @@ def exclusive(lock_file: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+T = TypeVar("T")
+
+
+def built_once_per_run(basetemp: Path, name: str, build: Callable[[], T]) -> T:
+    """`build()` once per pytest run: under xdist the first worker to ask builds it and leaves it pickled
+    in the run's shared directory, the others wait for it and read it; outside xdist it is just built.
+
+    For session fixtures whose value is plain data (bytes, dicts, tuples): each worker gets its own copy."""
+    if not xdist_worker():
+        return build()
+    shared = run_directory(basetemp) / "built-once" / f"{name}.pickle"
+    with exclusive(shared.with_suffix(".lock")):
+        if shared.exists():
+            return pickle.loads(shared.read_bytes())
+        value = build()
+        partial = shared.with_suffix(".partial")
+        partial.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        partial.replace(shared)
+        return value

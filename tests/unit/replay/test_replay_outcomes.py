@@ -24,7 +24,7 @@ from .conftest import MODEL, NOW, TIMELINE, Line, Replayed, score_lines
 
 #: Mostly sellers, so that a month holds enough outcomes; with a real topic's faults.
 CONFIG = SimulationConfig(
-    members=80,
+    members=40,
     days=24,
     seed=4,
     mix={"genuine_seller": 0.45, "occasional": 0.3, "spammer": 0.1, "lurker": 0.15},
@@ -54,6 +54,12 @@ def daily(log: list[tuple[str, bytes]]) -> Replayed:
     return score_lines(lines(log), DAILY)
 
 
+@pytest.fixture(scope="module")
+def changes(log: list[tuple[str, bytes]]) -> Replayed:
+    """The log scored with the default emission (a record on a day that changes something)."""
+    return score_lines(lines(log))
+
+
 def test_outcome_events_change_no_score(log: list[tuple[str, bytes]], daily: Replayed) -> None:
     plain = score_lines(lines(log, keep_outcomes=False), DAILY)
     assert [without_outcomes(record) for record in daily.records] == plain.records
@@ -81,8 +87,9 @@ def test_the_last_record_counts_each_outcome_once(log: list[tuple[str, bytes]], 
     assert len(log) > len(logged), "the log has redeliveries to recognise"
 
 
-def test_by_default_a_day_with_an_outcome_has_a_record(log: list[tuple[str, bytes]]) -> None:
-    changes = score_lines(lines(log))
+def test_by_default_a_day_with_an_outcome_has_a_record(
+    log: list[tuple[str, bytes]], changes: Replayed
+) -> None:
     recorded = {(record["member_id"], record["date"]) for record in changes.records}
     for _, raw in log:
         event = orjson.loads(raw)
@@ -116,7 +123,9 @@ class BytesTargetStore(MemoryTargetStore):
         return self.stored.keys()
 
 
-def test_ledgers_stored_as_bytes_give_the_records_replay_gives(log: list[tuple[str, bytes]]) -> None:
+def test_ledgers_stored_as_bytes_give_the_records_replay_gives(
+    log: list[tuple[str, bytes]], changes: Replayed
+) -> None:
     timeline: TimelineSettings = TIMELINE
     scorer = Replay(MODEL, timeline=timeline, now=NOW)
     stores = [BytesTargetStore(timeline.dedup) for _ in range(timeline.partitions)]
@@ -130,7 +139,7 @@ def test_ledgers_stored_as_bytes_give_the_records_replay_gives(log: list[tuple[s
     for start in range(0, len(ordered), 500):
         records += scorer.feed(ordered[start : start + 500])
     records += scorer.finish()
-    assert records == score_lines(ordered).records
+    assert records == changes.records
     stored = [raw for store in stores for raw in store.stored.values()]
     assert {raw[0] for raw in stored} == {5}, "every ledger written in the current version"
     assert sum(decode_ledger(raw, timeline.dedup).outcomes is not None for raw in stored) >= 10

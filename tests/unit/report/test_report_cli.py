@@ -13,7 +13,7 @@ import pytest
 from ssi_stream.cli import main
 from ssi_stream.events.types import OUTCOME_TYPES
 
-from .conftest import CONFIG, WINDOW, ReportWorld
+from .conftest import CLI_CONFIG, CONFIG, WINDOW, ReportWorld
 
 
 @pytest.fixture(autouse=True)
@@ -24,12 +24,12 @@ def _no_ssi_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="module")
-def files(report_world: ReportWorld, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def files(cli_world: ReportWorld, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("report-cli")
     paths = {name: folder / name for name in ("events.jsonl", "scores.jsonl.gz", "personas.csv")}
-    paths["events.jsonl"].write_bytes(report_world.events)
-    paths["scores.jsonl.gz"].write_bytes(gzip.compress(report_world.records))
-    personas = "".join(f"{member},{persona}\n" for member, persona in report_world.personas.items())
+    paths["events.jsonl"].write_bytes(cli_world.events)
+    paths["scores.jsonl.gz"].write_bytes(gzip.compress(cli_world.records))
+    personas = "".join(f"{member},{persona}\n" for member, persona in cli_world.personas.items())
     paths["personas.csv"].write_text("member_id,group\n" + personas)
     return paths
 
@@ -42,7 +42,7 @@ def test_a_report_over_records_or_over_their_event_log_is_the_same(
     html, first, second = tmp_path / "report.html", tmp_path / "a.json", tmp_path / "b.json"
     assert main(["report", *over_records, *common, "--html", str(html), "--json", str(first)]) == 0
     err = capsys.readouterr().err
-    assert "score records of 240 members read" in err and "leaders (70+)" in err
+    assert f"score records of {CLI_CONFIG.members} members read" in err and "leaders (70+)" in err
     assert main(["report", str(files["events.jsonl"]), *common, "--json", str(second)]) == 0
     assert "events replayed into" in capsys.readouterr().err
     assert json.loads(first.read_text()) == json.loads(second.read_text())

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import orjson
@@ -51,8 +52,10 @@ class ScoredState:
     state: MemberState
 
 
+@cache
 def persona_states() -> list[ScoredState]:
-    """Each persona (seeds 0 and 1) after every closed day of its first six weeks."""
+    """Each persona (seeds 0 and 1) after every closed day of its first six weeks (built once per
+    process: the golden, catalog and columnar tests read them, none changes them)."""
     states = []
     for persona in PERSONAS:
         for seed in (0, 1):
@@ -61,8 +64,10 @@ def persona_states() -> list[ScoredState]:
     return states
 
 
+@cache
 def simulated_states() -> tuple[list[ScoredState], list[dict[str, Any]]]:
-    """Every member-day `Replay` closes over the simulated log, and the records it emits."""
+    """Every member-day `Replay` closes over the simulated log, and the records it emits (built once per
+    process, 3 s: the golden and catalog tests read them, neither changes them)."""
     states: list[ScoredState] = []
     with _recording_scores(states):
         scorer = Replay(MODEL, timeline=TimelineSettings(emit="daily"), now=NOW)
