@@ -34,19 +34,23 @@ def alert_rules() -> list[dict]:
 
 
 @pytest.mark.parametrize("config", CONFIGS)
+@pytest.mark.slow  # promtool: `make test` runs it
 def test_promtool_accepts_the_configuration(config: str) -> None:
     assert "SUCCESS" in promtool("check", "config", config)
 
 
+@pytest.mark.slow  # promtool: `make test` runs it
 def test_promtool_accepts_the_alert_rules() -> None:
     assert f"SUCCESS: {len(alert_rules())} rules found" in promtool("check", "rules", RULES.name)
     assert len(alert_rules()) == 7
 
 
+@pytest.mark.slow  # promtool: `make test` runs it
 def test_alert_unit_tests_pass() -> None:
     assert "SUCCESS" in promtool("test", "rules", RULE_TESTS.name)
 
 
+@pytest.mark.slow  # promtool: `make test` runs it
 def test_promtool_reports_a_broken_rule(tmp_path: Path) -> None:
     """The checks above can fail: promtool rejects a rule with a PromQL syntax error."""
     broken = tmp_path / "broken.yml"
@@ -89,6 +93,7 @@ def test_alert_uses_only_exported_metrics(rule: dict) -> None:
     assert unknown_references(rule["expr"]) == []
 
 
+@pytest.mark.slow  # promtool: `make test` runs it
 def test_promtool_accepts_the_recording_rules_and_their_unit_tests_pass() -> None:
     assert f"SUCCESS: {len(RECORDED)} rules found" in promtool("check", "rules", RECORDING.name)
     assert "SUCCESS" in promtool("test", "rules", RECORDING_TESTS.name)

@@ -24,6 +24,9 @@ from ssi_stream.timeline.days import day_from_iso, iso_date
 
 from .conftest import WINDOW, ReportWorld
 
+#: Slow (the report's world, HTML pages and charts): `make test` runs it, `make unit` leaves it out.
+pytestmark = pytest.mark.slow
+
 OPTIONS = ReportOptions(window_days=WINDOW, resamples=400, seed=3)
 
 

@@ -15,6 +15,9 @@ from ssi_stream.events.types import OUTCOME_TYPES
 
 from .conftest import CLI_CONFIG, CONFIG, WINDOW, ReportWorld
 
+#: Slow (the report command over a simulated world): `make test` runs it, `make unit` leaves it out.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(autouse=True)
 def _no_ssi_environment(monkeypatch: pytest.MonkeyPatch) -> None:

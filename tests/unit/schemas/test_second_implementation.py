@@ -29,6 +29,9 @@ from tests.unit.events.contract_world import (
 from tests.unit.schemas.test_schema_files import SCHEMA_FILES
 from tests.unit.schemas.test_score_record_schema import check_score_record
 
+#: Slow (a second JSON Schema implementation over a log): `make test` runs it, `make unit` does not.
+pytestmark = pytest.mark.slow
+
 CLI = Path(sys.executable).with_name("ssi-stream")
 #: Alert thresholds low enough that the simulated members (who mostly score below 70) cross them.
 ALERTING = {"SSI_ALERT_THRESHOLD": "30", "SSI_ALERT_WEEKLY_DROP_POINTS": "2"}
