@@ -1,4 +1,4 @@
-"""What a kept data dir and standby replicas rely on: which Faust stores keep a changelog offset per partition.
+"""What a kept data dir and standby replicas rely on: which Faust stores keep each changelog offset.
 
 A rocksdb:// table keeps, in each partition's database, the last changelog offset it applied, so a worker
 that opens the same data dir again (or promotes a standby it kept up to date) reads only the changelog's
