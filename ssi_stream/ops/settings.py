@@ -196,6 +196,17 @@ class Settings:
                 f"{self.schema_registry_ids!r}: {exc}"
             ) from None
 
+    def ineffective_settings(self) -> list[str]:
+        """Why a combination of settings does not do what it seems to (the worker logs each at start)."""
+        found = []
+        if self.standby_replicas and self.store.startswith("memory:"):
+            found.append(
+                "SSI_STANDBY_REPLICAS gains nothing with SSI_STORE=memory://: Faust's memory store keeps no "
+                "changelog offsets, so a worker that takes a partition over restores it from the start "
+                "anyway (BENCHMARKS.md, Recovery); use rocksdb:// for warm standbys"
+            )
+        return found
+
     @property
     def advertised_web_url(self) -> str:
         """`web_url`, or the URL made of the web host and port."""

@@ -30,6 +30,8 @@ def run_worker(settings: Settings, *, loglevel: str = "INFO") -> int:
     bootstrap = resolve_bootstrap(settings)
     security = load_security(settings)  # a file that cannot be read fails here, before anything starts
     model = load_model(settings.model_path or None)
+    for problem in settings.ineffective_settings():
+        log.warning("%s", problem)
     topology = ScoringTopology(settings, bootstrap, model)
     # Create the tables' changelogs too, before Faust starts: a worker that creates one itself while
     # under load can keep a stale "0 partitions" view of it and fail with PartitionsMismatch.

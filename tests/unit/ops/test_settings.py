@@ -49,6 +49,19 @@ def test_standby_replicas_default_to_zero_and_are_read_from_their_variable() -> 
     assert "SSI_STANDBY_REPLICAS" in env_names()
 
 
+def test_standby_replicas_on_the_memory_store_are_reported_as_gaining_nothing() -> None:
+    """Faust's memory store keeps no changelog offsets: a promoted standby restores from the start."""
+    memory = Settings.from_env({"SSI_STORE": "memory://", "SSI_STANDBY_REPLICAS": "1"})
+    assert [re.findall(r"SSI_\w+", problem) for problem in memory.ineffective_settings()] == [
+        ["SSI_STANDBY_REPLICAS", "SSI_STORE"]
+    ]
+    assert (
+        Settings.from_env({"SSI_STORE": "rocksdb://", "SSI_STANDBY_REPLICAS": "1"}).ineffective_settings()
+        == []
+    )
+    assert Settings.from_env({"SSI_STORE": "memory://"}).ineffective_settings() == []
+
+
 def test_the_effects_topic_follows_the_app_id_unless_it_is_set() -> None:
     """Internal topics share the app id's prefix (one prefixed ACL; no collision between deployments)."""
     assert Settings.from_env({}).effects_topic == "ssi-stream-effects"
