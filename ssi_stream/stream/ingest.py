@@ -1,9 +1,10 @@
 """Bulk ingest of the events topic: whole fetches from an aiokafka consumer inside the Faust app.
 
-Faust's per-message stream costs ~54x a bare consumer's CPU per message (BENCHMARKS.md, "Streaming"),
-and every event is one message. So the worker reads the events topic itself, in whole fetches
-(`getmany`), and hands each fetch to the engine's source side as one batch; Faust keeps what it is good
-at: the group membership, the tables and their changelogs, the effects topic, the web server, timers.
+Faust's per-message stream costs ~35-40x a bare consumer's CPU per message (BENCHMARKS.md, "The Faust
+cost matrix"), and every event is one message. So the worker reads the events topic itself, in whole
+fetches (`getmany`), and hands each fetch to the engine's source side as one batch; Faust keeps what it
+is good at: the group membership, the tables and their changelogs, the effects topic, the web server,
+timers.
 
 Which input partitions: the ones whose number this worker holds on the effects topic. Faust's assignor
 gives a worker partition *p* of every co-partitioned topic and of every table's changelog together, so

@@ -91,6 +91,34 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
     return [TopicSpec(name, settings.partitions, settings.replication_factor) for name in names]
 
 
+def faust_app_options(settings: Settings, bootstrap: str) -> dict[str, Any]:
+    """The worker's `faust.App` settings (512 KiB producer batches; Faust's defaults otherwise: asyncio's loop, no linger,
+    the default Monitor); `bench/faust_cost_bench.py` measures Faust's cost with these."""
+    return dict(
+        broker=f"kafka://{bootstrap}",
+        broker_credentials=faust_credentials(load_security(settings)),
+        store=settings.store,
+        datadir=str(settings.data_path / settings.worker_id),
+        web_enabled=True,
+        web_host=settings.web_host,
+        web_bind=settings.web_host,
+        web_port=settings.web_port,
+        canonical_url=settings.advertised_web_url,  # what the group tells the others to forward to
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication_factor,
+        table_standby_replicas=settings.standby_replicas,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        producer_max_batch_size=PRODUCER_BATCH_BYTES,
+        broker_session_timeout=settings.session_timeout_seconds,
+        broker_heartbeat_interval=max(1.0, settings.session_timeout_seconds / 10),
+        broker_commit_every=1000,
+        broker_commit_interval=1.0,
+        autodiscover=False,
+        processing_guarantee="at_least_once",
+    )
+
+
 class ScoringTopology:
     """One worker's Faust app driving the engine."""
 
@@ -100,30 +128,7 @@ class ScoringTopology:
         self.timeline = settings.timeline()
         self.limits: DecodeLimits = settings.decode_limits()  # size and Schema Registry framing
         partitions = settings.partitions
-        self.app = faust.App(
-            settings.app_id,
-            broker=f"kafka://{bootstrap}",
-            broker_credentials=faust_credentials(load_security(settings)),
-            store=settings.store,
-            datadir=str(settings.data_path / settings.worker_id),
-            web_enabled=True,
-            web_host=settings.web_host,
-            web_bind=settings.web_host,
-            web_port=settings.web_port,
-            canonical_url=settings.advertised_web_url,  # what the group tells the others to forward to
-            topic_partitions=partitions,
-            topic_replication_factor=settings.replication_factor,
-            table_standby_replicas=settings.standby_replicas,
-            consumer_auto_offset_reset="earliest",
-            producer_acks=-1,
-            producer_max_batch_size=PRODUCER_BATCH_BYTES,
-            broker_session_timeout=settings.session_timeout_seconds,
-            broker_heartbeat_interval=max(1.0, settings.session_timeout_seconds / 10),
-            broker_commit_every=1000,
-            broker_commit_interval=1.0,
-            autodiscover=False,
-            processing_guarantee="at_least_once",
-        )
+        self.app = faust.App(settings.app_id, **faust_app_options(settings, bootstrap))
         # Faust's flush can return before its buffered changelog writes are delivered: make it wait.
         self.delivery = ensure_complete_flush(self.app.producer)
         self.backfill = Backfill(bootstrap, load_security(settings))
