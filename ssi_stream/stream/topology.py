@@ -92,8 +92,8 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
 
 
 def faust_app_options(settings: Settings, bootstrap: str) -> dict[str, Any]:
-    """The worker's `faust.App` settings (512 KiB producer batches; Faust's defaults otherwise: asyncio's loop, no linger,
-    the default Monitor); `bench/faust_cost_bench.py` measures Faust's cost with these."""
+    """The worker's `faust.App` settings (512 KiB producer batches; Faust's defaults otherwise: asyncio's
+    loop, no linger, the default Monitor); `bench/faust_cost_bench.py` measures Faust's cost with these."""
     return dict(
         broker=f"kafka://{bootstrap}",
         broker_credentials=faust_credentials(load_security(settings)),
