@@ -81,6 +81,7 @@ class EventIngest:
         self._batch_max = batch_max
         self._batch_ms = batch_ms
         self._consumer: AIOKafkaConsumer | None = None
+        self._offsets: AIOKafkaConsumer | None = None  # end offsets only (see end_offsets_of)
         self._lock = asyncio.Lock()  # held while a fetch is handled; a revocation waits for it
         self._wanted: frozenset[int] | None = None  # partitions to read once the app is settled
         self._reading: frozenset[int] = frozenset()
@@ -111,16 +112,25 @@ class EventIngest:
 
     async def end_offsets(self, partitions: Iterable[int]) -> dict[int, int]:
         """The end offsets of those of `partitions` being read, asked of the broker now ({} if it is away)."""
-        consumer = self._consumer
-        tps = [TopicPartition(self.topic, p) for p in partitions if p in self._reading]
-        if consumer is None or not tps:
+        wanted = [(self.topic, p) for p in partitions if p in self._reading]
+        ends = await self.end_offsets_of(wanted)
+        return {partition: offset for (_, partition), offset in ends.items()}
+
+    async def end_offsets_of(self, partitions: Iterable[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        """The end offsets of any (topic, partition)s, asked of the broker now ({} if it is away), on a
+        connection of their own: the reading consumer's may be waiting behind a fetch (up to its
+        `fetch_max_wait_ms`), and a scrape waits for these."""
+        tps = [TopicPartition(topic, partition) for topic, partition in partitions]
+        if not tps:
             return {}
         try:
-            ends = await asyncio.wait_for(consumer.end_offsets(tps), END_OFFSETS_TIMEOUT_SECONDS)
+            if self._offsets is None:
+                self._offsets = await self._offsets_consumer()
+            ends = await asyncio.wait_for(self._offsets.end_offsets(tps), END_OFFSETS_TIMEOUT_SECONDS)
         except (KafkaError, OSError, TimeoutError) as exc:
-            log.debug("no end offsets for %s: %r", self.topic, exc)
+            log.debug("no end offsets for %s: %r", sorted({tp.topic for tp in tps}), exc)
             return {}
-        return {tp.partition: offset for tp, offset in ends.items()}
+        return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
 
     async def position(self, partition: int) -> int | None:
         """The consumer's position in `partition`: where it reads next (None: not being read)."""
@@ -246,9 +256,23 @@ class EventIngest:
             self._consumer = consumer
         return self._consumer
 
+    async def _offsets_consumer(self) -> AIOKafkaConsumer:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap, enable_auto_commit=False, **aiokafka_config(self._security)
+        )
+        try:
+            await asyncio.wait_for(consumer.start(), END_OFFSETS_TIMEOUT_SECONDS)
+        except BaseException:
+            await consumer.stop()
+            raise
+        return consumer
+
     async def stop(self) -> None:
-        """Close the consumer (nothing is committed here: the positions are in the tables)."""
+        """Close the consumers (nothing is committed here: the positions are in the tables)."""
         consumer, self._consumer = self._consumer, None
+        offsets, self._offsets = self._offsets, None
         self._reading = frozenset()
         if consumer is not None:
             await consumer.stop()
+        if offsets is not None:
+            await offsets.stop()

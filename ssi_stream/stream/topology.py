@@ -68,8 +68,11 @@ log = logging.getLogger(__name__)
 
 #: How often the lag and member gauges are refreshed.
 METRICS_INTERVAL_SECONDS = 2.0
-#: Input is read only while each effects partition of the worker has at most this many frames to absorb.
-EFFECTS_BACKLOG_PER_PARTITION = 16
+#: Input is read only while each effects partition of the worker has at most this many frames to absorb
+#: (two per input batch: its effects, then its marks). With 16 the ingest waited a third of the time
+#: (`ssi_backpressure_seconds_total`) for frames in transit through Faust's consumer (BENCHMARKS.md,
+#: "Session 6"); a backlog still stays on the events topic (`tests/integration/test_backlog.py`).
+EFFECTS_BACKLOG_PER_PARTITION = 48
 #: The producer's batch per partition (Faust's default is 16 KiB). A batch is full after about 13 ledgers,
 #: and a send to a full batch waits for a round trip to the broker: a close's writes waited for dozens.
 #: Half of a broker's default `message.max.bytes` (1 MiB).
@@ -524,20 +527,19 @@ class ScoringTopology:
         """
         lags: dict[tuple[str, int], int] = {}
         events = self.settings.events_topic
-        ends = await self.ingest.end_offsets(self.ingest.partitions)
-        for source in sorted(self.ingest.partitions):
-            lag = await self._input_lag(source, ends.get(source))
+        effects = self.effects_topic.get_topic_name()
+        reading = sorted(self.ingest.partitions)
+        held = [tp for tp in self.app.consumer.assignment() if tp.topic == effects]
+        # one request for both topics, on a connection of its own (not through Faust's consumer thread)
+        ends = await self.ingest.end_offsets_of(
+            [(events, source) for source in reading] + [(tp.topic, tp.partition) for tp in held]
+        )
+        for source in reading:
+            lag = await self._input_lag(source, ends.get((events, source)))
             if lag is not None:
                 lags[events, source] = lag
-        effects = self.effects_topic.get_topic_name()
-        held = [tp for tp in self.app.consumer.assignment() if tp.topic == effects]
-        try:
-            highwaters = await self.app.consumer.highwaters(*held) if held else {}
-        except Exception:  # e.g. revoked mid-rebalance, the broker away: skip it now, never break the worker
-            log.debug("no effects end offsets this time", exc_info=True)
-            highwaters = {}
         for tp in held:
-            end, absorbed = highwaters.get(tp), self._absorbed.get(tp.partition)
+            end, absorbed = ends.get((tp.topic, tp.partition)), self._absorbed.get(tp.partition)
             if end is None:
                 continue
             if absorbed is None:
