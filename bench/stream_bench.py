@@ -596,8 +596,10 @@ def main() -> None:
         results["worker_memory"], first = worker_e2e(run, offsets, total, "memory://", "memory")
         say(f"worker memory://: {results['worker_memory']['rate']:,.0f} events/s")
         if "recovery" in systems:
-            results["recovery"] = recovery(run, offsets, first)
+            results["recovery"] = recovery(run, offsets, first)  # stops the first worker
             say(f"recovery: {results['recovery']}")
+        else:
+            first.stop()
         if "quix" in systems:
             results["quix"] = quix(run, offsets, total)
             say(f"quix: {results['quix']['rate']:,.0f} events/s")
