@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from kafka import TopicPartition
 from kafka.admin import NewTopic
@@ -30,7 +32,9 @@ def ensure_topics(
     timeout: float = 30.0,
     security: KafkaSecurity = PLAINTEXT,
 ) -> list[str]:
-    """Create each topic that does not exist yet; return the names created."""
+    """Create each topic that does not exist yet and wait until the broker describes every partition of
+    each with a leader (a client that asks for a topic's metadata too early, as Faust's consumer does
+    when it subscribes, leaves it out); return the names created."""
     admin = admin_client(bootstrap, security, request_timeout_ms=int(timeout * 1000))
     try:
         with kafka_errors(bootstrap, security, "creating topics"):
@@ -47,9 +51,29 @@ def ensure_topics(
                 with contextlib.suppress(TopicAlreadyExistsError):  # another worker won the race
                     admin.create_topics([topic], timeout_ms=int(timeout * 1000))
                     created.append(spec.name)
+            if wanted:
+                _wait_for_leaders(admin, {spec.name: spec.partitions for spec in wanted}, timeout)
         return created
     finally:
         admin.close()
+
+
+def _wait_for_leaders(admin: Any, partitions: dict[str, int], timeout: float) -> None:
+    """Until each topic is described with its partitions, each with a leader (at most `timeout` s)."""
+    deadline = time.monotonic() + timeout
+    waiting = dict(partitions)
+    while waiting:
+        for topic in admin.describe_topics(list(waiting)):
+            name = topic.get("name", topic.get("topic"))
+            led = [p for p in topic.get("partitions", ()) if p.get("leader_id", p.get("leader", -1)) >= 0]
+            if not topic.get("error_code") and len(led) >= waiting.get(name, 0):
+                waiting.pop(name, None)
+        if waiting and time.monotonic() > deadline:
+            raise TimeoutError(
+                f"topics without a leader for every partition after {timeout:.0f} s: {sorted(waiting)}"
+            )
+        if waiting:
+            time.sleep(0.1)
 
 
 def partition_counts(
