@@ -40,6 +40,9 @@ from ssi_stream.stream.topology import topic_specs
 DEMO_PREFIX = "ssi-demo."
 #: The demo's events/s is averaged over this many seconds.
 RATE_WINDOW_SECONDS = 5.0
+#: How long the demo's closing API check asks again while the API answers 503 (ranks on their way, a
+#: worker busy restoring).
+API_PATIENCE_SECONDS = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +265,7 @@ def _api_check(base: str, board: DemoBoard) -> list[str]:
     if industry:
         paths.append(f"/industries/{urllib.parse.quote(industry)}/distribution")
     for path in paths:
-        status, document = _get(base + path)
+        status, document = _get_answered(base + path)
         if status != 200:
             summary = str(document.get("error", "")) if document else ""
         elif "ssi" in document:
@@ -275,17 +278,36 @@ def _api_check(base: str, board: DemoBoard) -> list[str]:
     return lines
 
 
-def _get(url: str) -> tuple[int, dict]:
-    """Status and JSON body of a GET (status 0 if nobody answered)."""
+def _get_answered(url: str, patience: float = API_PATIENCE_SECONDS) -> tuple[int, dict]:
+    """A GET asked again after each 503's Retry-After (the API's contract, docs/openapi.yaml), for up to
+    `patience` seconds, as a client would; the last answer."""
+    deadline = time.monotonic() + patience
+    status, document, retry_after = _get(url)
+    while status == 503 and time.monotonic() < deadline:
+        time.sleep(min(retry_after, max(0.0, deadline - time.monotonic())))
+        status, document, retry_after = _get(url)
+    return status, document
+
+
+def _get(url: str) -> tuple[int, dict, float]:
+    """Status, JSON body and Retry-After seconds (1 if none) of a GET (status 0 if nobody answered)."""
     try:
         with urllib.request.urlopen(url, timeout=15) as answer:
-            return answer.status, orjson.loads(answer.read())
+            return answer.status, orjson.loads(answer.read()), 1.0
     except urllib.error.HTTPError as error:
+        retry_after = _seconds(error.headers.get("Retry-After"))
         with contextlib.suppress(ValueError):
-            return error.code, orjson.loads(error.read())
-        return error.code, {}
+            return error.code, orjson.loads(error.read()), retry_after
+        return error.code, {}, retry_after
     except (OSError, ValueError):
-        return 0, {}
+        return 0, {}, 1.0
+
+
+def _seconds(text: str | None) -> float:
+    try:
+        return min(max(float(text or 1), 0.1), 10.0)
+    except ValueError:
+        return 1.0
 
 
 def _ready(url: str) -> bool:
