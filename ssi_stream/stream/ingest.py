@@ -82,6 +82,7 @@ class EventIngest:
         self._batch_ms = batch_ms
         self._consumer: AIOKafkaConsumer | None = None
         self._offsets: AIOKafkaConsumer | None = None  # end offsets only (see end_offsets_of)
+        self._offsets_starting: asyncio.Future[AIOKafkaConsumer] | None = None
         self._lock = asyncio.Lock()  # held while a fetch is handled; a revocation waits for it
         self._wanted: frozenset[int] | None = None  # partitions to read once the app is settled
         self._reading: frozenset[int] = frozenset()
@@ -125,9 +126,14 @@ class EventIngest:
             return {}
         try:
             if self._offsets is None:
-                self._offsets = await self._offsets_consumer()
+                # started once, whatever cancels this call (a scrape waits for it at most 0.5 s)
+                if self._offsets_starting is None:
+                    self._offsets_starting = asyncio.ensure_future(self._offsets_consumer())
+                self._offsets = await asyncio.shield(self._offsets_starting)
             ends = await asyncio.wait_for(self._offsets.end_offsets(tps), END_OFFSETS_TIMEOUT_SECONDS)
-        except (KafkaError, OSError, TimeoutError) as exc:
+        except Exception as exc:  # KafkaError, OSError, TimeoutError, ...: a gauge must not break the worker
+            if self._offsets is None:
+                self._offsets_starting = None  # it failed: the next call starts another
             log.debug("no end offsets for %s: %r", sorted({tp.topic for tp in tps}), exc)
             return {}
         return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
@@ -271,6 +277,9 @@ class EventIngest:
         """Close the consumers (nothing is committed here: the positions are in the tables)."""
         consumer, self._consumer = self._consumer, None
         offsets, self._offsets = self._offsets, None
+        starting, self._offsets_starting = self._offsets_starting, None
+        if offsets is None and starting is not None and starting.done() and not starting.cancelled():
+            offsets = starting.result() if starting.exception() is None else None
         self._reading = frozenset()
         if consumer is not None:
             await consumer.stop()
