@@ -363,10 +363,10 @@ class ScoringTopology:
     async def _absorb_batch(self, batch: Sequence[EventT]) -> None:
         """Hand each partition's messages to its target side; deliver every step, then the positions."""
         messages: dict[int, list[TargetMessage]] = {}
-        last_event: dict[int, EventT] = {}
+        seen: set[int] = set()  # the partitions whose positions move
         for event in batch:
             target = event.message.partition
-            last_event[target] = event
+            seen.add(target)
             self._absorbed[target] = max(event.message.offset, self._absorbed.get(target, -1))
             for message in await self._admitted(event):
                 try:
@@ -393,7 +393,7 @@ class ScoringTopology:
         for target in messages:
             await self._deliver(self.target(target).drain())
         await self._flush("absorb")  # the state first, then the positions that vouch for it
-        for target in last_event:
+        for target in seen:
             self.writes.put(self.gates, target, position_key(target), self._effect_guards[target].to_bytes())
         await self._send_table_writes()  # on their way now; the next flush waits for them
 
@@ -456,23 +456,21 @@ class ScoringTopology:
         self,
         topic: str,
         key: bytes | None,
-        value: bytes,
+        value: bytes | None,
         partition: int | None = None,
         headers: list[tuple[str, bytes]] | None = None,
-    ) -> None:
+    ) -> Any:
         """Send a record straight to the Kafka producer (Faust's `Topic.send` adds a future, callbacks and
-        sensors per message: 17 % of a busy worker's time); `_flush` checks that it was delivered."""
-        self._sent.append(await self.app.producer.send(topic, key, value, partition, None, headers))
+        sensors per message: 17 % of a busy worker's time) and return its future; `_flush` checks that it
+        was delivered. A value of None is a tombstone."""
+        future = await self.app.producer.send(topic, key, value, partition, None, headers)
+        self._sent.append(future)
+        return future
 
     async def _send_table_writes(self) -> None:
         """Hand the table writes made so far to the producer, in order (their changelog records)."""
         if self.writes.pending:
-            await self.writes.send(self._send_changelog)
-
-    async def _send_changelog(self, topic: str, key: bytes, value: bytes | None, partition: int) -> Any:
-        future = await self.app.producer.send(topic, key, value, partition, None, None)
-        self._sent.append(future)
-        return future
+            await self.writes.send(self._send)
 
     async def _flush(self, stage: Stage) -> None:
         """Wait until everything sent so far is delivered; raise if anything failed (see _fail_hard)."""
