@@ -81,8 +81,8 @@ class EventIngest:
         self._batch_max = batch_max
         self._batch_ms = batch_ms
         self._consumer: AIOKafkaConsumer | None = None
-        self._offsets: AIOKafkaConsumer | None = None  # end offsets only (see end_offsets_of)
-        self._offsets_starting: asyncio.Future[AIOKafkaConsumer] | None = None
+        #: The consumer that asks for end offsets only (see end_offsets_of), once started.
+        self._offsets: asyncio.Future[AIOKafkaConsumer] | None = None
         self._lock = asyncio.Lock()  # held while a fetch is handled; a revocation waits for it
         self._wanted: frozenset[int] | None = None  # partitions to read once the app is settled
         self._reading: frozenset[int] = frozenset()
@@ -124,16 +124,16 @@ class EventIngest:
         tps = [TopicPartition(topic, partition) for topic, partition in partitions]
         if not tps:
             return {}
+        if self._offsets is None:  # started once, whatever cancels a call (a scrape waits 0.5 s at most)
+            self._offsets = asyncio.ensure_future(self._offsets_consumer())
+        starting = self._offsets
         try:
-            if self._offsets is None:
-                # started once, whatever cancels this call (a scrape waits for it at most 0.5 s)
-                if self._offsets_starting is None:
-                    self._offsets_starting = asyncio.ensure_future(self._offsets_consumer())
-                self._offsets = await asyncio.shield(self._offsets_starting)
-            ends = await asyncio.wait_for(self._offsets.end_offsets(tps), END_OFFSETS_TIMEOUT_SECONDS)
+            consumer = await asyncio.shield(starting)
+            ends = await asyncio.wait_for(consumer.end_offsets(tps), END_OFFSETS_TIMEOUT_SECONDS)
         except Exception as exc:  # KafkaError, OSError, TimeoutError, ...: a gauge must not break the worker
-            if self._offsets is None:
-                self._offsets_starting = None  # it failed: the next call starts another
+            failed = starting.done() and (starting.cancelled() or starting.exception() is not None)
+            if failed and self._offsets is starting:
+                self._offsets = None  # it did not start: the next call starts another
             log.debug("no end offsets for %s: %r", sorted({tp.topic for tp in tps}), exc)
             return {}
         return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
@@ -277,11 +277,10 @@ class EventIngest:
         """Close the consumers (nothing is committed here: the positions are in the tables)."""
         consumer, self._consumer = self._consumer, None
         offsets, self._offsets = self._offsets, None
-        starting, self._offsets_starting = self._offsets_starting, None
-        if offsets is None and starting is not None and starting.done() and not starting.cancelled():
-            offsets = starting.result() if starting.exception() is None else None
         self._reading = frozenset()
         if consumer is not None:
             await consumer.stop()
-        if offsets is not None:
-            await offsets.stop()
+        if offsets is not None and not offsets.done():
+            offsets.cancel()  # still starting: `_offsets_consumer` stops it
+        elif offsets is not None and not offsets.cancelled() and offsets.exception() is None:
+            await offsets.result().stop()
