@@ -289,10 +289,10 @@ def _get_answered(url: str, patience: float = API_PATIENCE_SECONDS) -> tuple[int
     return status, document
 
 
-def _get(url: str) -> tuple[int, dict, float]:
+def _get(url: str, timeout: float = 15) -> tuple[int, dict, float]:
     """Status, JSON body and Retry-After seconds (1 if none) of a GET (status 0 if nobody answered)."""
     try:
-        with urllib.request.urlopen(url, timeout=15) as answer:
+        with urllib.request.urlopen(url, timeout=timeout) as answer:
             return answer.status, orjson.loads(answer.read()), 1.0
     except urllib.error.HTTPError as error:
         retry_after = _seconds(error.headers.get("Retry-After"))
@@ -312,11 +312,7 @@ def _seconds(text: str | None) -> float:
 
 def _ready(url: str) -> bool:
     """Whether the worker's readiness probe answers 200."""
-    try:
-        with urllib.request.urlopen(url, timeout=2) as answer:
-            return answer.status == 200
-    except (OSError, ValueError):
-        return False
+    return _get(url, timeout=2)[0] == 200
 
 
 def _lag(admin: KafkaAdminClient, consumer: KafkaConsumer, settings: Settings) -> int | None:
