@@ -218,6 +218,7 @@ async def bulk_child(spec: Spec) -> None:
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
     from ssi_stream.stream.ingest import COMMIT_INTERVAL_SECONDS
+    from ssi_stream.stream.topology import PRODUCER_BATCH_BYTES
 
     settings = Settings.from_env()
     security = aiokafka_config(load_security(settings))
@@ -229,8 +230,14 @@ async def bulk_child(spec: Spec) -> None:
         auto_offset_reset="earliest",
         **security,
     )
-    # Faust's producer settings as the worker has them: acks=all, no linger, 16 KiB batches.
-    producer = AIOKafkaProducer(bootstrap_servers=spec.bootstrap, acks="all", linger_ms=0, **security)
+    # the producer settings the worker gives Faust: acks=all, no linger, its batch size
+    producer = AIOKafkaProducer(
+        bootstrap_servers=spec.bootstrap,
+        acks="all",
+        linger_ms=0,
+        max_batch_size=PRODUCER_BATCH_BYTES,
+        **security,
+    )
     await consumer.start()
     await producer.start()
     window, count, frames, last_commit = Window(), 0, 0, 0.0

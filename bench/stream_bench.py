@@ -306,18 +306,22 @@ def worker_waits(port: str) -> dict[str, float]:
     the ingest for the absorb side (`ssi_delivery_wait_seconds_total`, `ssi_backpressure_seconds_total`)."""
     import urllib.request
 
+    from prometheus_client.parser import text_string_to_metric_families
+
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
         text = answer.read().decode()
+    names = {
+        ("ssi_delivery_wait_seconds_total", "place"): "delivery_place",
+        ("ssi_delivery_wait_seconds_total", "absorb"): "delivery_absorb",
+        ("ssi_backpressure_seconds_total", None): "backpressure",
+        ("process_cpu_seconds_total", None): "cpu",
+    }
     waits: dict[str, float] = {}
-    for line in text.splitlines():
-        for prefix, name in (
-            ('ssi_delivery_wait_seconds_total{stage="place"}', "delivery_place"),
-            ('ssi_delivery_wait_seconds_total{stage="absorb"}', "delivery_absorb"),
-            ("ssi_backpressure_seconds_total ", "backpressure"),
-            ("process_cpu_seconds_total ", "cpu"),
-        ):
-            if line.startswith(prefix):
-                waits[name] = float(line.rsplit(" ", 1)[1])
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            name = names.get((sample.name, sample.labels.get("stage")))
+            if name is not None:
+                waits[name] = sample.value
     return waits
 
 
