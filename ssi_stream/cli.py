@@ -21,6 +21,7 @@ from ssi_stream import __version__
 from ssi_stream.catalog import DEFAULT_LOCALE, LOCALES
 from ssi_stream.completion import bash_completion
 from ssi_stream.events.rejection import RejectionCode
+from ssi_stream.events.types import OUTCOME_TYPES
 from ssi_stream.ops.home import ssi_home
 from ssi_stream.ops.kafka_broker import KafkaSetupError, LocalBroker
 from ssi_stream.ops.kafka_dist import install_kafka
@@ -939,7 +940,7 @@ they log in the --window days after. Examples:
     )
     report.add_argument(
         "--outcome",
-        choices=("meeting_booked", "opportunity_created", "deal_won", "deal_lost", "call_logged"),
+        choices=OUTCOME_TYPES,
         default="opportunity_created",
         help="the outcome of the headline lift and of the calibration views",
     )
