@@ -177,17 +177,22 @@ def touch_frame(raw: bytes) -> tuple[int, int]:
     return len(entries), sum(len(entry["member_id"]) for entry in entries)
 
 
-async def bare_child(spec: Spec, packed: bool) -> None:
+def group_consumer(spec: Spec, security: dict[str, Any]) -> Any:
+    """The bare children's consumer of `spec.topic`: its own group, from the start, committed by hand."""
     from aiokafka import AIOKafkaConsumer
 
-    consumer = AIOKafkaConsumer(
+    return AIOKafkaConsumer(
         spec.topic,
         bootstrap_servers=spec.bootstrap,
         group_id=spec.group,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
-        **aiokafka_config(load_security(Settings.from_env())),
+        **security,
     )
+
+
+async def bare_child(spec: Spec, packed: bool) -> None:
+    consumer = group_consumer(spec, aiokafka_config(load_security(Settings.from_env())))
     await consumer.start()
     window, count, touched, last_commit = Window(), 0, 0, 0.0
     try:
@@ -215,21 +220,14 @@ async def bare_child(spec: Spec, packed: bool) -> None:
 
 async def bulk_child(spec: Spec) -> None:
     """What the worker's ingest does with a fetch: pack it per partition, send, wait for delivery."""
-    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+    from aiokafka import AIOKafkaProducer
 
     from ssi_stream.stream.ingest import COMMIT_INTERVAL_SECONDS
     from ssi_stream.stream.topology import PRODUCER_BATCH_BYTES
 
     settings = Settings.from_env()
     security = aiokafka_config(load_security(settings))
-    consumer = AIOKafkaConsumer(
-        spec.topic,
-        bootstrap_servers=spec.bootstrap,
-        group_id=spec.group,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        **security,
-    )
+    consumer = group_consumer(spec, security)
     # the producer settings the worker gives Faust: acks=all, no linger, its batch size
     producer = AIOKafkaProducer(
         bootstrap_servers=spec.bootstrap,

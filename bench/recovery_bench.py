@@ -274,18 +274,16 @@ class Rows:
 def empty_worker(run: Run) -> tuple[float, int]:
     env = run.worker_env("empty", "memory://", app="empty")
     precreate_changelogs(run, env["SSI_APP_ID"], WORKER_TABLES)
-    worker = Worker(run, env, "empty")
-    try:
-        seconds = recovered_once(worker)
-        time.sleep(2)
-        return seconds, rss_bytes(worker)
-    finally:
-        worker.stop()
+    return recovered_and_stopped(Worker(run, env, "empty"))
 
 
 def memory_restore(run: Run) -> tuple[float, int]:
     """(a) A fresh memory:// worker restores everything: seconds, and its RSS two seconds later."""
-    worker = start(run, "memory", "memory://", "memory")
+    return recovered_and_stopped(start(run, "memory", "memory://", "memory"))
+
+
+def recovered_and_stopped(worker: Worker) -> tuple[float, int]:
+    """Seconds to the worker's `Recovery complete`, and its RSS two seconds later; then it stops."""
     try:
         seconds = recovered_once(worker)
         time.sleep(2)
