@@ -213,11 +213,9 @@ def drain_rate(
     total: int,
     drain_topics: tuple[str, ...] = (),
     timeout: float = 1800,
-    events_group: str | None = None,
 ) -> dict[str, Any]:
-    """Events/s from the first committed offset on the events topic (by `events_group`, default `group`)
-    until it has committed the end of the events topic and `group` the end of every topic in
-    `drain_topics` (polled every 0.2 s)."""
+    """Events/s from `group`'s first committed offset on the events topic until it has committed the end
+    of the events topic and of every topic in `drain_topics` (polled every 0.2 s)."""
     deadline = time.monotonic() + timeout
     first: tuple[float, int] | None = None
     cpu_first = 0.0
@@ -230,8 +228,7 @@ def drain_rate(
         crash.check()
         now = time.monotonic()
         committed = offsets.committed(group)
-        events_committed = committed if events_group is None else offsets.committed(events_group)
-        done = sum(offset for tp, offset in events_committed.items() if tp.topic == run.events_topic)
+        done = sum(offset for tp, offset in committed.items() if tp.topic == run.events_topic)
         if first is None and done > 0:
             first, cpu_first = (now, done), cpu_seconds(child)
         if done >= total and all(
@@ -292,10 +289,9 @@ def worker_e2e(run: Run, offsets: Offsets, total: int, store: str, name: str) ->
     if store.startswith("rocksdb"):
         ROCKSDB_WORKERS.append(child)
     started = child.wait_for(RECOVERED, timeout=180)
-    app = env["SSI_APP_ID"]  # the events topic's offsets are committed by the worker's ingest, for lag tools
-    figures = drain_rate(
-        offsets, child, app, run, total, (env["SSI_EFFECTS_TOPIC"],), events_group=ingest_group(app)
-    )
+    # both topics' offsets are committed by the worker's readers, for lag tools, to `<app>-ingest`
+    group = ingest_group(env["SSI_APP_ID"])
+    figures = drain_rate(offsets, child, group, run, total, (env["SSI_EFFECTS_TOPIC"],))
     figures["start_to_recovery_complete"] = started
     figures["waits"] = worker_waits(env["SSI_WEB_PORT"])
     return figures, child

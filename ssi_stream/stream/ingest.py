@@ -1,24 +1,26 @@
-"""Bulk ingest of the events topic: whole fetches from an aiokafka consumer inside the Faust app.
+"""Bulk reading of the worker's input: whole fetches from aiokafka consumers inside the Faust app.
 
 Faust's per-message stream costs ~35-40x a bare consumer's CPU per message (BENCHMARKS.md, "The Faust
-cost matrix"), and every event is one message. So the worker reads the events topic itself, in whole
-fetches (`getmany`), and hands each fetch to the engine's source side as one batch; Faust keeps what it
-is good at: the group membership, the tables and their changelogs, the effects topic, the web server,
-timers.
+cost matrix"), every event is one message, and a record reaches a Faust agent a while after it is
+written (its consumer thread, its stream buffer, its batching). So the worker reads both of its input
+topics itself, each with a `PartitionReader`: the events topic (the ingest, handing each fetch to the
+engine's source side) and the effects topic (handing each fetch to the target sides). Faust keeps what
+it is good at: the group membership, the tables and their changelogs, the web server, timers.
 
-Which input partitions: the ones whose number this worker holds on the effects topic. Faust's assignor
+Which partitions: the ones whose number this worker holds on the effects topic. Faust's assignor
 gives a worker partition *p* of every co-partitioned topic and of every table's changelog together, so
-input partition *p* is read where its source clock (`source-clocks`, partition *p*) lives. The
-consumer is assigned by hand (no group of its own); it starts reading a partition at the position the
-worker's state stored for it (`OffsetGuard`), so a restarted or new owner resumes exactly where the
-durable state ends. It starts after the tables are restored and stops reading before a rebalance
-revokes anything (the in-flight batch finishes first). Before the first record, `on_start` runs: the
-worker tells every target that these input partitions are read again (`SourceSide.resume`), since a
-target may still hold an idle mark from their previous reader.
+input partition *p* is read where its source clock (`source-clocks`, partition *p*) lives, and effects
+partition *p* where its members' ledgers live. A reader is assigned by hand (no group membership of its
+own); it starts reading a partition at the position the worker's state stored for it (`OffsetGuard`),
+so a restarted or new owner resumes exactly where the durable state ends. It starts after the tables
+are restored and stops reading before a rebalance revokes anything (the in-flight batch finishes
+first). Before the first record, `on_start` runs: for the events topic the worker tells every target
+that these input partitions are read again (`SourceSide.resume`), since a target may still hold an idle
+mark from their previous reader.
 
-Offsets are also committed, for lag tools only, to the group `<SSI_APP_ID>-ingest` after each batch's
-positions are written. The worker never reads them back except for a partition that has no stored
-position yet.
+Offsets are also committed, for lag tools only, to the group `<SSI_APP_ID>-ingest` after each batch is
+handled (both topics: their partitions differ). The worker never reads them back except for a partition
+that has no stored position yet.
 """
 
 from __future__ import annotations
@@ -46,11 +48,11 @@ Fetch = Mapping[int, Sequence[ConsumerRecord]]
 
 
 def ingest_group(app_id: str) -> str:
-    """The consumer group the worker commits its input offsets to, for lag tools (`<app>-ingest`)."""
+    """The consumer group the worker's readers commit their offsets to, for lag tools (`<app>-ingest`)."""
     return f"{app_id}-ingest"
 
 
-class EventIngest:
+class PartitionReader:
     """Reads one topic's assigned partitions in whole fetches and hands each fetch to `handle`.
 
     `handle(fetch)` gets the records of one fetch by partition, in offset order, and must have

@@ -5,10 +5,12 @@
          ▼                          shares go to every partition, after what they cover)
     ssi.events.dlq
 
-The ingest (`stream.ingest`: an aiokafka consumer reading whole fetches of the input partitions whose
-effects partitions this worker holds) hands each fetch to the engine's source side; the agent
-(`absorb-effects`, on `<app>-effects`) hands each partition's share of a batch to that partition's target
-side. Every decision (decoding, lateness, dedup, day gates, the ranking protocol, stand-ins) is the
+Two readers (`stream.ingest`: aiokafka consumers reading whole fetches of the partitions whose effects
+partitions this worker holds) drive the engine: the ingest hands each fetch of the events topic to the
+source side, the absorber (`absorb-effects`) each partition's share of a fetch of `<app>-effects` to
+that partition's target side. (A Faust agent still subscribes to the effects topic, so that Faust's
+group gives each worker its effects partitions and the tables' partitions with them; it drops what it
+reads.) Every decision (decoding, lateness, dedup, day gates, the ranking protocol, stand-ins) is the
 engine's; this module reads, delivers each step the engine yields (waiting until Kafka has it, the
 barrier), and moves its input positions only after the last one (`OffsetGuard`). A timer marks input
 partitions idle after `SSI_IDLE_CLOSE_SECONDS` without events, so the last days close when input stops.
@@ -29,7 +31,7 @@ from typing import Any, NoReturn
 
 import faust
 import orjson
-from faust.types import TP, EventT
+from faust.types import TP
 
 from ssi_stream.engine import EffectMessage, RawEvent, SourceSide, Step, TargetMessage, TargetSide
 from ssi_stream.events.dead_letter import dead_letter_headers
@@ -43,7 +45,7 @@ from ssi_stream.scoring.model import Model
 from ssi_stream.stream.backfill import Backfill
 from ssi_stream.stream.broker_contact import BrokerContact
 from ssi_stream.stream.delivery import ensure_complete_flush
-from ssi_stream.stream.ingest import EventIngest, ingest_group
+from ssi_stream.stream.ingest import PartitionReader, ingest_group
 from ssi_stream.stream.offset_guard import Admit, OffsetGuard
 from ssi_stream.stream.table_writes import TableWriter
 from ssi_stream.stream.tables import TableSourceStore, TableTargetStore, position_key
@@ -69,10 +71,8 @@ log = logging.getLogger(__name__)
 #: How often the lag and member gauges are refreshed.
 METRICS_INTERVAL_SECONDS = 2.0
 #: Input is read only while each effects partition of the worker has at most this many frames to absorb
-#: (two per input batch: its effects, then its marks). The ingest waits a third of the time
-#: (`ssi_backpressure_seconds_total`) for frames in transit through Faust's consumer, and 48 drained a
-#: log ~25 % faster, but under `make test` with a CPU hog it saw a takeover's recovery hang (BENCHMARKS.md,
-#: "Session 6"): 16 until that is understood.
+#: (two per input batch: its effects, then its marks), so a backlog waits on the events topic, not
+#: between the two sides (BENCHMARKS.md, "Session 6" and "Session 7").
 EFFECTS_BACKLOG_PER_PARTITION = 16
 #: The producer's batch per partition (Faust's default is 16 KiB). A batch is full after about 13 ledgers,
 #: and a send to a full batch waits for a round trip to the broker: a close's writes waited for dozens.
@@ -150,7 +150,6 @@ class ScoringTopology:
         self.gates = self.app.Table("close-gates", **table_options)
         self.metrics = WorkerMetrics(model.version)
 
-        self._batch_seconds = settings.batch_ms / 1000
         self._sent: list[Any] = []  # send futures since the last _flush
         self._frames_sent: list[tuple[int, Any]] = []  # (effects partition, send future) not yet seen done
         self._written: dict[int, int] = {}  # effects partition -> highest offset this worker wrote there
@@ -164,7 +163,7 @@ class ScoringTopology:
         self._last_input: dict[int, float] = {}
         self._absorbed: dict[int, int] = {}  # effects partition -> last offset processed (for lag)
 
-        self.ingest = EventIngest(
+        self.ingest = PartitionReader(
             bootstrap,
             settings.events_topic,
             ingest_group(settings.app_id),
@@ -175,8 +174,19 @@ class ScoringTopology:
             batch_ms=settings.batch_ms,
             security=load_security(settings),
         )
+        self.absorber = PartitionReader(
+            bootstrap,
+            self.effects_topic.get_topic_name(),
+            ingest_group(settings.app_id),
+            self._absorb_fetch,
+            self._stored_effects_position,
+            batch_max=settings.batch_max,
+            batch_ms=settings.batch_ms,
+            security=load_security(settings),
+        )
         self.app.task(self.ingest_events)
-        self.app.agent(self.effects_topic, name="absorb-effects")(self.absorb_effects)
+        self.app.task(self.absorb_effects)
+        self.app.agent(self.effects_topic, name="assign-effects")(self.assign_effects)
         self.app.timer(max(1.0, settings.idle_close_seconds / 4), name="mark-idle-partitions")(
             self.mark_idle_partitions
         )
@@ -216,14 +226,18 @@ class ScoringTopology:
 
     # -- ingest: events -> effects ------------------------------------------------------------
     async def ingest_events(self) -> None:
-        """The bulk ingest loop (`stream.ingest`), started once the tables are restored. If it fails, the
-        worker stops (a worker that looks alive but reads nothing would be worse)."""
-        try:
-            await self.ingest.run(settled=lambda: not self.app.rebalancing)
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:
-            _fail_hard("ingest-events", exc)
+        """The bulk ingest loop (`stream.ingest`), started once the tables are restored."""
+        await _run_reader("ingest-events", self.ingest, settled=lambda: not self.app.rebalancing)
+
+    async def absorb_effects(self) -> None:
+        """The effects topic's reading loop, as the ingest's (started once the tables are restored)."""
+        await _run_reader("absorb-effects", self.absorber, settled=lambda: not self.app.rebalancing)
+
+    async def assign_effects(self, stream: faust.StreamT) -> AsyncIterator[None]:
+        """Faust's subscription to the effects topic: it makes the group assign effects partitions (and
+        the tables' partitions with them); what it reads is dropped (the absorber reads the topic)."""
+        async for _batch in stream.take_events(self.settings.batch_max, within=1.0):
+            yield None
 
     async def _place_fetch(self, fetch: Mapping[int, Sequence[Any]]) -> None:
         """One fetch of the events topic, in partition order: hand it to the source side, deliver each
@@ -320,10 +334,12 @@ class ScoringTopology:
     def _stored_position(self, source: int) -> int | None:
         return OffsetGuard.from_bytes(self._source_store.position(source)).next_offset
 
-    async def _admitted(self, event: EventT) -> list[Any]:
-        """The effects-topic messages to process for `event`: none if the state has it already; else
-        itself, after any input Faust skipped before it."""
-        message = event.message
+    def _stored_effects_position(self, target: int) -> int | None:
+        return OffsetGuard.from_bytes(self.gates.get(position_key(target))).next_offset
+
+    async def _admitted(self, message: Any) -> list[Any]:
+        """The effects-topic messages to process for `message`: none if the state has it already; else
+        itself, after any offsets the reader skipped before it (read again, if still in the log)."""
         partition = message.partition
         guards = self._effect_guards
         guard = guards.get(partition)
@@ -349,34 +365,34 @@ class ScoringTopology:
         self.metrics.input_gap()
         return [*missing, message]
 
-    # -- agent 2: effects, marks and shares -> member ledgers -> daily scores ---------------
-    async def absorb_effects(self, stream: faust.StreamT) -> AsyncIterator[None]:
-        async for batch in stream.take_events(self.settings.batch_max, within=self._batch_seconds):
-            started = time.perf_counter()
-            try:
-                await self._absorb_batch(batch)
-            except BaseException as exc:
-                _fail_hard("absorb-effects", exc)
-            self.metrics.processed("absorb", time.perf_counter() - started, len(batch))
-            yield None
+    # -- absorb: effects, marks and shares -> member ledgers -> daily scores ----------------
+    async def _absorb_fetch(self, fetch: Mapping[int, Sequence[Any]]) -> None:
+        """One fetch of the effects topic: each partition's messages to its target side; a failed fetch
+        stops the worker (see _fail_hard)."""
+        started = time.perf_counter()
+        try:
+            await self._absorb_batch(fetch)
+        except BaseException as exc:
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            _fail_hard("absorb-effects", exc)
+        self.metrics.processed("absorb", time.perf_counter() - started, sum(map(len, fetch.values())))
 
-    async def _absorb_batch(self, batch: Sequence[EventT]) -> None:
+    async def _absorb_batch(self, fetch: Mapping[int, Sequence[Any]]) -> None:
         """Hand each partition's messages to its target side; deliver every step, then the positions."""
         messages: dict[int, list[TargetMessage]] = {}
-        seen: set[int] = set()  # the partitions whose positions move
-        for event in batch:
-            target = event.message.partition
-            seen.add(target)
-            self._absorbed[target] = max(event.message.offset, self._absorbed.get(target, -1))
-            for message in await self._admitted(event):
-                try:
-                    taken = _target_messages(message, self.internal_key)
-                except ValueError as exc:  # unreadable, or not signed with our key
-                    if self.settings.on_unreadable == "fail":
-                        raise
-                    await self._quarantine(message, exc)
-                    continue
-                messages.setdefault(target, []).extend(taken)
+        for target, records in fetch.items():
+            self._absorbed[target] = max(records[-1].offset, self._absorbed.get(target, -1))
+            for record in records:
+                for message in await self._admitted(record):
+                    try:
+                        taken = _target_messages(message, self.internal_key)
+                    except ValueError as exc:  # unreadable, or not signed with our key
+                        if self.settings.on_unreadable == "fail":
+                            raise
+                        await self._quarantine(message, exc)
+                        continue
+                    messages.setdefault(target, []).extend(taken)
         # Every partition's side in lockstep: each yields a step that must be delivered before it goes
         # on; the steps of all partitions are delivered together, with one flush a round, not one each.
         running = [self.target(target).take(taken) for target, taken in messages.items()]
@@ -393,7 +409,7 @@ class ScoringTopology:
         for target in messages:
             await self._deliver(self.target(target).drain())
         await self._flush("absorb")  # the state first, then the positions that vouch for it
-        for target in seen:
+        for target in fetch:
             self.writes.put(self.gates, target, position_key(target), self._effect_guards[target].to_bytes())
         await self._send_table_writes()  # on their way now; the next flush waits for them
 
@@ -528,7 +544,7 @@ class ScoringTopology:
         events = self.settings.events_topic
         effects = self.effects_topic.get_topic_name()
         reading = sorted(self.ingest.partitions)
-        held = [tp for tp in self.app.consumer.assignment() if tp.topic == effects]
+        held = [TP(effects, target) for target in sorted(self.absorber.partitions)]
         # one request for both topics, on a connection of its own (not through Faust's consumer thread)
         ends = await self.ingest.end_offsets_of(
             [(events, source) for source in reading] + [(tp.topic, tp.partition) for tp in held]
@@ -554,15 +570,13 @@ class ScoringTopology:
         self.metrics.set_members(sum(side.member_count() for side in list(self.targets.values())))
 
     async def _effects_position(self, tp: TP) -> int | None:
-        try:
-            return await self.app.consumer.position(tp)
-        except Exception:  # not positioned yet
-            return None
+        return await self.absorber.position(tp.partition)
 
     async def _on_revoked(self, sender: Any, revoked: Any, **kwargs: Any) -> None:
         """A rebalance begins: stop reading input (the fetch in progress is finished first, and its
         positions delivered before the partitions can move)."""
         await self.ingest.pause()
+        await self.absorber.pause()
         await self._flush("absorb")
         self._forget_caches()
 
@@ -570,7 +584,9 @@ class ScoringTopology:
         """Read the input partitions whose effects partitions this worker now holds (once restored)."""
         self._forget_caches()
         effects = self.effects_topic.get_topic_name()
-        self.ingest.assign(tp.partition for tp in assigned if tp.topic == effects)
+        held = [tp.partition for tp in assigned if tp.topic == effects]
+        self.ingest.assign(held)
+        self.absorber.assign(held)
 
     def _forget_caches(self) -> None:
         """After a rebalance, state may have moved: read it again from the tables."""
@@ -622,6 +638,17 @@ def _target_messages(message: Any, key: bytes | None = None) -> list[TargetMessa
     if kind == SHARE:
         return [decode_share(message.value)]
     return [EffectMessage(decode_effect(message.value), placement_from_headers(headers))]
+
+
+async def _run_reader(name: str, reader: PartitionReader, settled: Any) -> None:
+    """Run a reader's loop until cancelled; if it fails, stop the worker (a worker that looks alive but
+    reads nothing would be worse)."""
+    try:
+        await reader.run(settled=settled)
+    except asyncio.CancelledError:
+        raise
+    except BaseException as exc:
+        _fail_hard(name, exc)
 
 
 def _fail_hard(agent: str, exc: BaseException) -> NoReturn:

@@ -60,7 +60,7 @@ def test_days_close_while_a_backlog_drains_and_the_lag_gauge_matches_the_broker(
     ensure_topics(kafka_bootstrap, [TopicSpec(env.scores_topic, env.partitions)])
     worker_env = env.worker_env(tmp_path / "data", "w1")
     port, app_id = worker_env["SSI_WEB_PORT"], worker_env["SSI_APP_ID"]
-    topics = {env.events_topic: ingest_group(app_id), worker_env["SSI_EFFECTS_TOPIC"]: app_id}
+    topics = {env.events_topic: ingest_group(app_id), worker_env["SSI_EFFECTS_TOPIC"]: ingest_group(app_id)}
     broker = BrokerOffsets(kafka_bootstrap)
     scores = KafkaConsumer(env.scores_topic, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest")
     started = time.monotonic()
@@ -108,8 +108,8 @@ def test_days_close_while_a_backlog_drains_and_the_lag_gauge_matches_the_broker(
     assert busy, f"the backlog drained before it could be sampled: {events[:5]}"
     off = [(t, g, b) for t, g, b in busy if abs(g - b) > 0.1 * b + 2 * rate + 1_000]
     assert not off, f"events gauge vs broker at {rate:.0f} events/s: {off[:5]} of {len(busy)} samples"
-    # On the effects topic the gauge counts what the worker has absorbed, which is ahead of what Faust
-    # has committed for the group (it commits acknowledged offsets every second): never more than that.
+    # On the effects topic the gauge counts what the worker has absorbed, which is ahead of what its
+    # reader has committed for lag tools (after each batch, at most every 0.2 s): never more than that.
     frames = [(t, g, b) for t, topic, g, b in samples if topic != env.events_topic]
     assert frames, "no effects lag reported"
     off = [(t, g, b) for t, g, b in frames if not 0 <= g <= b + 50]
