@@ -3,11 +3,14 @@ py-spy for 20 s, print the hottest frames (self time) and the agents' and Kafka 
 
     .venv/bin/pip install -e '.[bench]'            # py-spy
     SSI_STREAM_HOME=bench/results/home .venv/bin/ssi-stream kafka up
-    SSI_STREAM_HOME=bench/results/home .venv/bin/python bench/profile_worker.py
+    SSI_STREAM_HOME=bench/results/home .venv/bin/python bench/profile_worker.py [--members 500] [--days 7]
+
+`--inclusive` also prints the functions of the worker's own code with the most samples under them.
 """
 
 from __future__ import annotations
 
+import argparse
 import collections
 import os
 import shutil
@@ -36,6 +39,12 @@ GROUPS = {
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=500)
+    parser.add_argument("--days", type=int, default=7)
+    parser.add_argument("--seconds", type=int, default=20, help="how long py-spy samples")
+    parser.add_argument("--inclusive", action="store_true")
+    args = parser.parse_args()
     settings = Settings.from_env()
     bootstrap = resolve_bootstrap(settings)
     security = load_security(settings)
@@ -45,7 +54,7 @@ def main() -> None:
     partitions = 8
     events = f"bench.{run}.events"
     ensure_topics(bootstrap, [TopicSpec(events, partitions)], security=security)
-    log = list(iter_encoded(SimulationConfig(members=500, days=7, seed=1)))
+    log = list(iter_encoded(SimulationConfig(members=args.members, days=args.days, seed=1)))
     produce_events(bootstrap, events, log, security=security)
     env = {
         **os.environ,
@@ -69,12 +78,12 @@ def main() -> None:
         time.sleep(8)  # start-up and group join; then it is busy with the log
         raw = workdir / "profile.txt"
         spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-        subprocess.run(
-            [spy, "record", "-p", str(worker.pid), "-d", "20", "-r", "200", "-f", "raw", "-o", str(raw)]
-        )
+        sampling = ["-d", str(args.seconds), "-r", "200", "-f", "raw", "-o", str(raw)]
+        subprocess.run([spy, "record", "-p", str(worker.pid), *sampling])
     finally:
         worker.kill()
     self_time: collections.Counter[str] = collections.Counter()
+    inclusive: collections.Counter[str] = collections.Counter()
     shares: collections.Counter[str] = collections.Counter()
     total = 0
     for line in raw.read_text().splitlines():
@@ -83,6 +92,10 @@ def main() -> None:
         total += samples
         frames = stack.split(";")
         self_time[frames[-1]] += samples
+        for frame in set(frames):
+            if "ssi_stream/" in frame:  # "function (ssi_stream/module.py:line)" -> "function (module.py)"
+                function, where = frame.split(" (", 1)
+                inclusive[f"{function} ({where.split('ssi_stream/')[1].split(':')[0]})"] += samples
         for name, marker in GROUPS.items():
             if any(marker in frame for frame in frames):
                 shares[name] += samples
@@ -91,6 +104,9 @@ def main() -> None:
         print(f"{shares[name] / total:6.1%}  {name}")
     for frame, samples in self_time.most_common(10):
         print(f"{samples / total:6.1%}  self: {frame[:120]}")
+    if args.inclusive:
+        for frame, samples in inclusive.most_common(40):
+            print(f"{samples / total:6.1%}  under: {frame[:120]}")
 
 
 if __name__ == "__main__":

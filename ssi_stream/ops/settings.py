@@ -93,6 +93,10 @@ class Settings:
     emit: str = "changes"
     batch_max: int = 500
     batch_ms: int = 50
+    #: Member ledgers a worker keeps decoded in memory (the most recently used; ~4 KiB each), so that
+    #: members who act again soon and the daily close and rank do not decode their stored bytes each
+    #: time (0: none).
+    ledger_cache_members: int = 20_000
     model_path: str = ""
     store: str = "rocksdb://"
     data_dir: str = "./ssi-data"

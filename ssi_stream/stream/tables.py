@@ -10,6 +10,7 @@ A write goes to the table's store at once and to its changelog when the worker n
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
@@ -85,6 +86,41 @@ class TableSourceStore:
         self.writer.put(self.clocks, source, position_key(source), position)
 
 
+class LedgerCache:
+    """The most recently used member ledgers of a worker, decoded, at most `capacity` of them.
+
+    Decoding a stored ledger costs more than absorbing an effect into it (BENCHMARKS.md, "Session 7"),
+    and a member who acts once tends to act again within minutes; the close and the rank of a day read
+    every member of a partition twice. A cached ledger is the object last written to the table (the
+    engine mutates ledgers in place and writes every one it changed), so the cache only saves decoding:
+    the table and its changelog still get every write. Emptied when partitions move (a rebalance).
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._ledgers: OrderedDict[str, MemberLedger] = OrderedDict()
+
+    def get(self, member_id: str) -> MemberLedger | None:
+        ledger = self._ledgers.get(member_id)
+        if ledger is not None:
+            self._ledgers.move_to_end(member_id)
+        return ledger
+
+    def put(self, member_id: str, ledger: MemberLedger) -> None:
+        if self.capacity <= 0:
+            return
+        self._ledgers[member_id] = ledger
+        self._ledgers.move_to_end(member_id)
+        if len(self._ledgers) > self.capacity:
+            self._ledgers.popitem(last=False)
+
+    def clear(self) -> None:
+        self._ledgers.clear()
+
+    def __len__(self) -> int:
+        return len(self._ledgers)
+
+
 class TableTargetStore:
     """One effects partition's state in the `members` and `close-gates` tables."""
 
@@ -96,6 +132,7 @@ class TableTargetStore:
         gates: faust.Table,
         dedup: DedupPolicy,
         writer: TableWriter,
+        cache: LedgerCache | None = None,
     ) -> None:
         self.target = target
         self.partitions = partitions
@@ -103,6 +140,7 @@ class TableTargetStore:
         self.gates = gates
         self.dedup = dedup
         self.writer = writer
+        self.cache = cache if cache is not None else LedgerCache(0)
 
     def _put_gate_value(self, key: bytes, value: bytes) -> None:
         self.writer.put(self.gates, self.target, key, value)
@@ -111,11 +149,19 @@ class TableTargetStore:
         return self.writer.pop(self.gates, self.target, key)
 
     def ledger(self, member_id: str) -> MemberLedger | None:
+        cached = self.cache.get(member_id)
+        if cached is not None:
+            return cached
         stored = self.members.get(member_id.encode())
-        return None if stored is None else read_ledger(member_id, stored, self.dedup)
+        if stored is None:
+            return None
+        ledger = read_ledger(member_id, stored, self.dedup)  # raises UnreadableLedger: not cached
+        self.cache.put(member_id, ledger)
+        return ledger
 
     def put_ledger(self, member_id: str, ledger: MemberLedger) -> None:
         self.writer.put(self.members, self.target, member_id.encode(), encode_ledger(ledger))
+        self.cache.put(member_id, ledger)
 
     def member_ids(self) -> Iterable[str]:
         """The members of this partition held by the table (one scan, when the partition is taken on)."""

@@ -48,7 +48,7 @@ from ssi_stream.stream.delivery import ensure_complete_flush
 from ssi_stream.stream.ingest import PartitionReader, ingest_group
 from ssi_stream.stream.offset_guard import Admit, OffsetGuard
 from ssi_stream.stream.table_writes import TableWriter
-from ssi_stream.stream.tables import TableSourceStore, TableTargetStore, position_key
+from ssi_stream.stream.tables import LedgerCache, TableSourceStore, TableTargetStore, position_key
 from ssi_stream.stream.views import QueryViews
 from ssi_stream.stream.wire import (
     FRAME,
@@ -160,6 +160,7 @@ class ScoringTopology:
         self._source_store = TableSourceStore(self.clocks, settings.events_topic, self.writes)
         self.source = self._new_source()
         self.targets: dict[int, TargetSide] = {}
+        self.ledger_cache = LedgerCache(settings.ledger_cache_members)
         self._last_input: dict[int, float] = {}
         self._absorbed: dict[int, int] = {}  # effects partition -> last offset processed (for lag)
 
@@ -218,6 +219,7 @@ class ScoringTopology:
                 self.gates,
                 self.timeline.dedup,
                 self.writes,
+                self.ledger_cache,
             )
             side = self.targets[partition] = TargetSide(
                 partition, self.model, self.timeline, store, observer=self.metrics
@@ -592,6 +594,7 @@ class ScoringTopology:
         """After a rebalance, state may have moved: read it again from the tables."""
         self.source = self._new_source()
         self.targets.clear()
+        self.ledger_cache.clear()
         self._event_guards.clear()
         self._effect_guards.clear()
         self._last_input.clear()

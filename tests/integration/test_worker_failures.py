@@ -55,7 +55,9 @@ def _kill_and_restart(
     restart it on the same data dir; return (streamed, expected, the restarted worker, [kill count])."""
     env = StreamEnv(bootstrap)
     expected = {(r["member_id"], r["date"]): r for r in replay_records(log, env.timeline())}
-    worker_env = env.worker_env(tmp_path / "data", "w1")
+    # a ledger cache far smaller than the population: ledgers evicted, read back from the table, and a
+    # restart that starts with none cached
+    worker_env = {**env.worker_env(tmp_path / "data", "w1"), "SSI_LEDGER_CACHE_MEMBERS": "25"}
     first = Worker(worker_env, tmp_path / "w1.log").start()
     restarted = Worker(worker_env, tmp_path / "w1.log")
     killed_at: list[int] = []
