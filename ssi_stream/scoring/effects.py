@@ -226,35 +226,50 @@ def decode_effect(raw: bytes) -> Effect:
     return effect_from_wire(wire)
 
 
+_WIRE_KEYS = frozenset({"m", "e", "k", "t", "f", "s", "x"})
+_KINDS = {int(kind): kind for kind in EffectKind}
+_SENIORITIES = {level.value: level for level in Seniority}
+
+
 def effect_from_wire(wire: object) -> Effect:
-    """An effect from its parsed JSON (`encode_effect`'s object); ValueError naming the faulty key."""
+    """An effect from its parsed JSON (`encode_effect`'s object); ValueError naming the faulty key.
+
+    On the absorb path once per effect: plain lookups and type checks, no enum constructor calls."""
     if not isinstance(wire, dict):
         raise ValueError(f"effect: expected a JSON object, got {type(wire).__name__}")
-    unknown = wire.keys() - {"m", "e", "k", "t", "f", "s", "x"}
-    if unknown:
-        raise ValueError(f"effect: unknown keys {sorted(unknown)}")
-    member_id = _required(wire, "m", str)
-    effect_id = _required(wire, "e", str)
-    kind_number = _required(wire, "k", int)
-    occurred_at = _required(wire, "t", int)
-    flags = wire.get("f", 0)
-    if any(key in wire and wire[key] is None for key in ("s", "x")):
+    if not _WIRE_KEYS.issuperset(wire):
+        raise ValueError(f"effect: unknown keys {sorted(wire.keys() - _WIRE_KEYS)}")
+    get = wire.get
+    member_id, effect_id, kind_number, occurred_at = get("m"), get("e"), get("k"), get("t")
+    if type(member_id) is not str:
+        _required(wire, "m", str)
+    if type(effect_id) is not str:
+        _required(wire, "e", str)
+    if type(kind_number) is not int:
+        _required(wire, "k", int)
+    if type(occurred_at) is not int:
+        _required(wire, "t", int)
+    flags = get("f", 0)
+    seniority = get("s")
+    text = get("x")
+    if (seniority is None and "s" in wire) or (text is None and "x" in wire):
         raise ValueError("effect: 's' and 'x' are omitted when empty, never null")
-    seniority = wire.get("s")
-    text = wire.get("x")
-    try:
-        kind = EffectKind(kind_number)
-    except ValueError:
-        raise ValueError(f"effect: 'k' is not a known effect kind: {kind_number}") from None
+    kind = _KINDS.get(kind_number)  # type: ignore[arg-type]
+    if kind is None:
+        raise ValueError(f"effect: 'k' is not a known effect kind: {kind_number}")
     if type(flags) is not int or flags < 0:
         raise ValueError(f"effect: 'f' must be an integer >= 0, got {flags!r}")
     if text is not None and not isinstance(text, str):
         raise ValueError(f"effect: 'x' must be a string, got {text!r}")
-    try:
-        level = None if seniority is None else Seniority(seniority)
-    except ValueError:
-        raise ValueError(f"effect: 's' is not a known seniority: {seniority!r}") from None
-    return Effect(member_id, effect_id, kind, occurred_at, flags, level, text)
+    level = None
+    if seniority is not None:
+        try:
+            level = _SENIORITIES.get(seniority)  # type: ignore[arg-type]
+        except TypeError:  # unhashable: not a seniority either
+            level = None
+        if level is None:
+            raise ValueError(f"effect: 's' is not a known seniority: {seniority!r}")
+    return Effect(member_id, effect_id, kind, occurred_at, flags, level, text)  # type: ignore[arg-type]
 
 
 def _required(wire: dict[str, object], key: str, kind: type) -> object:
