@@ -8,6 +8,7 @@ import gzip
 import io
 import math
 import os
+import re
 import sys
 import time
 import zlib
@@ -15,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ssi_stream import __version__
 from ssi_stream.catalog import DEFAULT_LOCALE, LOCALES
@@ -30,6 +31,10 @@ from ssi_stream.ops.settings import EMIT_MODES, Settings, SettingsError
 from ssi_stream.scoring.model import ModelError
 from ssi_stream.simulation.config import SimulationConfig
 from ssi_stream.timeline.policy import TimelineSettings
+
+if TYPE_CHECKING:
+    from ssi_stream.ops.topic_snapshot import TopicSnapshot
+    from ssi_stream.report.inputs import LineSource
 
 EXIT_RUNTIME = 1
 EXIT_USAGE = 2
@@ -178,6 +183,18 @@ def _iso_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a date (YYYY-MM-DD), got {text!r}") from None
+
+
+_TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")
+
+
+def _topic(text: str) -> str:
+    """A Kafka topic name, or "" (the option given without one: the setting's topic)."""
+    if text and (not _TOPIC_NAME.fullmatch(text) or text in (".", "..")):
+        raise argparse.ArgumentTypeError(
+            f"must be a Kafka topic name (letters, digits, '.', '_' and '-'; at most 249), got {text!r}"
+        )
+    return text
 
 
 # -- files: `-` is stdin or stdout; a bad path is one line naming it ----------------------------------
@@ -421,9 +438,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from ssi_stream.ops.topic_snapshot import TopicSnapshotError
     from ssi_stream.replay import Replay
     from ssi_stream.report import ActivityCounter, ReportOptions, activity_days, measure
-    from ssi_stream.report.inputs import InputError, read_activity, read_scores
+    from ssi_stream.report.inputs import FILE, InputError, read_activity, read_scores
     from ssi_stream.scoring.model import load_model
 
     if args.html is None and args.json is None:
@@ -458,9 +476,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     _check_writable(args.html, args.json)
     progress = sys.stderr if sys.stderr.isatty() else None
     activity = ActivityCounter()
+    snapshot = None
     with contextlib.ExitStack() as files:
-        name = "<stdin>" if args.input == STDIO else args.input
-        lines = files.enter_context(_events_stream(files.enter_context(_open_read(args.input)), name))
+        if args.scores_topic is None:
+            name, source = "<stdin>" if args.input == STDIO else args.input, FILE
+            lines = files.enter_context(_events_stream(files.enter_context(_open_read(args.input)), name))
+        else:
+            name = args.scores_topic or settings.scores_topic
+            snapshot, source = _scores_snapshot(settings, name)
+            files.enter_context(snapshot)
+            lines = snapshot.values()
 
         def scorer() -> Replay:
             """The replay of an event log (a file of records needs no model)."""
@@ -477,7 +502,9 @@ def cmd_report(args: argparse.Namespace) -> int:
             )
 
         try:
-            table, summary = read_scores(lines, replay=scorer, activity=activity, progress=progress)
+            table, summary = read_scores(
+                lines, replay=scorer, activity=activity, progress=progress, source=source
+            )
             if args.events is not None:
                 if summary.kind == "events":
                     raise UsageError(f"{name} is an event log already: --events is for a file of records")
@@ -492,8 +519,17 @@ def cmd_report(args: argparse.Namespace) -> int:
                 read_activity(log, activity, days)
         except InputError as exc:
             raise CommandError(f"{name}: {exc}") from None
+        except TopicSnapshotError as exc:
+            raise CommandError(str(exc)) from None
         except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
             raise CommandError(f"{name}: not a complete gzip stream ({exc})") from None
+    if snapshot is not None and snapshot.empty:
+        empty = (
+            "1 record without a value (a tombstone)"
+            if snapshot.empty == 1
+            else f"{snapshot.empty:,} records without a value (tombstones)"
+        )
+        print(f"report: {empty} on {name} passed over", file=sys.stderr)
     print(summary.text(), file=sys.stderr)
     try:
         report = measure(table, options, activity if activity.events else None)
@@ -519,6 +555,29 @@ def cmd_report(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _scores_snapshot(settings: Settings, topic: str) -> tuple[TopicSnapshot, LineSource]:
+    """The snapshot of `topic` on the configured broker (else the local one), and how the report names
+    its records: `topic`, partition and offset."""
+    from ssi_stream.ops.bootstrap import resolve_bootstrap
+    from ssi_stream.ops.kafka_security import load_security
+    from ssi_stream.ops.topic_snapshot import TopicSnapshot, TopicSnapshotError
+    from ssi_stream.report.inputs import LineSource
+
+    security = load_security(settings)
+    bootstrap = resolve_bootstrap(settings)
+    try:
+        snapshot = TopicSnapshot(bootstrap, security, topic, client_id="ssi-stream-report")
+    except TopicSnapshotError as exc:
+        raise CommandError(str(exc)) from None
+    source = LineSource(
+        unit=f"records of {topic}",
+        total=snapshot.total,
+        locate=lambda number: f"the record at partition {snapshot.partition}, offset {snapshot.offset}",
+        events=False,
+    )
+    return snapshot, source
 
 
 def _read_groups(path: str) -> dict[str, str]:
@@ -905,18 +964,34 @@ model file) and prints a summary to stderr. Examples:
         "measure whether the score predicts outcomes: an HTML and JSON report",
         epilog="""\
 INPUT is a file of score records (replay's output, or a copy of the scores topic) or an event log,
-which is replayed first with replay's settings (SSI_PARTITIONS, SSI_GRACE_SECONDS, the model file). Each
-member scored on the anchor day (--at, and every --every days before it) is observed with the outcomes
-they log in the --window days after. Examples:
+which is replayed first with replay's settings (SSI_PARTITIONS, SSI_GRACE_SECONDS, the model file).
+--scores-topic reads the score records from Kafka instead (SSI_BROKER, else the local broker; SSI_KAFKA_*
+security): every partition from its earliest offset to the end it had when the report started, without
+a consumer group. Records without a value (tombstones) are passed over and counted; any other value that
+is not a score record stops the report, naming its partition and offset. Each member scored on the
+anchor day (--at, and every --every days before it) is observed with the outcomes they log in the
+--window days after. Examples:
   ssi-stream simulate --members 2000 --days 150 --outcomes --personas personas.csv -o events.jsonl
   ssi-stream report events.jsonl --groups personas.csv --html report.html --json report.json
   ssi-stream replay events.jsonl --output scores.jsonl
-  ssi-stream report scores.jsonl --events events.jsonl --window 60 --json -""",
+  ssi-stream report scores.jsonl --events events.jsonl --window 60 --json -
+  ssi-stream report --scores-topic --events events.jsonl --json report.json""",
     )
-    report.add_argument(
+    report_input = report.add_mutually_exclusive_group(required=True)
+    report_input.add_argument(
         "input",
+        nargs="?",
         metavar="INPUT",
         help="score records or an event log: JSON lines, or gzip of them; - for stdin",
+    )
+    report_input.add_argument(
+        "--scores-topic",
+        nargs="?",
+        const="",
+        type=_topic,
+        metavar="TOPIC",
+        help="instead of INPUT: the score records on this Kafka topic, as they stand when the report"
+        " starts (default TOPIC: $SSI_SCORES_TOPIC, else " + _DEFAULTS.scores_topic + ")",
     )
     report.add_argument(
         "--html", metavar="FILE", help="the report as one HTML page with its plots; - for stdout"

@@ -2,7 +2,8 @@
 
 Static (no Python runs on a Tab press, no dependency): the script is the parser's tree at the time it was
 generated, so regenerate it after an upgrade. An argument whose metavar ends in FILE completes file names,
-one whose metavar ends in DIR directories, one with `choices` the choices.
+one whose metavar ends in DIR directories, one with `choices` the choices. An option whose value may be
+left out (`nargs="?"`) is followed by options as well.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ class _Node:
     options: tuple[str, ...]
     #: option -> what its value completes to: "@file", "@dir" or the choices ("" for anything)
     valued: dict[str, str]
+    #: the valued options whose value may be left out
+    optional: tuple[str, ...]
     #: what a positional argument completes to ("" when there is none or it is free text)
     positional: str
 
@@ -42,6 +45,7 @@ def _nodes(parser: argparse.ArgumentParser, path: str) -> list[_Node]:
     commands: dict[str, argparse.ArgumentParser] = {}
     options: list[str] = []
     valued: dict[str, str] = {}
+    optional: list[str] = []
     positional = ""
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
@@ -52,9 +56,11 @@ def _nodes(parser: argparse.ArgumentParser, path: str) -> list[_Node]:
             options.extend(action.option_strings)
             if action.nargs != 0:
                 valued.update(dict.fromkeys(action.option_strings, _values(action)))
+            if action.nargs == argparse.OPTIONAL:
+                optional.extend(action.option_strings)
         elif not positional:
             positional = _values(action)
-    node = _Node(path, tuple(commands), tuple(options), valued, positional)
+    node = _Node(path, tuple(commands), tuple(options), valued, tuple(optional), positional)
     nodes = [node]
     for name, subparser in commands.items():
         nodes.extend(_nodes(subparser, f"{path} {name}"))
@@ -80,6 +86,7 @@ def bash_completion(parser: argparse.ArgumentParser) -> str:
             f"            commands='{_words(*node.commands)}'\n"
             f"            options='{_words(*node.options)}'\n"
             f"            valued='{_words(*node.valued)}'\n"
+            f"            optional='{_words(*node.optional)}'\n"
             "            ;;"
         )
         for option, completion in [*node.valued.items(), ("@positional", node.positional)]:
@@ -94,7 +101,7 @@ def bash_completion(parser: argparse.ArgumentParser) -> str:
 # or, for this shell only: source <({prog} completion bash)
 
 {function}_spec() {{
-    commands='' options='' valued=''
+    commands='' options='' valued='' optional=''
     case $1 in
 {newline.join(spec)}
     esac
@@ -108,18 +115,21 @@ def bash_completion(parser: argparse.ArgumentParser) -> str:
 
 {function}() {{
     local cur=${{COMP_WORDS[COMP_CWORD]}} prev=${{COMP_WORDS[COMP_CWORD - 1]}}
-    local path={prog} commands options valued values word i
+    local path={prog} commands options valued optional values word i
     {function}_spec "$path"
     for ((i = 1; i < COMP_CWORD; i++)); do
         word=${{COMP_WORDS[i]}}
-        if [[ " $valued " == *" $word "* ]]; then
+        if [[ " $optional " == *" $word "* && ${{COMP_WORDS[i + 1]}} == -* ]]; then
+            :  # an option whose value was left out
+        elif [[ " $valued " == *" $word "* ]]; then
             ((i++))  # the option's value
         elif [[ " $commands " == *" $word "* ]]; then
             path="$path $word"
             {function}_spec "$path"
         fi
     done
-    if ((COMP_CWORD > 1)) && [[ " $valued " == *" $prev "* ]]; then
+    if ((COMP_CWORD > 1)) && [[ " $valued " == *" $prev "* ]] &&
+        ! [[ " $optional " == *" $prev "* && $cur == -* ]]; then
         values=$({function}_values "$path" "$prev")
     elif [[ $cur == -* ]]; then
         mapfile -t COMPREPLY < <(compgen -W "$options" -- "$cur")

@@ -1,6 +1,7 @@
-"""What the report reads: a file of score records, or an event log it replays with the engine.
+"""What the report reads: a file of score records, or an event log it replays with the engine, or the
+values of the scores topic (`LineSource` says how to name them; `ops.topic_snapshot` reads them).
 
-Both are JSON lines; the first line that is not blank says which (a score record has `ssi` and `date`,
+All are JSON lines; the first line that is not blank says which (a score record has `ssi` and `date`,
 an event `type` and `event_id`). An event log is scored by `replay.Replay`, the same engine and settings
 as `ssi-stream replay`, and also gives each member's own activity (`activity.ActivityCounter`).
 """
@@ -29,28 +30,48 @@ class InputError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class LineSource:
+    """Where the lines come from, as the report's messages name it: a file's lines by number, a topic's
+    values by where the last one read is (`locate` is asked about the line just read)."""
+
+    #: What a line is, in the progress and the summary ("lines", "records of ssi.scores.daily").
+    unit: str = "lines"
+    #: How many lines there are at most, when known beforehand (a topic's snapshot): shown in the progress.
+    total: int | None = None
+    #: Names line `number` in an error message.
+    locate: Callable[[int], str] = "line {}".format
+    #: Whether an event log may come this way (else its first event is refused: score records only).
+    events: bool = True
+
+
+#: A file (or stdin): lines by number, score records or an event log.
+FILE = LineSource()
+
+
+@dataclass(frozen=True, slots=True)
 class ReadSummary:
     kind: str  # "records" or "events"
     lines: int
     records: int
     members: int
     seconds: float
+    unit: str = "lines"
 
     def text(self) -> str:
-        what = "events replayed into" if self.kind == "events" else "lines,"
+        what = "events replayed into" if self.kind == "events" else f"{self.unit},"
         return (
             f"report: {self.lines:,} {what} {self.records:,} score records of {self.members:,} members"
             f" read in {self.seconds:.1f} s"
         )
 
 
-def kind_of(first: object) -> str:
-    """ "records" or "events", from the first parsed line; InputError for anything else."""
+def kind_of(first: object, where: str = "line 1") -> str:
+    """ "records" or "events", from the first parsed line (`where` names it); InputError for anything else."""
     if isinstance(first, dict) and "ssi" in first and "date" in first and "member_id" in first:
         return "records"
     if isinstance(first, dict) and "type" in first and "event_id" in first:
         return "events"
-    raise InputError("line 1 is neither a score record (ssi, date) nor an event (type, event_id)")
+    raise InputError(f"{where} is neither a score record (ssi, date) nor an event (type, event_id)")
 
 
 def read_scores(
@@ -59,9 +80,10 @@ def read_scores(
     replay: Callable[[], Replay],
     activity: ActivityCounter | None = None,
     progress: IO[str] | None = None,
+    source: LineSource = FILE,
 ) -> tuple[ScoreTable, ReadSummary]:
     """The score table of `lines` (records, or events scored with `replay()`); an event log's activity
-    goes to `activity` as well."""
+    goes to `activity` as well. `source` names the lines in messages and says whether events may come."""
     started = time.perf_counter()
     builder = ScoreTableBuilder()
     numbered = enumerate(lines, start=1)
@@ -69,17 +91,19 @@ def read_scores(
     for number, line in numbered:
         if line.strip():
             try:
-                kind = kind_of(orjson.loads(line))
+                kind = kind_of(orjson.loads(line), source.locate(number))
             except orjson.JSONDecodeError:
-                raise InputError(f"line {number} is not JSON") from None
+                raise InputError(f"{source.locate(number)} is not JSON") from None
+            if kind == "events" and not source.events:
+                raise InputError(f"{source.locate(number)} is an event, not a score record")
             first = (number, line)
             break
     if kind is None or first is None:
         raise InputError("the input is empty")
-    ticker = _Progress(progress, builder)
+    ticker = _Progress(progress, builder, source)
     rest = chain([first], numbered)
     if kind == "records":
-        last = _read_records(rest, builder, ticker)
+        last = _read_records(rest, builder, ticker, source.locate)
     else:
         last = _read_events(rest, builder, replay(), activity, ticker)
     ticker.done()
@@ -88,29 +112,37 @@ def read_scores(
     except ValueError as exc:
         raise InputError(str(exc)) from None
     seconds = time.perf_counter() - started
-    return table, ReadSummary(kind, last, builder.records, len(table.member_ids), seconds)
+    return table, ReadSummary(kind, last, builder.records, len(table.member_ids), seconds, source.unit)
 
 
 class _Progress:
     """A line on `stream` (a terminal) every half second: how far the reading is."""
 
-    def __init__(self, stream: IO[str] | None, builder: ScoreTableBuilder) -> None:
+    def __init__(self, stream: IO[str] | None, builder: ScoreTableBuilder, source: LineSource) -> None:
         self.stream, self.builder = stream, builder
+        self.of = "" if source.total is None else f" of {source.total:,}"
+        self.unit = source.unit
         self.next = time.perf_counter() + _PROGRESS_SECONDS
+        self.width = 0
 
     def tick(self, number: int) -> None:
         if self.stream is not None and time.perf_counter() >= self.next:
             self.next = time.perf_counter() + _PROGRESS_SECONDS
-            self.stream.write(f"\rreport: {number:,} lines read, {self.builder.records:,} score records")
+            line = f"report: {number:,}{self.of} {self.unit} read, {self.builder.records:,} score records"
+            self.width = max(self.width, len(line))
+            self.stream.write("\r" + line)
             self.stream.flush()
 
     def done(self) -> None:
-        if self.stream is not None:
-            self.stream.write("\r" + " " * 79 + "\r")
+        if self.stream is not None and self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
 
 
 def _read_records(
-    numbered: Iterable[tuple[int, bytes]], builder: ScoreTableBuilder, ticker: _Progress
+    numbered: Iterable[tuple[int, bytes]],
+    builder: ScoreTableBuilder,
+    ticker: _Progress,
+    locate: Callable[[int], str],
 ) -> int:
     loads, add = orjson.loads, builder.add
     number = 0
@@ -119,9 +151,9 @@ def _read_records(
             add(loads(line))  # JSON allows the line's end, \n or \r\n, as whitespace
         except orjson.JSONDecodeError:
             if line.strip():
-                raise InputError(f"line {number} is not JSON") from None
+                raise InputError(f"{locate(number)} is not JSON") from None
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise InputError(f"line {number} is not a score record (schema version 2): {exc!r}") from None
+            raise InputError(f"{locate(number)} is not a score record (schema version 2): {exc!r}") from None
         if not number & 4095:
             ticker.tick(number)
     return number

@@ -4,7 +4,9 @@ A row keeps the record's day, SSI, four pillars, the points of every component i
 (a component outside its pillar's top signals counts 0), per pillar the most a component it leaves out
 can earn (the third's points when it names three, else 0), and its outcome totals (`outcomes.*.total`,
 0 when absent). Records may come in any order and more than once
-(the scores topic is at least once): the last one read of a (member, day) wins.
+(the scores topic is at least once): the last one read of a (member, day) wins. Members are numbered in
+the order of their ids, not of their first record, so the report (whose bootstrap resamples members by
+number) does not depend on the order members come in: a file and the partitions of a topic give one.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ N_OUTCOMES = len(OUTCOME_TYPES)
 class ScoreTable:
     """Every member's rows, sorted by (member, day), one per member and day."""
 
-    member_ids: tuple[str, ...]
+    member_ids: tuple[str, ...]  # sorted
     member: np.ndarray  # int32: index into member_ids
     day: np.ndarray  # int32: days since 1970-01-01
     ssi: np.ndarray  # float64
@@ -110,10 +112,15 @@ class ScoreTableBuilder:
             self.add(record)
 
     def build(self) -> ScoreTable:
-        """The table: rows sorted by (member, day), the last record read of a (member, day) kept."""
+        """The table: members numbered in the order of their ids, rows sorted by (member, day), the
+        last record read of a (member, day) kept."""
         if not self.records:
             raise ValueError("no score records")
-        keys = np.frombuffer(self._keys, np.int64).reshape(-1, 3)
+        member_ids = sorted(self._ids)
+        renumber = np.empty(len(member_ids), np.int64)
+        renumber[[self._ids[member_id] for member_id in member_ids]] = np.arange(len(member_ids))
+        keys = np.frombuffer(self._keys, np.int64).reshape(-1, 3).copy()
+        keys[:, 0] = renumber[keys[:, 0]]
         values = np.frombuffer(self._values, np.float32).reshape(-1, _WIDTH)
         sort = np.lexsort((keys[:, 2], keys[:, 1], keys[:, 0]))
         keys, values = keys[sort], values[sort]
@@ -123,7 +130,7 @@ class ScoreTableBuilder:
         member, day, values = member[last], day[last], values[last]
         at = 1 + N_PILLARS
         return ScoreTable(
-            member_ids=tuple(self._ids),
+            member_ids=tuple(member_ids),
             member=member,
             day=day,
             ssi=values[:, 0].astype(np.float64),

@@ -192,6 +192,32 @@ def test_help_shows_the_defaults() -> None:
             "--since must be before --until",
         ),
         (["dlq", "bounce"], "ssi-stream dlq", "argument ACTION: invalid choice: 'bounce'"),
+        (
+            ["report", "--json", "-"],
+            "ssi-stream report",
+            "one of the arguments INPUT --scores-topic is required",
+        ),
+        (
+            ["report", "scores.jsonl", "--scores-topic", "--json", "-"],
+            "ssi-stream report",
+            "argument --scores-topic: not allowed with argument INPUT",
+        ),
+        (
+            ["report", "--scores-topic", "ssi.scores.daily", "scores.jsonl", "--json", "-"],
+            "ssi-stream report",
+            "argument INPUT: not allowed with argument --scores-topic",
+        ),
+        (
+            ["report", "--scores-topic", "scores daily", "--json", "-"],
+            "ssi-stream report",
+            "argument --scores-topic: must be a Kafka topic name (letters, digits, '.', '_' and '-'; at most"
+            " 249), got 'scores daily'",
+        ),
+        (
+            ["report", "--scores-topic", "..", "--json", "-"],
+            "ssi-stream report",
+            "argument --scores-topic: must be a Kafka topic name",
+        ),
     ],
 )
 def test_a_usage_error_exits_2_under_the_usage_of_the_command_that_got_it(
@@ -202,6 +228,23 @@ def test_a_usage_error_exits_2_under_the_usage_of_the_command_that_got_it(
     assert err.startswith(f"usage: {prog} ")
     last = err.strip().splitlines()[-1]
     assert last.startswith(f"{prog}: error: {message}"), last
+
+
+@pytest.mark.parametrize(
+    ("argv", "topic", "input"),
+    [
+        (["--scores-topic", "--json", "-"], "", None),  # "": the topic of SSI_SCORES_TOPIC
+        (["--json", "-", "--scores-topic"], "", None),
+        (["--scores-topic", "t.scores-2_b", "--json", "-"], "t.scores-2_b", None),
+        (["scores.jsonl", "--json", "-"], None, "scores.jsonl"),
+        (["-", "--json", "-"], None, "-"),
+    ],
+)
+def test_the_report_reads_either_input_or_the_scores_topic(
+    argv: list[str], topic: str | None, input: str | None
+) -> None:
+    args = build_parser().parse_args(["report", *argv])
+    assert (args.scores_topic, args.input) == (topic, input)
 
 
 # -- runtime errors: exit 1, one line naming the path ----------------------------------------------

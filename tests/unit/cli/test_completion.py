@@ -78,3 +78,16 @@ def test_values_complete_as_choices_files_or_directories(script: Path, tmp_path:
     ]
     assert complete(script, "worker", "--data-dir", "ev", cwd=tmp_path) == ["events.d"]
     assert complete(script, "replay", "--partitions", "") == []  # a number: nothing to offer
+
+
+def test_an_option_whose_value_may_be_left_out_is_followed_by_options_too(
+    script: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "report.json").write_text("")
+    assert complete(script, "report", "--scores-topic", "--js") == ["--json"]
+    assert complete(script, "report", "--scores-topic", "") == []  # a topic name: nothing to offer
+    assert complete(script, "report", "--scores-topic", "--json", "rep", cwd=tmp_path) == ["report.json"]
+    assert complete(script, "report", "--scores-topic", "scores", "--json", "rep", cwd=tmp_path) == [
+        "report.json"
+    ]
+    assert complete(script, "report", "--scores-topic", "--json", "x", "--gro") == ["--groups"]
