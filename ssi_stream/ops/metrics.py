@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import platform
 import time
+from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -106,26 +107,40 @@ class BuildInfo:
 
 
 class PendingCounts:
-    """Counter increments of the hot path, added up in plain ints and handed to their counters at once.
+    """Counter increments and histogram observations of the hot path, gathered in plain Python and
+    handed to their metrics at once.
 
-    A prometheus-client `inc()` takes a lock; the worker counts every event and every effect (~5 % of
-    its time, BENCHMARKS.md "Session 7"). Registered first in the registry, so every collection (a
-    scrape, `get_sample_value`) applies what is pending before any counter is read; the worker also
-    applies it after each batch.
+    A prometheus-client `inc()` takes a lock, and an `observe()` two plus a search of the buckets; the
+    worker counts every event and every effect and observes every event's lag (~10 % of its time,
+    BENCHMARKS.md "Session 7"). Registered first in the registry, so every collection (a scrape,
+    `get_sample_value`) applies what is pending before any metric is read; the worker also applies it
+    after each batch. Observations are added per bucket (one `inc` per bucket touched) where the
+    histogram has prometheus-client's layout, else observed one by one.
     """
 
     def __init__(self) -> None:
         self._counts: dict[Any, int] = {}
+        self._observed: dict[Histogram, list[float]] = {}
 
     def add(self, child: Any) -> None:
         """One more for `child` (a counter, or a labelled counter's child)."""
         counts = self._counts
         counts[child] = counts.get(child, 0) + 1
 
+    def observe(self, histogram: Histogram, value: float) -> None:
+        """`histogram.observe(value)`, when the pending work is applied."""
+        values = self._observed.get(histogram)
+        if values is None:
+            values = self._observed[histogram] = []
+        values.append(value)
+
     def apply(self) -> None:
         counts, self._counts = self._counts, {}
         for child, count in counts.items():
             child.inc(count)
+        observed, self._observed = self._observed, {}
+        for histogram, values in observed.items():
+            _observe_all(histogram, values)
 
     def describe(self) -> list[Any]:
         return []
@@ -133,6 +148,24 @@ class PendingCounts:
     def collect(self) -> list[Any]:
         self.apply()
         return []
+
+
+def _observe_all(histogram: Histogram, values: list[float]) -> None:
+    """`histogram.observe(v)` for every v, with one increment per bucket touched."""
+    bounds = getattr(histogram, "_upper_bounds", None)
+    buckets = getattr(histogram, "_buckets", None)
+    total = getattr(histogram, "_sum", None)
+    if bounds is None or buckets is None or total is None or len(bounds) != len(buckets):
+        for value in values:  # another prometheus-client layout: the public way
+            histogram.observe(value)
+        return
+    per_bucket: dict[int, int] = {}
+    for value in values:  # observe() puts a value in the first bucket whose bound is >= it
+        index = bisect_left(bounds, value)
+        per_bucket[index] = per_bucket.get(index, 0) + 1
+    total.inc(sum(values))
+    for index, count in per_bucket.items():
+        buckets[index].inc(count)
 
 
 class WorkerMetrics:
@@ -331,7 +364,7 @@ class WorkerMetrics:
         """An event was decoded and placed (late: its own day was already complete at its partition)."""
         kind = event_type if event_type in EVENT_TYPES else "unknown"
         self.pending.add(self._consumed[kind, "late" if late else "accepted"])
-        self.event_lag.observe(max(0.0, lag_seconds))  # clock skew can put occurred_at ahead of us
+        self.pending.observe(self.event_lag, max(0.0, lag_seconds))  # clock skew: occurred_at ahead of us
 
     def event_rejected(self, code: RejectionCode, payload: bytes) -> None:
         """An event failed the contract; counted by its type when the payload shows a known one."""

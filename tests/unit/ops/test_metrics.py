@@ -330,3 +330,45 @@ def test_the_operations_doc_lists_every_metric_with_its_type_and_labels(metrics:
     exercise(metrics)
     exposed = {name: (kind, labels) for name, (kind, labels, _) in families(metrics.registry).items()}
     assert documented == exposed
+
+
+@given(st.lists(st.floats(min_value=0, max_value=1e9, allow_nan=False), max_size=60))
+def test_pending_observations_give_the_histogram_that_observing_each_value_gives(values: list[float]) -> None:
+    from prometheus_client import Histogram
+
+    from ssi_stream.ops.metrics import LAG_BUCKETS, PendingCounts
+
+    one_by_one, gathered = CollectorRegistry(), CollectorRegistry()
+    pending = PendingCounts()
+    gathered.register(pending)
+    direct = Histogram("lag_seconds", "lag", buckets=LAG_BUCKETS, registry=one_by_one)
+    bulk = Histogram("lag_seconds", "lag", buckets=LAG_BUCKETS, registry=gathered)
+    for value in values:
+        direct.observe(value)
+        pending.observe(bulk, value)
+    assert bulk._sum.get() == 0  # nothing applied before a collection or `apply`
+
+    def samples(registry: CollectorRegistry) -> dict:
+        return {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for metric in registry.collect()
+            for s in metric.samples
+            if not s.name.endswith("_created")
+        }
+
+    expected, got = samples(one_by_one), samples(gathered)  # collecting `gathered` applies it first
+    assert got.keys() == expected.keys()
+    for key, value in expected.items():
+        assert got[key] == pytest.approx(value, rel=1e-9, abs=1e-6), key
+
+
+def test_pending_counts_reach_their_counters_at_a_collection_and_after_a_batch() -> None:
+    metrics = WorkerMetrics("m", build=BUILD, process_metrics=False)
+    metrics.effect_absorbed(counted=True, late=False)
+    metrics.effect_absorbed(counted=True, late=False)
+    child = metrics.effects_absorbed.labels("counted")
+    assert child._value.get() == 0  # gathered, not yet applied
+    assert metrics.registry.get_sample_value("ssi_effects_absorbed_total", {"outcome": "counted"}) == 2
+    metrics.effect_absorbed(counted=False, late=False)
+    metrics.processed("absorb", 0.01, 1)
+    assert metrics.effects_absorbed.labels("duplicate")._value.get() == 1
