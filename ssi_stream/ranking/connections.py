@@ -112,6 +112,9 @@ class Connections:
     member_bytes: int = field(default=-1, compare=False)
     pending_bytes: int = field(default=-1, compare=False)
     _day_bytes: dict[int, int] = field(default_factory=dict, compare=False, repr=False)
+    #: `members` as `to_bytes` writes them, while they have not changed since (a ledger is written far
+    #: more often than its connections change; a hub's are hundreds of KiB).
+    _member_blob: bytes | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.member_bytes < 0:
@@ -178,17 +181,24 @@ class Connections:
                         continue
                     members.add(change.other)
                     self.member_bytes += size
+                    self._member_blob = None
                 elif change.other in members:
                     members.discard(change.other)
                     self.member_bytes -= size
+                    self._member_blob = None
 
     def to_bytes(self) -> bytes:
         """The compact form: connections sorted, then the pending changes by day and order."""
         if not self.members and not self.pending:
             return b""
         out = bytearray(_COUNTS.pack(len(self.members), self.pending_count()))
-        for member in sorted(self.members):
-            _put_text(out, member)
+        blob = self._member_blob
+        if blob is None:
+            written = bytearray()
+            for member in sorted(self.members):
+                _put_text(written, member)
+            blob = self._member_blob = bytes(written)
+        out += blob
         for day in sorted(self.pending):
             for change in self.pending[day]:
                 out += _CHANGE.pack(change.day, change.occurred_at, change.connects)
@@ -216,7 +226,10 @@ class Connections:
         if at != len(raw):
             raise ValueError(f"connections: {len(raw) - at} bytes left over")
         # the encoded sizes are the caps' measure: known here without encoding every id again
-        return cls(members, changes, members_end - _COUNTS.size, at - members_end)
+        decoded = cls(members, changes, members_end - _COUNTS.size, at - members_end)
+        if len(members) == count:  # no id twice: the members as written are what to_bytes writes
+            decoded._member_blob = bytes(raw[_COUNTS.size : members_end])
+        return decoded
 
 
 def _size(change: LinkChange) -> int:

@@ -250,6 +250,7 @@ def decode_frame(raw: bytes) -> list[TargetMessage]:
     if type(entries) is not list:
         raise ValueError(f"frame: expected a JSON array, got {type(entries).__name__}")
     messages: list[TargetMessage] = []
+    placements: dict[tuple[int, int], Placement] = {}  # immutable: one per (day, late) in a frame
     for index, entry in enumerate(entries):
         if type(entry) is not list or not entry:
             raise ValueError(f"frame: entry {index} is not a non-empty array")
@@ -258,7 +259,10 @@ def decode_frame(raw: bytes) -> list[TargetMessage]:
             _, day, late, effect = entry
             if type(day) is not int or late not in (0, 1) or type(late) is not int:
                 raise ValueError(f"frame: entry {index}: day must be an integer and late 0 or 1")
-            messages.append(EffectMessage(effect_from_wire(effect), Placement(day, late == 1)))
+            placement = placements.get((day, late))
+            if placement is None:
+                placement = placements[day, late] = Placement(day, late == 1)
+            messages.append(EffectMessage(effect_from_wire(effect), placement))
         elif kind == "m" and len(entry) == 2:
             messages.append(mark_from_wire(entry[1]))
         elif kind == "s" and len(entry) == 2:

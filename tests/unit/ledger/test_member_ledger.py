@@ -19,6 +19,7 @@ from ssi_stream.ledger.member_ledger import (
     ranked_record,
 )
 from ssi_stream.ledger.recent_ids import DEDUP_IDS
+from ssi_stream.ranking.connections import Connections
 from ssi_stream.ranking.exchange import DayRanks
 from ssi_stream.ranking.standing import Standing
 from ssi_stream.scoring.effects import Effect, EffectKind
@@ -255,6 +256,11 @@ def test_connections_change_when_their_day_closes_in_event_order() -> None:
     assert counted == (ledger.connections.member_bytes, ledger.connections.pending_bytes) and counted[1] > 0
     close(copy, DAY + 1)
     assert copy.connections.members == {"m3", "m4"} and not copy.connections.pending
+    # a decoded ledger re-encodes its unchanged connections as written, and its changed ones afresh
+    again = decode_ledger(encode_ledger(copy), POLICY)
+    assert encode_ledger(again) == encode_ledger(copy)
+    assert decode_ledger(encode_ledger(again), POLICY).connections.members == {"m3", "m4"}
+    assert Connections(set(copy.connections.members)).to_bytes() == copy.connections.to_bytes()
 
 
 def test_connections_stay_within_their_byte_caps() -> None:
