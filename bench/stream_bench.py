@@ -531,6 +531,7 @@ def main() -> None:
     parser.add_argument(
         "--faust-creates-changelogs", action="store_true", help="do not pre-create Faust's changelog topics"
     )
+    parser.add_argument("--keep-topics", action="store_true", help="leave the run's topics on the broker")
     args = parser.parse_args()
     global PRECREATE
     PRECREATE = not args.faust_creates_changelogs
@@ -633,7 +634,23 @@ def main() -> None:
         out.write_text(json.dumps(results, indent=2))
         offsets.close()
         print(f"figures: {out}")
+        if not args.keep_topics:
+            drop_run_topics(run)
     summarise(results)
+
+
+def drop_run_topics(run: Run) -> None:
+    """Delete the run's topics (its log, every system's internal topics and changelogs): a broker that
+    keeps every run's partitions answers later runs more slowly (measured: ~25 % after twenty runs)."""
+    admin = admin_client(run.bootstrap, run.security)
+    try:
+        mine = [topic for topic in admin.list_topics() if run.run_id in topic]
+        if mine:
+            admin.delete_topics(mine)
+    except Exception as exc:  # the figures are written: a broker that refuses only costs disk
+        print(f"could not delete the run's topics: {exc!r}", file=sys.stderr)
+    finally:
+        admin.close()
 
 
 #: The systems `--systems` chooses from, in the order they run.
