@@ -7,9 +7,11 @@ Faust's producer buffer, which one background task drains a record at a time thr
 waited most of every flush for that buffer (BENCHMARKS.md, "Session 6"). `TableWriter` does what the
 write does — the value into the table's store (in the partition's context, for RocksDB), the same
 record (raw key, raw value, the same changelog partition) to the changelog, the offset it got kept as
-the store's persisted offset — with one producer send per record, all of them when the worker
-delivers (`send`), before it waits for the producer (`ScoringTopology._flush`). Reads see a write at
-once (the store has it); a restore reads the same changelog.
+the store's persisted offset — all of them when the worker delivers (`send`), before it waits for the
+producer (`ScoringTopology._flush`), as record batches: one per changelog partition (or more, each up
+to the producer's batch size), so a close's thousands of ledgers cost no per-record send (a send per
+record was a tenth of a busy worker's time, BENCHMARKS.md "Session 7"). Reads see a write at once (the
+store has it); a restore reads the same changelog.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from faust.types import TP
 
 from ssi_stream.stream.event_context import partition_context
 
-#: Sends a record (topic, key, value or None for a tombstone, partition) and returns its future.
-Send = Callable[[str, bytes, bytes | None, int], Awaitable[Any]]
+#: Sends records (topic, partition, [(key, value or None for a tombstone)], in order) and returns a
+#: (future, count) per record batch it made, in order; each future resolves to the batch's metadata
+#: (`offset`: the offset of its first record).
+SendRecords = Callable[[str, int, list[tuple[bytes, bytes | None]]], Awaitable[list[tuple[Any, int]]]]
 
 
 class TableWriter:
@@ -51,22 +55,49 @@ class TableWriter:
         """Changelog records written and not sent yet."""
         return len(self._pending)
 
-    async def send(self, send: Send) -> None:
-        """Send every pending changelog record, in the order written (the caller then flushes)."""
+    async def send(self, send_records: SendRecords) -> None:
+        """Send every pending changelog record, in the order written per changelog partition (the caller
+        then flushes)."""
         pending, self._pending = self._pending, []
+        by_partition: dict[tuple[str, int], tuple[Any, list[tuple[bytes, bytes | None]]]] = {}
         for table, partition, key, value in pending:
-            future = await send(table.changelog_topic.get_topic_name(), key, value, partition)
-            future.add_done_callback(_persisted(table.data, partition))
+            topic = table.changelog_topic.get_topic_name()
+            held = by_partition.get((topic, partition))
+            if held is None:
+                held = by_partition[topic, partition] = (table, [])
+            held[1].append((key, value))
+        for (topic, partition), (table, records) in by_partition.items():
+            for future, count in await send_records(topic, partition, records):
+                future.add_done_callback(_persisted(table.data, topic, partition, count))
 
 
-def _persisted(store: Any, partition: int) -> Callable[[Any], None]:
+def _persisted(store: Any, topic: str, partition: int, count: int) -> Callable[[Any], None]:
     """What Faust's table does once a changelog record is written: the store keeps its offset (RocksDB
-    then restores only what came after it)."""
+    then restores only what came after it), here the batch's last."""
 
     def done(future: Any) -> None:
         if future.cancelled() or future.exception() is not None:
             return  # the worker's flush reports it
         metadata = future.result()
-        store.set_persisted_offset(TP(metadata.topic, partition), metadata.offset)
+        store.set_persisted_offset(TP(topic, partition), metadata.offset + count - 1)
 
     return done
+
+
+async def send_in_batches(
+    producer: Any, topic: str, partition: int, records: list[tuple[bytes, bytes | None]]
+) -> list[tuple[Any, int]]:
+    """Send `records` to `topic`'s `partition`, in order, as aiokafka record batches (`create_batch`,
+    `send_batch`), each as full as the producer's batch size allows (a record larger than that goes
+    alone): no per-record send, future or metadata check. Returns (future, records) per batch."""
+    sent: list[tuple[Any, int]] = []
+    batch, count = producer.create_batch(), 0
+    for key, value in records:
+        if batch.append(timestamp=None, key=key, value=value, headers=[]) is None:  # full
+            sent.append((await producer.send_batch(batch, topic, partition=partition), count))
+            batch, count = producer.create_batch(), 0
+            batch.append(timestamp=None, key=key, value=value, headers=[])  # a first record always fits
+        count += 1
+    if count:
+        sent.append((await producer.send_batch(batch, topic, partition=partition), count))
+    return sent

@@ -47,7 +47,7 @@ from ssi_stream.stream.broker_contact import BrokerContact
 from ssi_stream.stream.delivery import ensure_complete_flush
 from ssi_stream.stream.ingest import PartitionReader, ingest_group
 from ssi_stream.stream.offset_guard import Admit, OffsetGuard
-from ssi_stream.stream.table_writes import TableWriter
+from ssi_stream.stream.table_writes import TableWriter, send_in_batches
 from ssi_stream.stream.tables import LedgerCache, TableSourceStore, TableTargetStore, position_key
 from ssi_stream.stream.views import QueryViews
 from ssi_stream.stream.wire import (
@@ -488,7 +488,17 @@ class ScoringTopology:
     async def _send_table_writes(self) -> None:
         """Hand the table writes made so far to the producer, in order (their changelog records)."""
         if self.writes.pending:
-            await self.writes.send(self._send)
+            await self.writes.send(self._send_records)
+
+    async def _send_records(
+        self, topic: str, partition: int, records: list[tuple[bytes, bytes | None]]
+    ) -> list[tuple[Any, int]]:
+        """Send `records` to one partition as record batches (`stream.table_writes.send_in_batches`);
+        `_flush` checks that each batch was delivered."""
+        producer = self.app.producer._ensure_producer()  # Faust's driver has no batch API of its own
+        sent = await send_in_batches(producer, topic, partition, records)
+        self._sent.extend(future for future, _ in sent)
+        return sent
 
     async def _flush(self, stage: Stage) -> None:
         """Wait until everything sent so far is delivered; raise if anything failed (see _fail_hard)."""

@@ -36,20 +36,33 @@ def table(name: str) -> Any:
 
 
 class FakeProducer:
-    def __init__(self, fail_on: bytes | None = None) -> None:
+    """`send_records` as the worker's: the records of one partition in batches of `per_batch`, each
+    resolving to its first record's offset (or failing when it holds `fail_on`)."""
+
+    def __init__(self, fail_on: bytes | None = None, per_batch: int = 100) -> None:
         self.sent: list[tuple[str, bytes, bytes | None, int]] = []
+        self.batches: list[tuple[str, int, int]] = []  # (topic, partition, records)
         self.fail_on = fail_on
+        self.per_batch = per_batch
         self.offsets: dict[tuple[str, int], int] = {}
 
-    async def send(self, topic: str, key: bytes, value: bytes | None, partition: int) -> asyncio.Future:
-        self.sent.append((topic, key, value, partition))
-        future: asyncio.Future = asyncio.get_running_loop().create_future()
-        if key == self.fail_on:
-            future.set_exception(RuntimeError("not delivered"))
-        else:
-            offset = self.offsets[topic, partition] = self.offsets.get((topic, partition), -1) + 1
-            future.set_result(SimpleNamespace(topic=topic, partition=partition, offset=offset))
-        return future
+    async def send_records(
+        self, topic: str, partition: int, records: list[tuple[bytes, bytes | None]]
+    ) -> list[tuple[asyncio.Future, int]]:
+        made = []
+        for start in range(0, len(records), self.per_batch):
+            chunk = records[start : start + self.per_batch]
+            self.sent.extend((topic, key, value, partition) for key, value in chunk)
+            self.batches.append((topic, partition, len(chunk)))
+            future: asyncio.Future = asyncio.get_running_loop().create_future()
+            if any(key == self.fail_on for key, _ in chunk):
+                future.set_exception(RuntimeError("not delivered"))
+            else:
+                first = self.offsets.get((topic, partition), -1) + 1
+                self.offsets[topic, partition] = first + len(chunk) - 1
+                future.set_result(SimpleNamespace(topic=topic, partition=partition, offset=first))
+            made.append((future, len(chunk)))
+        return made
 
 
 def test_a_write_is_read_at_once_and_its_record_waits_for_send_in_order() -> None:
@@ -63,15 +76,16 @@ def test_a_write_is_read_at_once_and_its_record_waits_for_send_in_order() -> Non
     producer = FakeProducer()
 
     async def run() -> None:
-        await writer.send(producer.send)
+        await writer.send(producer.send_records)
         await asyncio.sleep(0)  # done callbacks run on the next loop turn
 
     asyncio.run(run())
-    assert producer.sent == [
+    assert producer.sent == [  # in the order written, per changelog partition
         ("app-members-changelog", b"m-1", b"ledger-1", 3),
-        ("app-close-gates-changelog", b"gate:3", b"gate", 3),
         ("app-members-changelog", b"m-1", b"ledger-2", 3),
+        ("app-close-gates-changelog", b"gate:3", b"gate", 3),
     ]
+    assert producer.batches == [("app-members-changelog", 3, 2), ("app-close-gates-changelog", 3, 1)]
     assert writer.pending == 0
     assert members.data.persisted == {TP("app-members-changelog", 3): 1}
     assert gates.data.persisted == {TP("app-close-gates-changelog", 3): 0}
@@ -85,7 +99,7 @@ def test_pop_deletes_and_sends_a_tombstone_only_for_a_key_that_was_there() -> No
     assert writer.pop(gates, 1, b"share:1:20500:0:0") is None
     assert b"share:1:20500:0:0" not in gates.data
     producer = FakeProducer()
-    asyncio.run(writer.send(producer.send))
+    asyncio.run(writer.send(producer.send_records))
     assert [(key, value) for _, key, value, _ in producer.sent] == [
         (b"share:1:20500:0:0", b"share"),
         (b"share:1:20500:0:0", None),
@@ -99,8 +113,62 @@ def test_a_record_not_delivered_keeps_no_offset() -> None:
     producer = FakeProducer(fail_on=b"m-1")
 
     async def run() -> None:
-        await writer.send(producer.send)
+        await writer.send(producer.send_records)
         await asyncio.sleep(0)
 
     asyncio.run(run())
     assert members.data.persisted == {}
+
+
+def test_many_writes_go_in_batches_and_the_store_keeps_the_last_offset_of_each() -> None:
+    members = table("app-members-changelog")
+    writer = TableWriter()
+    for number in range(7):
+        writer.put(members, 2, f"m-{number}".encode(), b"ledger")
+    writer.put(members, 5, b"m-9", b"ledger")
+    producer = FakeProducer(per_batch=3)
+
+    async def run() -> None:
+        await writer.send(producer.send_records)
+        await asyncio.sleep(0)
+
+    asyncio.run(run())
+    assert producer.batches == [
+        ("app-members-changelog", 2, 3),
+        ("app-members-changelog", 2, 3),
+        ("app-members-changelog", 2, 1),
+        ("app-members-changelog", 5, 1),
+    ]
+    assert [key for _, key, _, _ in producer.sent] == [f"m-{n}".encode() for n in range(7)] + [b"m-9"]
+    assert members.data.persisted == {
+        TP("app-members-changelog", 2): 6,
+        TP("app-members-changelog", 5): 0,
+    }
+
+
+def test_send_in_batches_fills_aiokafka_batches_and_sends_a_record_larger_than_one_alone() -> None:
+    from aiokafka.producer.message_accumulator import BatchBuilder
+
+    from ssi_stream.stream.table_writes import send_in_batches
+
+    class Producer:
+        def __init__(self) -> None:
+            self.batches: list[tuple[str, int, int]] = []
+
+        def create_batch(self) -> BatchBuilder:
+            return BatchBuilder(1024, 0)  # no compression
+
+        async def send_batch(self, batch: BatchBuilder, topic: str, *, partition: int) -> str:
+            self.batches.append((topic, partition, batch.record_count()))
+            return f"future-{len(self.batches)}"
+
+    records: list[tuple[bytes, bytes | None]] = [(f"k{n}".encode(), bytes(300)) for n in range(7)]
+    records.insert(3, (b"big", bytes(5000)))  # larger than a batch: it goes alone
+    records.append((b"gone", None))  # a tombstone
+    producer = Producer()
+    sent = asyncio.run(send_in_batches(producer, "t", 4, records))
+    counts = [count for _, count in sent]
+    assert sum(counts) == len(records) and [n for _, _, n in producer.batches] == counts
+    assert counts[1] == 1 and all(1 <= n <= 3 for n in counts)  # 300-byte values: at most 3 in 1 KiB
+    assert [future for future, _ in sent] == [f"future-{n}" for n in range(1, len(sent) + 1)]
+    assert all(topic == "t" and partition == 4 for topic, partition, _ in producer.batches)
