@@ -91,7 +91,8 @@ class Settings:
     #: Which score records are emitted: "changes" (a member's first scored day, days they acted, days
     #: something a record says moved) or "daily" (every member, every day).
     emit: str = "changes"
-    batch_max: int = 500
+    #: Records a reader takes in one fetch at most (an equal share of it per partition with records).
+    batch_max: int = 2000
     batch_ms: int = 50
     #: Member ledgers a worker keeps decoded in memory (the most recently used; ~4 KiB each), so that
     #: members who act again soon and the daily close and rank do not decode their stored bytes each
