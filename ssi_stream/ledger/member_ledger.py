@@ -54,6 +54,8 @@ _REFERENCE = struct.Struct("<7h")
 _HEADER_V2 = struct.Struct("<BIIHHHB")
 _HEADER_V1 = struct.Struct("<BIIHH")
 _LATE = struct.Struct("<iH")  # day, count
+#: A day's late effects are counted up to this (a record's `late_events` says at most this many).
+MAX_LATE_COUNT = 0xFFFF
 _RANK = struct.Struct("<II")  # position, population
 #: The ranks a ledger written before ranking existed says its last record had.
 _UNRANKED = DayRanks(None, None)
@@ -129,8 +131,8 @@ def absorb_effect(
         if ledger.outcomes is None:
             ledger.outcomes = OutcomeTally()
         ledger.outcomes.count(effect, day)
-    if late:
-        ledger.late[day] = ledger.late.get(day, 0) + 1
+    if late:  # at most what the stored form holds, so a ledger in memory and one read back agree
+        ledger.late[day] = min(ledger.late.get(day, 0) + 1, MAX_LATE_COUNT)
     return True
 
 
@@ -323,8 +325,8 @@ def _hundredths(value: float) -> int:
 def encode_ledger(ledger: MemberLedger) -> bytes:
     state = encode_state(ledger.state)
     ids = ledger.seen.to_bytes()
-    late = b"".join(_LATE.pack(day, min(count, 0xFFFF)) for day, count in sorted(ledger.late.items()))
-    closed_late = min(ledger.closed_late, 0xFFFF)
+    late = b"".join(_LATE.pack(day, min(count, MAX_LATE_COUNT)) for day, count in sorted(ledger.late.items()))
+    closed_late = min(ledger.closed_late, MAX_LATE_COUNT)
     history = ledger.history.to_compact_bytes()
     flags = _alert_bits(ledger.alerts_before) | _alert_bits(ledger.alerts_after) << 3
     connections = ledger.connections.to_bytes()

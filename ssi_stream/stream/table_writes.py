@@ -16,6 +16,7 @@ store has it); a restore reads the same changelog.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -34,6 +35,9 @@ class TableWriter:
 
     def __init__(self) -> None:
         self._pending: list[tuple[Any, int, bytes, bytes | None]] = []
+        #: One `send` at a time: the worker's two readers share the writer, and a send waits between
+        #: batches (aiokafka queues one batch per partition at a time).
+        self._sending = asyncio.Lock()
 
     def put(self, table: Any, partition: int, key: bytes, value: bytes) -> None:
         """`table[key] = value` on changelog partition `partition`."""
@@ -57,7 +61,13 @@ class TableWriter:
 
     async def send(self, send_records: SendRecords) -> None:
         """Send every pending changelog record, in the order written per changelog partition (the caller
-        then flushes)."""
+        then flushes). Returns once every record written before the call is queued, also those a send
+        still in progress (the other reader's) took: so a flush after it covers them, and a record never
+        overtakes an earlier one of its partition."""
+        async with self._sending:
+            await self._send_pending(send_records)
+
+    async def _send_pending(self, send_records: SendRecords) -> None:
         pending, self._pending = self._pending, []
         by_partition: dict[tuple[str, int], tuple[Any, list[tuple[bytes, bytes | None]]]] = {}
         for table, partition, key, value in pending:

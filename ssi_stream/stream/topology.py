@@ -1,4 +1,4 @@
-"""The Faust shell: topics, tables, the bulk ingest and one agent that drive the engine (`ssi_stream.engine`).
+"""The Faust shell: topics, tables and the two bulk readers that drive the engine (`ssi_stream.engine`).
 
     ssi.events ──source side──▶ <app>-effects ──target side──▶ ssi.scores.daily, ssi.alerts
          │ (rejected)              (effects keyed by the member they touch; source marks and day
@@ -486,9 +486,9 @@ class ScoringTopology:
         return future
 
     async def _send_table_writes(self) -> None:
-        """Hand the table writes made so far to the producer, in order (their changelog records)."""
-        if self.writes.pending:
-            await self.writes.send(self._send_records)
+        """Hand the table writes made so far to the producer, in order (their changelog records); waits
+        for a send of the other reader's in progress, even with nothing of its own to send."""
+        await self.writes.send(self._send_records)
 
     async def _send_records(
         self, topic: str, partition: int, records: list[tuple[bytes, bytes | None]]
@@ -501,14 +501,21 @@ class ScoringTopology:
         return sent
 
     async def _flush(self, stage: Stage) -> None:
-        """Wait until everything sent so far is delivered; raise if anything failed (see _fail_hard)."""
+        """Wait until everything sent so far is delivered; raise if anything failed (see _fail_hard).
+
+        Every flush checks every send not yet seen delivered, whichever reader sent it: a table write
+        one reader sent may hold the other's records, and neither may move on past a failed one."""
         started = time.perf_counter()
         await self._send_table_writes()
-        sent, self._sent = self._sent, []  # what this flush covers (the other agent may send meanwhile)
         await self.app.producer.flush()
         self.metrics.delivery_waited(stage, time.perf_counter() - started)
-        self._sent.extend(f for f in sent if not f.done())  # not expected; checked by a later flush
-        failed = [f for f in sent if f.done() and not f.cancelled() and f.exception() is not None]
+        pending, failed = [], []
+        for future in self._sent:
+            if not future.done():
+                pending.append(future)  # sent after the flush began: a later flush checks it
+            elif not future.cancelled() and future.exception() is not None:
+                failed.append(future)
+        self._sent = pending
         if failed:
             raise RuntimeError(f"{len(failed)} records were not delivered: {failed[0].exception()!r}")
 

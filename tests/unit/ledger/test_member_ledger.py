@@ -348,3 +348,14 @@ def test_a_version_3_ledger_reads_with_no_emission_yet_and_v4_keeps_the_referenc
     ledger.acted, ledger.emitted_before, ledger.emitted_after = True, before, None
     copy = decode_ledger(encode_ledger(ledger), POLICY)
     assert (copy.acted, copy.emitted_before, copy.emitted_after) == (True, before, None)
+
+
+def test_a_days_late_count_stops_where_the_stored_form_does_so_memory_and_storage_agree() -> None:
+    from ssi_stream.ledger.member_ledger import MAX_LATE_COUNT
+
+    ledger = new_ledger(POLICY)
+    absorb_effect(ledger, effect(1), DAY, late=True, model=MODEL, policy=POLICY)
+    ledger.late[DAY] = MAX_LATE_COUNT  # as after 65,535 late effects
+    absorb_effect(ledger, effect(2), DAY, late=True, model=MODEL, policy=POLICY)
+    assert ledger.late[DAY] == MAX_LATE_COUNT
+    assert decode_ledger(encode_ledger(ledger), POLICY).late == ledger.late

@@ -172,3 +172,38 @@ def test_send_in_batches_fills_aiokafka_batches_and_sends_a_record_larger_than_o
     assert counts[1] == 1 and all(1 <= n <= 3 for n in counts)  # 300-byte values: at most 3 in 1 KiB
     assert [future for future, _ in sent] == [f"future-{n}" for n in range(1, len(sent) + 1)]
     assert all(topic == "t" and partition == 4 for topic, partition, _ in producer.batches)
+
+
+def test_a_send_waits_for_one_in_progress_so_no_record_overtakes_an_earlier_one_of_its_partition() -> None:
+    """The two readers share the writer, and a send yields between batches (aiokafka queues one batch
+    per partition at a time): a second send must not go first, nor return before the first's records
+    are queued (its flush would not cover them)."""
+    members, gates = table("app-members-changelog"), table("app-close-gates-changelog")
+    writer = TableWriter()
+    sent: list[bytes] = []
+
+    async def slow_send(topic: str, partition: int, records: list) -> list:
+        made = []
+        for key, _ in records:
+            await asyncio.sleep(0.001)  # a batch waiting for the one before it
+            sent.append(key)
+            future: asyncio.Future = asyncio.get_running_loop().create_future()
+            future.set_result(SimpleNamespace(topic=topic, partition=partition, offset=len(sent) - 1))
+            made.append((future, 1))
+        return made
+
+    async def run() -> list[bytes]:
+        for number in range(3):
+            writer.put(members, 0, f"ledger-{number}".encode(), b"l")
+        writer.put(gates, 0, b"gate-1", b"g1")
+        first = asyncio.create_task(writer.send(slow_send))  # the absorber's close
+        await asyncio.sleep(0.0015)  # it is between batches now
+        writer.put(gates, 0, b"gate-2", b"g2")  # the next step's gate, written meanwhile
+        await writer.send(slow_send)  # the other reader's flush
+        queued_when_second_returned = list(sent)
+        await first
+        return queued_when_second_returned
+
+    queued = asyncio.run(run())
+    assert sent == [b"ledger-0", b"ledger-1", b"ledger-2", b"gate-1", b"gate-2"]
+    assert queued == sent  # the second send returned only once everything before it was queued
