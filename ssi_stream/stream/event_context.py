@@ -1,28 +1,16 @@
-"""Run table writes as if inside one event's stream iteration.
+"""Table writes as if inside one event's stream iteration.
 
-A Faust table sends each write to the changelog partition of the event being processed, which it
-finds in a context variable that stream iteration sets. A batch from `take_events` is processed
-outside that iteration, so before writing a partition's state we name the event it comes from.
+A Faust table store (RocksDB) finds the partition a write goes to in the event being processed, a
+context variable that stream iteration sets. The worker writes its tables outside Faust's streams
+(`stream.table_writes`), so before each write it names a stand-in event of the partition.
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextvars import Token
 
 from faust.streams import _current_event
-from faust.types import EventT
-
-
-@contextmanager
-def event_context(event: EventT) -> Iterator[None]:
-    """Within the block, Faust's `current_event()` is `event` (so table writes go to its partition)."""
-    token = _current_event.set(weakref.ref(event))
-    try:
-        yield
-    finally:
-        _current_event.reset(token)
 
 
 class _PartitionMessage:
@@ -42,10 +30,20 @@ class _PartitionEvent:
         self.message = _PartitionMessage(topic, partition)
 
 
-@contextmanager
-def partition_context(topic: str, partition: int) -> Iterator[None]:
-    """Within the block, table writes go to changelog `partition`, as if processing a message of
-    `topic`'s `partition` (for input read outside Faust's streams: `stream.ingest`)."""
-    event = _PartitionEvent(topic, partition)
-    with event_context(event):  # type: ignore[arg-type]
-        yield
+#: One stand-in event per (topic, partition), kept alive here: Faust holds the current event weakly.
+_PARTITION_EVENTS: dict[tuple[str, int], tuple[_PartitionEvent, weakref.ref]] = {}
+
+
+def set_partition(topic: str, partition: int) -> Token:
+    """From now on, Faust's `current_event()` is a message of `topic`'s `partition` (so a table write goes
+    to that changelog partition's store); give the token back to `reset`."""
+    held = _PARTITION_EVENTS.get((topic, partition))
+    if held is None:
+        event = _PartitionEvent(topic, partition)
+        held = _PARTITION_EVENTS[topic, partition] = (event, weakref.ref(event))
+    return _current_event.set(held[1])
+
+
+def reset(token: Token) -> None:
+    """Undo `set_partition`."""
+    _current_event.reset(token)

@@ -22,7 +22,7 @@ from typing import Any
 
 from faust.types import TP
 
-from ssi_stream.stream.event_context import partition_context
+from ssi_stream.stream.event_context import reset, set_partition
 
 #: Sends records (topic, partition, [(key, value or None for a tombstone)], in order) and returns a
 #: (future, count) per record batch it made, in order; each future resolves to the batch's metadata
@@ -41,8 +41,11 @@ class TableWriter:
 
     def put(self, table: Any, partition: int, key: bytes, value: bytes) -> None:
         """`table[key] = value` on changelog partition `partition`."""
-        with partition_context(table.changelog_topic.get_topic_name(), partition):
+        token = set_partition(table.changelog_topic.get_topic_name(), partition)
+        try:
             table.data[key] = value
+        finally:
+            reset(token)
         self._pending.append((table, partition, key, value))
 
     def pop(self, table: Any, partition: int, key: bytes) -> bytes | None:

@@ -24,7 +24,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -248,11 +248,7 @@ class ScoringTopology:
         started = time.perf_counter()
         self._placing = True
         try:
-            await self._place_batch(fetch)
-        except BaseException as exc:
-            if isinstance(exc, asyncio.CancelledError):
-                raise
-            _fail_hard("ingest-events", exc)
+            await _or_fail_hard("ingest-events", self._place_batch(fetch))
         finally:
             self._placing = False
         self.metrics.processed("place", time.perf_counter() - started, sum(map(len, fetch.values())))
@@ -372,12 +368,7 @@ class ScoringTopology:
         """One fetch of the effects topic: each partition's messages to its target side; a failed fetch
         stops the worker (see _fail_hard)."""
         started = time.perf_counter()
-        try:
-            await self._absorb_batch(fetch)
-        except BaseException as exc:
-            if isinstance(exc, asyncio.CancelledError):
-                raise
-            _fail_hard("absorb-effects", exc)
+        await _or_fail_hard("absorb-effects", self._absorb_batch(fetch))
         self.metrics.processed("absorb", time.perf_counter() - started, sum(map(len, fetch.values())))
 
     async def _absorb_batch(self, fetch: Mapping[int, Sequence[Any]]) -> None:
@@ -663,8 +654,13 @@ def _target_messages(message: Any, key: bytes | None = None) -> list[TargetMessa
 async def _run_reader(name: str, reader: PartitionReader, settled: Any) -> None:
     """Run a reader's loop until cancelled; if it fails, stop the worker (a worker that looks alive but
     reads nothing would be worse)."""
+    await _or_fail_hard(name, reader.run(settled=settled))
+
+
+async def _or_fail_hard(name: str, work: Awaitable[None]) -> None:
+    """Await `work`; if it raises (a cancellation aside: the worker is stopping), stop the process."""
     try:
-        await reader.run(settled=settled)
+        await work
     except asyncio.CancelledError:
         raise
     except BaseException as exc:
