@@ -4,13 +4,17 @@ The broker is a plain set of jars (`org.apache.kafka:kafka_2.13` pulls every bro
 runtime scope) plus a logging binding, which Kafka's POM leaves out. A marker file written
 last makes the install all-or-nothing: a second call finds the marker and needs no network.
 Maven's own downloads go to a local repository in the same cache directory (`maven/`), not
-`~/.m2`, so everything ssi-stream fetches is in one place (`rm -rf` it to start over).
+`~/.m2`, so everything ssi-stream fetches is in one place (`rm -rf` it to start over). Two installs at
+once (`make test` and `make demo` on a fresh machine) take turns: the second finds the first's.
 """
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -77,6 +81,27 @@ def install_kafka(home: Path, version: str = KAFKA_VERSION, *, quiet: bool = Fal
     found = installed_dist(home, version)
     if found is not None:
         return found
+    with _installing(home, version):  # another process may be installing it: wait, then look again
+        found = installed_dist(home, version)
+        if found is not None:
+            return found
+        return _install(home, version, quiet=quiet)
+
+
+@contextmanager
+def _installing(home: Path, version: str) -> Iterator[None]:
+    """Hold the install lock of `version` under `home` (one install at a time, across processes)."""
+    lock = dist_dir(home, version).with_name(f".kafka-{version}.lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _install(home: Path, version: str, *, quiet: bool) -> KafkaDist:
     java_path()
     mvn = require_tool("mvn", "install Apache Maven (e.g. `apt-get install maven`).")
     root = dist_dir(home, version)

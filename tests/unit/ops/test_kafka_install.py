@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,3 +55,21 @@ def test_a_second_install_finds_the_cache_and_runs_no_maven(calls: Path, tmp_pat
     second = install_kafka(home)
     assert second == first
     assert len(calls.read_text().splitlines()) == 1
+
+
+def test_two_installs_at_once_take_turns_and_maven_runs_once(
+    calls: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make test` and `make demo` started together on a fresh machine: without a lock, the second
+    would delete the first's staging directory while its `mvn` runs."""
+    slow = tmp_path / "bin" / "mvn"
+    slow.write_text(slow.read_text().replace("#!/bin/sh\n", "#!/bin/sh\nsleep 1\n", 1))  # a download
+    home = tmp_path / "home"
+    script = (
+        "from pathlib import Path; from ssi_stream.ops.kafka_dist import install_kafka; "
+        f"install_kafka(Path({str(home)!r}))"
+    )
+    children = [subprocess.Popen([sys.executable, "-c", script]) for _ in range(2)]
+    assert [child.wait(timeout=120) for child in children] == [0, 0]
+    assert len(calls.read_text().splitlines()) == 1
+    assert installed_dist(home) is not None
