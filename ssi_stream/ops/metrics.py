@@ -35,6 +35,8 @@ EVENT_OUTCOMES: tuple[str, ...] = ("accepted", "late", "rejected")
 #: `ssi_effects_absorbed_total` outcomes.
 EFFECT_OUTCOMES: tuple[str, ...] = ("counted", "late", "duplicate")
 STAGES: tuple[str, ...] = ("place", "absorb")
+#: `ssi_ledger_reads_total` sources.
+LEDGER_READ_SOURCES: tuple[str, ...] = ("cache", "table")
 ALERT_KINDS: tuple[str, ...] = ("below_threshold", "weekly_drop", "recovered")
 #: `ssi_quarantined_total` problems: not readable, not signed with the internal key, or for a member whose
 #: stored ledger cannot be read.
@@ -295,6 +297,18 @@ class WorkerMetrics:
             registry=reg,
         )
         self.members = Gauge("ssi_members", "Members held by this worker's tables.", registry=reg)
+        self.ledger_cache_members = Gauge(
+            "ssi_ledger_cache_members",
+            "Member ledgers held decoded in memory (at most SSI_LEDGER_CACHE_MEMBERS).",
+            registry=reg,
+        )
+        self.ledger_reads = Counter(
+            "ssi_ledger_reads_total",
+            "Stored member ledgers the worker read, by where from: cache (held decoded) or table (decoded).",
+            ["source"],
+            registry=reg,
+        )
+        self._ledger_reads = {source: self.ledger_reads.labels(source) for source in LEDGER_READ_SOURCES}
         self.daily_close = Histogram(
             "ssi_daily_close_seconds",
             "Time spent closing and ranking one day for one partition (every member's daily record), "
@@ -459,6 +473,13 @@ class WorkerMetrics:
 
     def set_members(self, count: int) -> None:
         self.members.set(count)
+
+    def ledger_cache(self, held: int, *, hits: int, decoded: int) -> None:
+        """The ledger cache holds `held` ledgers; `hits` reads came from it and `decoded` from the table
+        since the last call."""
+        self.ledger_cache_members.set(held)
+        self._ledger_reads["cache"].inc(hits)
+        self._ledger_reads["table"].inc(decoded)
 
 
 def rejected_type(code: RejectionCode, payload: bytes) -> str:

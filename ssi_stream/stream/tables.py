@@ -99,6 +99,15 @@ class LedgerCache:
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self._ledgers: OrderedDict[str, MemberLedger] = OrderedDict()
+        #: Reads answered from the cache, and stored ledgers decoded, since `take_counts`.
+        self.hits = 0
+        self.decoded = 0
+
+    def take_counts(self) -> tuple[int, int]:
+        """(hits, decoded) since the last call (for `ssi_ledger_reads_total`)."""
+        counts = self.hits, self.decoded
+        self.hits = self.decoded = 0
+        return counts
 
     def get(self, member_id: str) -> MemberLedger | None:
         ledger = self._ledgers.get(member_id)
@@ -149,12 +158,15 @@ class TableTargetStore:
         return self.writer.pop(self.gates, self.target, key)
 
     def ledger(self, member_id: str) -> MemberLedger | None:
-        cached = self.cache.get(member_id)
+        cache = self.cache
+        cached = cache.get(member_id)
         if cached is not None:
+            cache.hits += 1
             return cached
         stored = self.members.get(member_id.encode())
         if stored is None:
             return None
+        cache.decoded += 1
         ledger = read_ledger(member_id, stored, self.dedup)  # raises UnreadableLedger: not cached
         self.cache.put(member_id, ledger)
         return ledger

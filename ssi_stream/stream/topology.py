@@ -578,6 +578,8 @@ class ScoringTopology:
         # Partitions whose members are loaded (after a rebalance, each loads on its first effect);
         # counting the table itself would scan every key of the store.
         self.metrics.set_members(sum(side.member_count() for side in list(self.targets.values())))
+        hits, decoded = self.ledger_cache.take_counts()
+        self.metrics.ledger_cache(len(self.ledger_cache), hits=hits, decoded=decoded)
 
     async def _effects_position(self, tp: TP) -> int | None:
         return await self.absorber.position(tp.partition)

@@ -39,6 +39,8 @@ METRICS: dict[str, tuple[str, frozenset[str]]] = {
     "ssi_day_shares_received_total": ("counter", frozenset()),
     "ssi_consumer_lag": ("gauge", frozenset({"topic", "partition"})),
     "ssi_members": ("gauge", frozenset()),
+    "ssi_ledger_cache_members": ("gauge", frozenset()),
+    "ssi_ledger_reads_total": ("counter", frozenset({"source"})),
     "ssi_daily_close_seconds": ("histogram", frozenset()),
     "ssi_daily_close_records_total": ("counter", frozenset()),
     "ssi_last_daily_close_timestamp_seconds": ("gauge", frozenset()),

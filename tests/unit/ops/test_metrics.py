@@ -38,6 +38,8 @@ DASHBOARD_METRICS: dict[str, tuple[str, tuple[str, ...]]] = {
     "ssi_processing_seconds": ("histogram", ("stage",)),
     "ssi_delivery_wait_seconds_total": ("counter", ("stage",)),
     "ssi_backpressure_seconds_total": ("counter", ()),
+    "ssi_ledger_cache_members": ("gauge", ()),
+    "ssi_ledger_reads_total": ("counter", ("source",)),
     "ssi_input_gaps_total": ("counter", ()),
     "ssi_quarantined_total": ("counter", ("problem",)),
     "ssi_events_misrouted_total": ("counter", ()),
@@ -105,6 +107,7 @@ def exercise(metrics: WorkerMetrics) -> None:
         metrics.alert_emitted(kind)
     metrics.set_consumer_lag({("ssi.events", 0): 5, ("ssi-stream-effects", 7): 0})
     metrics.set_members(1234)
+    metrics.ledger_cache(250, hits=90, decoded=10)
     for cap in (*CAPS, "member-4711"):
         metrics.capped(cap)
     metrics.late_redelivery()
@@ -150,6 +153,7 @@ def test_every_label_value_comes_from_a_finite_set(metrics: WorkerMetrics) -> No
         "python": {BUILD.python},
         "faust": {BUILD.faust},
         "cap": set(CAPS),
+        "source": {"cache", "table"},
     }
     seen: dict[str, set[str]] = {}
     for family in metrics.registry.collect():

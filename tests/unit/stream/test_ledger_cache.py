@@ -73,6 +73,7 @@ def test_a_ledger_read_from_the_table_is_decoded_once() -> None:
     assert first is not None and first.state.first_day == 9
     members[b"m-1"] = b"\xffnot a ledger"
     assert target.ledger("m-1") is first
+    assert target.cache.take_counts() == (1, 1) and target.cache.take_counts() == (0, 0)  # the metric's
 
 
 def test_without_a_cache_every_read_decodes_and_an_unreadable_ledger_is_never_cached() -> None:
