@@ -14,7 +14,6 @@ from ssi_stream.ops.kafka_dist import install_kafka
 from tests.support.suite import (
     EXAMPLE_RUNS,
     EXAMPLES_VARIABLE,
-    exclusive,
     module_scheduling,
     run_directory,
     scale_hypothesis_examples,
@@ -65,11 +64,10 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | 
 
 @pytest.fixture(autouse=True)
 def _kafka_installed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Before a `kafka` test: Kafka in the cache, installed by one process of the run at a time."""
+    """Before a `kafka` test: Kafka in the cache (`install_kafka` lets one process install at a time)."""
     if request.node.get_closest_marker("kafka") is None:
         return
-    with exclusive(run_directory(tmp_path_factory.getbasetemp()) / "kafka-install.lock"):
-        install_kafka(ssi_home(), quiet=True)
+    install_kafka(ssi_home(), quiet=True)
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import json
 import os
 import re
@@ -22,11 +21,12 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ssi_stream.ops.file_lock import exclusive
 from ssi_stream.ops.kafka_dist import KAFKA_VERSION, KafkaDist, KafkaSetupError, install_kafka, java_path
 from ssi_stream.ops.kafka_security import PLAINTEXT, KafkaSecurity, Secret, kafka_python_config
 
@@ -251,15 +251,8 @@ class LocalBroker:
             return was_running
 
     # -- internals -------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _lock(self) -> Iterator[None]:
-        self.instance_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.instance_dir / ".lock", "w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+    def _lock(self) -> contextlib.AbstractContextManager[None]:
+        return exclusive(self.instance_dir / ".lock")
 
     def _owns_process(self, pid: int) -> bool:
         """True if `pid` is alive and is this instance's Kafka (not a recycled pid)."""

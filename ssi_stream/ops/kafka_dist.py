@@ -10,14 +10,13 @@ once (`make test` and `make demo` on a fresh machine) take turns: the second fin
 
 from __future__ import annotations
 
-import fcntl
 import shutil
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+
+from ssi_stream.ops.file_lock import exclusive
 
 #: Kafka 3.9 is the newest line that still accepts every protocol version older clients send
 #: (4.0 removed many, KIP-896); faust-streaming's aiokafka and kafka-python both work with it.
@@ -81,24 +80,12 @@ def install_kafka(home: Path, version: str = KAFKA_VERSION, *, quiet: bool = Fal
     found = installed_dist(home, version)
     if found is not None:
         return found
-    with _installing(home, version):  # another process may be installing it: wait, then look again
+    # another process may be installing it: wait for it, then look again
+    with exclusive(dist_dir(home, version).with_name(f".kafka-{version}.lock")):
         found = installed_dist(home, version)
         if found is not None:
             return found
         return _install(home, version, quiet=quiet)
-
-
-@contextmanager
-def _installing(home: Path, version: str) -> Iterator[None]:
-    """Hold the install lock of `version` under `home` (one install at a time, across processes)."""
-    lock = dist_dir(home, version).with_name(f".kafka-{version}.lock")
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _install(home: Path, version: str, *, quiet: bool) -> KafkaDist:

@@ -17,16 +17,16 @@ included:
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import math
 import os
 import pickle
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
+
+from ssi_stream.ops.file_lock import exclusive
 
 #: `--examples` values: the fraction of each property's examples tried, and the fewest tried.
 EXAMPLE_RUNS = {"quick": (0.25, 10), "full": (1.0, 0)}
@@ -105,18 +105,6 @@ def xdist_worker() -> str | None:
 def run_directory(basetemp: Path) -> Path:
     """A directory every process of this pytest run shares: the controller's basetemp under xdist."""
     return basetemp.parent if xdist_worker() else basetemp
-
-
-@contextlib.contextmanager
-def exclusive(lock_file: Path) -> Iterator[None]:
-    """Hold an exclusive lock on `lock_file` (across the processes of a run)."""
-    lock_file.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_file, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 T = TypeVar("T")
