@@ -61,7 +61,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from stream_bench import RESULTS, Child, Run, child_json, drop_run_topics, precreate_changelogs
+from stream_bench import RESULTS, Child, Run, child_json, drop_topics, precreate_changelogs
 
 from ssi_stream.ops.bootstrap import resolve_bootstrap
 from ssi_stream.ops.kafka_broker import free_port
@@ -553,7 +553,7 @@ def main() -> None:
     finally:
         results["load_average_after"] = os.getloadavg()
         out.write_text(json.dumps(results, indent=2))
-        drop_run_topics(run)
+        drop_topics(run.bootstrap, run.security, run.run_id)
     summarise(results, names)
     print(f"figures: {out}")
 

@@ -19,11 +19,12 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+
+from stream_bench import drop_topics
 
 from ssi_stream.ops.bootstrap import resolve_bootstrap
 from ssi_stream.ops.kafka_broker import free_port
-from ssi_stream.ops.kafka_security import admin_client, load_security
+from ssi_stream.ops.kafka_security import load_security
 from ssi_stream.ops.settings import Settings
 from ssi_stream.ops.topics import TopicSpec, ensure_topics
 from ssi_stream.simulation import SimulationConfig, iter_encoded
@@ -109,19 +110,6 @@ def main() -> None:
     if args.inclusive:
         for frame, samples in inclusive.most_common(40):
             print(f"{samples / total:6.1%}  under: {frame[:120]}")
-
-
-def drop_topics(bootstrap: str, security: Any, run: str) -> None:
-    """Delete this run's topics (a broker that keeps every run's partitions answers later runs slower)."""
-    admin = admin_client(bootstrap, security)
-    try:
-        mine = [topic for topic in admin.list_topics() if run in topic]
-        if mine:
-            admin.delete_topics(mine)
-    except Exception as exc:  # the profile is written: a broker that refuses only costs disk
-        print(f"could not delete the run's topics: {exc!r}", file=sys.stderr)
-    finally:
-        admin.close()
 
 
 if __name__ == "__main__":
