@@ -240,8 +240,8 @@ class WorkerMetrics:
         )
         self.input_gaps = Counter(
             "ssi_input_gaps_total",
-            "Times a worker got input past the offset its state expects: on the effects topic, input Faust "
-            "skipped, read back; on the events topic, offsets gone from the log (retention), skipped over.",
+            "Times a worker got input past the offset its state expects: on the effects topic, offsets the "
+            "reader skipped, read back; on the events topic, offsets gone from the log (retention), skipped.",
             registry=reg,
         )
         self.events_misrouted = Counter(
@@ -389,7 +389,7 @@ class WorkerMetrics:
         """A dead-letter record was sent."""
         self.dead_letters.inc()
 
-    # -- the agent (absorb-effects) -----------------------------------------------------------
+    # -- the absorber (effects) -----------------------------------------------------------------
     def effect_absorbed(self, *, counted: bool, late: bool, origin: int | None = None) -> None:
         """An effect reached its member: counted (on time or late) or skipped as already absorbed."""
         outcome = "duplicate" if not counted else "late" if late else "counted"

@@ -2,7 +2,8 @@
 offset it had then, in large polls, without a consumer group (nothing is committed, the topic is not
 changed). Records written while it reads are left for the next reading.
 
-`ssi-stream report --scores-topic` reads the scores topic this way: a report is a snapshot.
+`ssi-stream report --scores-topic` reads the scores topic this way (a report is a snapshot), and
+`ssi-stream dlq resend` the dead-letter topic.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ class TopicSnapshotError(RuntimeError):
 
 
 class TopicSnapshot:
-    """The values of `topic` up to the end offsets it had on opening, each partition's in offset order
-    (`values`); empty values (tombstones) are counted in `empty`, not handed out.
+    """The records of `topic` up to the end offsets it had on opening, each partition's in offset order
+    (`records`), or their values (`values`: empty ones, tombstones, are counted in `empty`, not handed
+    out).
 
     Use it as a context manager: the consumer is closed on exit.
     """
@@ -100,8 +102,17 @@ class TopicSnapshot:
         return sum(self._ends[tp] - self._begins[tp] for tp in self._partitions)
 
     def values(self) -> Iterator[bytes]:
-        """Every non-empty value up to the end offsets; TopicSnapshotError if a poll brings nothing for
-        `timeout` seconds while some partition is short of its end."""
+        """Every non-empty value up to the end offsets (see `records`)."""
+        for record in self.records():
+            if not record.value:
+                self.empty += 1
+                continue
+            yield record.value
+
+    def records(self) -> Iterator[Any]:
+        """Every record (kafka-python's, with its key and headers) up to the end offsets, each partition's
+        in offset order; TopicSnapshotError if a poll brings nothing for `timeout` seconds while some
+        partition is short of its end."""
         consumer, ends = self._consumer, self._ends
         waiting = {tp: ends[tp] for tp in self._partitions if ends[tp] > self._begins[tp]}
         with self._errors():
@@ -119,10 +130,7 @@ class TopicSnapshot:
                         if message.offset >= end:
                             break
                         self.partition, self.offset = tp.partition, message.offset
-                        if not message.value:
-                            self.empty += 1
-                            continue
-                        yield message.value
+                        yield message
                 done = [tp for tp, end in waiting.items() if consumer.position(tp) >= end]
                 if done:
                     consumer.pause(*done)

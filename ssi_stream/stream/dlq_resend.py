@@ -9,7 +9,6 @@ recognised by its `event_id` (docs/events.md, "Duplicates and redelivery").
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
@@ -23,6 +22,7 @@ from ssi_stream.events.resend import (
     read_dead_letter,
 )
 from ssi_stream.ops.kafka_security import KafkaSecurity, kafka_consumer, kafka_errors, kafka_producer
+from ssi_stream.ops.topic_snapshot import TopicSnapshot, TopicSnapshotError
 
 __all__ = ["ResendError", "dead_letters_in_file", "dead_letters_on_topic", "describe", "resend"]
 
@@ -43,48 +43,23 @@ def dead_letters_in_file(lines: IO[bytes], name: str, tally: ResendTally) -> Ite
 def dead_letters_on_topic(
     bootstrap: str, security: KafkaSecurity, topic: str, tally: ResendTally, *, timeout: float
 ) -> Iterator[DeadLetter | Skipped]:
-    """Every message of `topic`, partition by partition in offset order, up to the ends it had when this
-    started; ResendError if the topic does not exist or a read makes no progress for `timeout` seconds."""
-    from kafka import TopicPartition
-
-    consumer = kafka_consumer(
-        bootstrap, security, group_id=None, enable_auto_commit=False, client_id="ssi-stream-dlq-resend"
-    )
+    """Every message of `topic` up to the ends it had when this started (`TopicSnapshot`), each
+    partition's in offset order; ResendError if the topic does not exist or a read makes no progress for
+    `timeout` seconds."""
     try:
-        with kafka_errors(bootstrap, security, f"reading {topic}"):
-            partitions = consumer.partitions_for_topic(topic)
-            if not partitions:
-                raise ResendError(f"the DLQ topic {topic} does not exist at {bootstrap} (SSI_DLQ_TOPIC)")
-            for partition in sorted(partitions):
-                yield from _read_partition(consumer, TopicPartition(topic, partition), tally, timeout)
-    finally:
-        consumer.close()
-
-
-def _read_partition(
-    consumer: Any, tp: Any, tally: ResendTally, timeout: float
-) -> Iterator[DeadLetter | Skipped]:
-    consumer.assign([tp])
-    consumer.seek_to_beginning(tp)
-    end = consumer.end_offsets([tp])[tp]
-    deadline = time.monotonic() + timeout
-    while consumer.position(tp) < end:
-        if time.monotonic() > deadline:
-            raise ResendError(
-                f"{tp.topic}[{tp.partition}]: no message read for {timeout:.0f} s at offset "
-                f"{consumer.position(tp)} of {end}"
-            )
-        for message in consumer.poll(timeout_ms=500, max_records=500).get(tp, ()):
-            if message.offset >= end:
-                return
-            deadline = time.monotonic() + timeout
-            tally.read += 1
-            yield read_dead_letter(
-                message.value,
-                f"{tp.topic}[{tp.partition}]@{message.offset}",
-                key=message.key,
-                headers=message.headers,
-            )
+        with TopicSnapshot(
+            bootstrap, security, topic, timeout=timeout, client_id="ssi-stream-dlq-resend"
+        ) as snapshot:
+            for message in snapshot.records():
+                tally.read += 1
+                yield read_dead_letter(
+                    message.value,
+                    f"{message.topic}[{message.partition}]@{message.offset}",
+                    key=message.key,
+                    headers=message.headers,
+                )
+    except TopicSnapshotError as exc:
+        raise ResendError(f"{exc} (the DLQ topic: SSI_DLQ_TOPIC)") from None
 
 
 def topic_partitions(bootstrap: str, security: KafkaSecurity, topic: str) -> set[int]:

@@ -62,14 +62,12 @@ def position_key(partition: int) -> bytes:
 class TableSourceStore:
     """The source side's clocks in the `source-clocks` table.
 
-    A clock of input partition *p* is written to changelog partition *p* (as if processing a message of
-    `topic`'s partition *p*): the worker that takes the partition over restores that changelog
-    partition only.
+    A clock of input partition *p* is written to changelog partition *p*: the worker that takes the
+    partition over restores that changelog partition only.
     """
 
-    def __init__(self, clocks: faust.Table, topic: str, writer: TableWriter) -> None:
+    def __init__(self, clocks: faust.Table, writer: TableWriter) -> None:
         self.clocks = clocks
-        self.topic = topic
         self.writer = writer
 
     def clock(self, source: int) -> bytes | None:
@@ -168,7 +166,7 @@ class TableTargetStore:
             return None
         cache.decoded += 1
         ledger = read_ledger(member_id, stored, self.dedup)  # raises UnreadableLedger: not cached
-        self.cache.put(member_id, ledger)
+        cache.put(member_id, ledger)
         return ledger
 
     def put_ledger(self, member_id: str, ledger: MemberLedger) -> None:

@@ -31,7 +31,6 @@ from typing import Any, NoReturn
 
 import faust
 import orjson
-from faust.types import TP
 
 from ssi_stream.engine import EffectMessage, RawEvent, SourceSide, Step, TargetMessage, TargetSide
 from ssi_stream.events.dead_letter import dead_letter_headers
@@ -157,7 +156,7 @@ class ScoringTopology:
         self._event_guards: dict[int, OffsetGuard] = {}
         self._effect_guards: dict[int, OffsetGuard] = {}
         self.writes = TableWriter()  # every table write; sent before each flush (stream.table_writes)
-        self._source_store = TableSourceStore(self.clocks, settings.events_topic, self.writes)
+        self._source_store = TableSourceStore(self.clocks, self.writes)
         self.source = self._new_source()
         self.targets: dict[int, TargetSide] = {}
         self.ledger_cache = LedgerCache(settings.ledger_cache_members)
@@ -554,35 +553,26 @@ class ScoringTopology:
         events = self.settings.events_topic
         effects = self.effects_topic.get_topic_name()
         reading = sorted(self.ingest.partitions)
-        held = [TP(effects, target) for target in sorted(self.absorber.partitions)]
+        absorbing = sorted(self.absorber.partitions)
         # one request for both topics, on a connection of its own (not through Faust's consumer thread)
         ends = await self.ingest.end_offsets_of(
-            [(events, source) for source in reading] + [(tp.topic, tp.partition) for tp in held]
+            [(events, source) for source in reading] + [(effects, target) for target in absorbing]
         )
         for source in reading:
             lag = await self._input_lag(source, ends.get((events, source)))
             if lag is not None:
                 lags[events, source] = lag
-        for tp in held:
-            end, absorbed = ends.get((tp.topic, tp.partition)), self._absorbed.get(tp.partition)
-            if end is None:
-                continue
-            if absorbed is None:
-                position = await self._effects_position(tp)
-                if position is None:
-                    continue
-                lags[tp.topic, tp.partition] = max(0, end - position)
-            else:
-                lags[tp.topic, tp.partition] = max(0, end - (absorbed + 1))
+        for target in absorbing:
+            end, absorbed = ends.get((effects, target)), self._absorbed.get(target)
+            position = await self.absorber.position(target) if absorbed is None else absorbed + 1
+            if end is not None and position is not None:
+                lags[effects, target] = max(0, end - position)
         self.metrics.set_consumer_lag(lags)
         # Partitions whose members are loaded (after a rebalance, each loads on its first effect);
         # counting the table itself would scan every key of the store.
         self.metrics.set_members(sum(side.member_count() for side in list(self.targets.values())))
         hits, decoded = self.ledger_cache.take_counts()
         self.metrics.ledger_cache(len(self.ledger_cache), hits=hits, decoded=decoded)
-
-    async def _effects_position(self, tp: TP) -> int | None:
-        return await self.absorber.position(tp.partition)
 
     async def _on_revoked(self, sender: Any, revoked: Any, **kwargs: Any) -> None:
         """A rebalance begins: stop reading input (the fetch in progress is finished first, and its
