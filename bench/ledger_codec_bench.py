@@ -1,5 +1,6 @@
 """Ledger bytes and codec cost: feed a JSON-lines log to replay's engine, then time
-`encode_ledger(decode_ledger(...))` over every member's ledger (best of 3 rounds of 10 passes).
+`encode_ledger(decode_ledger(...))` over every member's ledger (best of 3 rounds of 10 passes), and
+measure what a decoded ledger holds in memory (tracemalloc: what the worker's ledger cache costs).
 
     .venv/bin/python bench/ledger_codec_bench.py bench/results/<run>/events.jsonl
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import statistics
 import sys
 import timeit
+import tracemalloc
 from datetime import UTC, datetime
 
 from ssi_stream.ledger.member_ledger import decode_ledger, encode_ledger
@@ -34,10 +36,14 @@ def main(log_path: str) -> None:
             encode_ledger(decode_ledger(raw, policy))
 
     best = min(timeit.repeat(codec, number=10, repeat=3)) / 10 / len(raws) * 1e6
+    tracemalloc.start()
+    decoded = [decode_ledger(raw, policy) for raw in raws]
+    held, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
     sizes = sorted(map(len, raws))
     print(
-        f"{len(raws)} ledgers: bytes mean {statistics.fmean(sizes):.0f}, p50 {sizes[len(sizes) // 2]}, "
-        f"max {sizes[-1]}; codec {best:.1f} µs per ledger"
+        f"{len(decoded)} ledgers: bytes mean {statistics.fmean(sizes):.0f}, p50 {sizes[len(sizes) // 2]}, "
+        f"max {sizes[-1]}; codec {best:.1f} µs per ledger; {held / len(decoded):,.0f} B per decoded ledger"
     )
 
 

@@ -94,7 +94,7 @@ class Settings:
     #: Records a reader takes in one fetch at most (an equal share of it per partition with records).
     batch_max: int = 2000
     batch_ms: int = 50
-    #: Member ledgers a worker keeps decoded in memory (the most recently used; ~4 KiB each), so that
+    #: Member ledgers a worker keeps decoded in memory (the most recently used; ~4.7 KB each), so that
     #: members who act again soon and the daily close and rank do not decode their stored bytes each
     #: time (0: none).
     ledger_cache_members: int = 20_000
