@@ -376,3 +376,20 @@ def test_pending_counts_reach_their_counters_at_a_collection_and_after_a_batch()
     metrics.effect_absorbed(counted=False, late=False)
     metrics.processed("absorb", 0.01, 1)
     assert metrics.effects_absorbed.labels("duplicate")._value.get() == 1
+
+
+def test_pending_observations_fall_back_to_observe_for_a_histogram_of_another_layout() -> None:
+    from ssi_stream.ops.metrics import PendingCounts
+
+    class Observed:  # no `_upper_bounds`/`_buckets`/`_sum`: another prometheus-client's layout
+        def __init__(self) -> None:
+            self.values: list[float] = []
+
+        def observe(self, value: float) -> None:
+            self.values.append(value)
+
+    pending, histogram = PendingCounts(), Observed()
+    for value in (0.5, 3.0, 0.5):
+        pending.observe(histogram, value)  # type: ignore[arg-type]
+    pending.apply()
+    assert histogram.values == [0.5, 3.0, 0.5]
