@@ -11,8 +11,10 @@ machine has 2 cores: nothing is measured while another system runs), so the rati
   4. quix        the same scoring on Quix Streams (`stream_peers.py quix`), measured like the worker
   5. faust       a naive one-event-at-a-time Faust agent (`stream_peers.py faust`), measured likewise
   6. worker      again with rocksdb:// (unless --no-rocksdb)
-  7. close       daily close of N members on the pure path and memory per member (`stream_peers.py close`)
-  8. latency     a fresh worker fed events stamped "now" at half the worker's rate: produce → effect seen
+  7. engine      the engine alone (`Replay`) in memory on the same log, one event per call (as the Quix
+                 peer calls it) and in the worker's batches: the bound on any driver of the same core
+  8. close       daily close of N members on the pure path and memory per member (`stream_peers.py close`)
+  9. latency     a fresh worker fed events stamped "now" at half the worker's rate: produce → effect seen
                  in the effects topic by a side consumer, plus the worker's ssi_processing_seconds
 
     SSI_STREAM_HOME=bench/results/home .venv/bin/ssi-stream kafka up
@@ -382,6 +384,11 @@ def faust_naive(run: Run, offsets: Offsets, total: int) -> dict[str, Any]:
         child.stop()
 
 
+def engine_alone(run: Run, log: Path) -> dict[str, Any]:
+    batch = os.environ.get("SSI_BATCH_MAX", str(Settings.from_env().batch_max))
+    return child_json(peer(run, "engine", log, run.partitions, batch), timeout=3600)
+
+
 def daily_close(run: Run, log: Path, sizes: list[int]) -> dict[str, Any]:
     child = peer(run, "close", log, run.partitions, ",".join(map(str, sizes)))
     return child_json(child, timeout=3600)
@@ -620,6 +627,12 @@ def main() -> None:
         if "ceiling" in systems:
             results["ceiling"].append(ceiling(run, total))
             say(f"ceiling again: {results['ceiling'][1]['rate']:,.0f} events/s")
+        if "engine" in systems:
+            results["engine"] = engine_alone(run, log)
+            say(
+                f"engine alone: {results['engine']['rate']:,.0f} events/s one per call, "
+                f"{results['engine']['batched']['rate']:,.0f} batched"
+            )
         if "close" in systems:
             sizes = [int(size) for size in args.close_members.split(",")]
             results["close"] = daily_close(run, log, sizes)
@@ -654,7 +667,7 @@ def drop_topics(bootstrap: str, security: KafkaSecurity, run_id: str) -> None:
 
 
 #: The systems `--systems` chooses from, in the order they run.
-SYSTEMS = ("ceiling", "worker", "recovery", "quix", "faust", "rocksdb", "close", "latency")
+SYSTEMS = ("ceiling", "worker", "recovery", "quix", "faust", "rocksdb", "engine", "close", "latency")
 
 
 def summarise(results: dict[str, Any]) -> None:
@@ -669,6 +682,9 @@ def summarise(results: dict[str, Any]) -> None:
     ):
         if key in results:
             rows.append((name, results[key]["rate"], results[key].get("cpu_share", math.nan)))
+    if "engine" in results:
+        rows.append(("engine alone, in memory, one event per call", results["engine"]["rate"], 1.0))
+        rows.append(("engine alone, in memory, batched", results["engine"]["batched"]["rate"], 1.0))
     print(f"\n{'system':<48}{'events/s':>10}{'÷ ceiling':>11}{'worker ÷':>10}{'CPU':>6}")
     for name, rate, cpu in rows:
         print(f"{name:<48}{rate:>10,.0f}{rate / best_ceiling:>11.3f}{worker_rate / rate:>10.2f}{cpu:>6.2f}")

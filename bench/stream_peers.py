@@ -6,6 +6,7 @@ Each runs in its own process (so its CPU and memory are its own) and prints one 
     python bench/stream_peers.py quix     BOOTSTRAP TOPIC GROUP OUT P DIR  the scoring on Quix Streams
     python bench/stream_peers.py faust    BOOTSTRAP TOPIC GROUP P DIR PORT a naive per-event Faust agent
     python bench/stream_peers.py close    LOG P MEMBERS[,MEMBERS...]      daily close + memory per member
+    python bench/stream_peers.py engine   LOG P BATCH                     the engine alone, in memory
 
 The peers call the same pure core as the worker (`decode`, `effects_of`, the member ledgers); none has a
 copy of scoring logic.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import math
 import statistics
 import sys
 import time
@@ -183,6 +185,28 @@ def faust_peer(bootstrap: str, topic: str, group: str, partitions: int, data_dir
     worker.execute_from_commandline()
 
 
+# -- the engine alone: no Kafka, no framework ------------------------------------------------------
+def engine_alone(log: Path, partitions: int, batch: int) -> None:
+    """`Replay` (the engine, in-process ledgers) over the log's lines held in memory: fed one event per
+    call, as the Quix peer feeds it, then `batch` events per call, as the worker's fetches do. What a
+    framework adds to the first is its overhead; nothing that runs this engine can go faster than it."""
+    lines = [line for line in log.read_bytes().splitlines() if line.strip()]
+    now = datetime.now(UTC)
+    figures: dict[str, Any] = {"events": len(lines)}
+    for name, size in (("one_per_call", 1), ("batched", batch)):
+        best = math.inf
+        for _ in range(2):
+            scorer = Replay(load_model(), timeline=TimelineSettings(partitions=partitions), now=now)
+            gc.collect()
+            started = time.perf_counter()
+            for start in range(0, len(lines), size):
+                scorer.feed(list(enumerate(lines[start : start + size], start + 1)))
+            best = min(best, time.perf_counter() - started)
+        figures[name] = {"seconds": best, "rate": len(lines) / best, "us_per_event": best / len(lines) * 1e6}
+    figures["rate"] = figures["one_per_call"]["rate"]
+    report(**figures)
+
+
 # -- the daily close and memory per member, on realistic ledgers --------------------------------------
 def _rss_kib() -> int:
     with open("/proc/self/status") as status:
@@ -291,6 +315,9 @@ def main(argv: list[str]) -> None:
         bootstrap, topic, group, partitions, data_dir, port = rest
         sys.argv = [sys.argv[0], "worker"]
         faust_peer(bootstrap, topic, group, int(partitions), data_dir, int(port))
+    elif command == "engine":
+        log, partitions, batch = rest
+        engine_alone(Path(log), int(partitions), int(batch))
     elif command == "close":
         log, partitions, sizes = rest
         close_day(Path(log), int(partitions), [int(s) for s in sizes.split(",")])
