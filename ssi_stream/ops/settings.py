@@ -63,6 +63,9 @@ class Settings:
     on_unreadable: str = "quarantine"
     #: A file holding the key that signs internal records (HMAC-SHA256); empty: records are not signed.
     internal_key_file: str = ""
+    #: The effects topic's frame format this worker writes (both are read): 2, or 1 while a rolling
+    #: upgrade still runs workers that read only format 1 (docs/streaming.md, "Frames").
+    frame_format: int = 2
     partitions: int = 8
     replication_factor: int = 1
     grace_seconds: int = 3600
@@ -154,6 +157,8 @@ class Settings:
             raise SettingsError(
                 f"SSI_ON_UNREADABLE must be quarantine or fail, got {values['on_unreadable']!r}"
             )
+        if values.get("frame_format", 2) not in (1, 2):
+            raise SettingsError(f"SSI_FRAME_FORMAT must be 1 or 2, got {values['frame_format']}")
         emit = values.get("emit", "changes")
         if emit not in EMIT_MODES:
             raise SettingsError(f"SSI_EMIT must be one of {', '.join(EMIT_MODES)}, got {emit!r}")

@@ -17,6 +17,7 @@ effect) are optional. docs/scoring.md ("Effect wire format") describes every fla
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Annotated
 
 import msgspec
 import orjson
@@ -113,7 +114,7 @@ class Effect(msgspec.Struct, frozen=True, gc=False, array_like=True):
     effect_id: str
     kind: EffectKind
     occurred_at: int
-    flags: int = 0
+    flags: Annotated[int, msgspec.Meta(ge=0)] = 0
     seniority: Seniority | None = None
     text: str | None = None
 

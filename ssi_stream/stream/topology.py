@@ -130,6 +130,7 @@ class ScoringTopology:
         self.model = model
         self.timeline = settings.timeline()
         self.limits: DecodeLimits = settings.decode_limits()  # size and Schema Registry framing
+        self.frame_format = settings.frame_format  # what frames this worker writes (it reads both)
         partitions = settings.partitions
         self.app = faust.App(settings.app_id, **faust_app_options(settings, bootstrap))
         # Faust's flush can return before its buffered changelog writes are delivered: make it wait.
@@ -415,14 +416,14 @@ class ScoringTopology:
             for destination, message in step.to_targets:
                 by_partition.setdefault(destination, []).append(message)
             for destination in sorted(by_partition):
-                for frame in encode_frames(by_partition[destination]):
+                for frame in encode_frames(by_partition[destination], frame_format=self.frame_format):
                     headers = frame_headers(frame, self.internal_key)
                     await self._send(effects, None, frame, destination, headers)
                     self._frames_sent.append((destination, self._sent[-1]))
         if step.quarantine:  # effects of members whose stored state cannot be read, as frames of one
             quarantine = self.quarantine_topic.get_topic_name()
             for reason, message in step.quarantine:
-                for frame in encode_frames([message]):
+                for frame in encode_frames([message], frame_format=self.frame_format):
                     headers = [
                         *frame_headers(frame, self.internal_key),
                         ("ssi-quarantine-reason", reason.encode()),

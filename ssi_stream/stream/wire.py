@@ -19,14 +19,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
+import msgspec
 import orjson
 
 from ssi_stream.engine.messages import EffectMessage, TargetMessage
 from ssi_stream.ranking.exchange import DayShare
 from ssi_stream.ranking.standing import MAX_BIN
-from ssi_stream.scoring.effects import effect_from_wire, encode_effect
+from ssi_stream.scoring.effects import Effect, effect_from_wire, encode_effect
 from ssi_stream.timeline.source_clock import Placement, SourceMark
 
 KIND_HEADER = "ssi-kind"
@@ -212,9 +215,49 @@ def share_from_wire(wire: object) -> DayShare:
     return DayShare(source, day, part, parts, industries, network, closed)
 
 
-def encode_frames(messages: Sequence[TargetMessage], max_bytes: int = MAX_FRAME_BYTES) -> list[bytes]:
+#: The frame formats `encode_frames` writes (`SSI_FRAME_FORMAT`): 2 writes each effect as a positional
+#: `["f", ...]` entry; 1 writes the `["e", ..., {effect}]` object entries an older worker reads (set it
+#: during a rolling upgrade from one, docs/streaming.md). Both are always read.
+FRAME_FORMATS = (1, 2)
+
+
+class _FlatEffect(msgspec.Struct, array_like=True, tag="f", frozen=True, gc=False):
+    """Format 2's effect entry: ``["f", day, late (0|1), [member_id, effect_id, kind, occurred_at, flags,
+    seniority|null, text|null]]``, type-checked by msgspec as it is parsed."""
+
+    day: int
+    late: Literal[0, 1]
+    effect: Effect
+
+
+class _ObjectEffect(msgspec.Struct, array_like=True, tag="e", frozen=True, gc=False):
+    """Format 1's effect entry: ``["e", day, late, {effect}]`` (the effect checked by `effect_from_wire`)."""
+
+    day: Any
+    late: Any
+    effect: Any
+
+
+class _MarkEntry(msgspec.Struct, array_like=True, tag="m", frozen=True, gc=False):
+    mark: Any
+
+
+class _ShareEntry(msgspec.Struct, array_like=True, tag="s", frozen=True, gc=False):
+    share: Any
+
+
+_FRAME = msgspec.json.Decoder(list[_FlatEffect | _ObjectEffect | _MarkEntry | _ShareEntry])
+_ENCODE = msgspec.json.Encoder().encode
+
+
+def encode_frames(
+    messages: Sequence[TargetMessage], max_bytes: int = MAX_FRAME_BYTES, *, frame_format: int = 2
+) -> list[bytes]:
     """`messages` for one partition as frames, in order; each at most `max_bytes` unless one message alone
     is larger (a share part is at most 512 KiB: see `ranking.exchange`)."""
+    if frame_format not in FRAME_FORMATS:
+        raise ValueError(f"frame format must be one of {FRAME_FORMATS}, got {frame_format!r}")
+    flat = frame_format == 2
     frames: list[bytes] = []
     entries: list[bytes] = []
     size = 2
@@ -222,7 +265,10 @@ def encode_frames(messages: Sequence[TargetMessage], max_bytes: int = MAX_FRAME_
     for message in messages:
         if isinstance(message, EffectMessage):
             placement = message.placement
-            entry = b'["e",%d,%d,%s]' % (placement.day, placement.late, encode_effect(message.effect))
+            if flat:
+                entry = _ENCODE(("f", placement.day, int(placement.late), message.effect))
+            else:
+                entry = b'["e",%d,%d,%s]' % (placement.day, placement.late, encode_effect(message.effect))
         else:
             entry = encoded.get(id(message))
             if entry is None:
@@ -242,31 +288,46 @@ def encode_frames(messages: Sequence[TargetMessage], max_bytes: int = MAX_FRAME_
 
 
 def decode_frame(raw: bytes) -> list[TargetMessage]:
-    """Parse `encode_frames` output; raises ValueError saying what is wrong on malformed input."""
+    """Parse `encode_frames` output (either format); raises ValueError saying what is wrong on malformed
+    input."""
     try:
-        entries = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
+        entries = _FRAME.decode(raw)
+    except msgspec.ValidationError as exc:
+        raise ValueError(f"frame: {_entry_problem(str(exc))}") from None
+    except msgspec.DecodeError as exc:
         raise ValueError(f"frame: not JSON ({exc})") from None
-    if type(entries) is not list:
-        raise ValueError(f"frame: expected a JSON array, got {type(entries).__name__}")
     messages: list[TargetMessage] = []
     placements: dict[tuple[int, int], Placement] = {}  # immutable: one per (day, late) in a frame
     for index, entry in enumerate(entries):
-        if type(entry) is not list or not entry:
-            raise ValueError(f"frame: entry {index} is not a non-empty array")
-        kind = entry[0]
-        if kind == "e" and len(entry) == 4:
-            _, day, late, effect = entry
+        if type(entry) is _FlatEffect:
+            placement = placements.get((entry.day, entry.late))
+            if placement is None:
+                placement = placements[entry.day, entry.late] = Placement(entry.day, entry.late == 1)
+            messages.append(EffectMessage(entry.effect, placement))
+        elif type(entry) is _ObjectEffect:
+            day, late = entry.day, entry.late
             if type(day) is not int or late not in (0, 1) or type(late) is not int:
                 raise ValueError(f"frame: entry {index}: day must be an integer and late 0 or 1")
             placement = placements.get((day, late))
             if placement is None:
                 placement = placements[day, late] = Placement(day, late == 1)
-            messages.append(EffectMessage(effect_from_wire(effect), placement))
-        elif kind == "m" and len(entry) == 2:
-            messages.append(mark_from_wire(entry[1]))
-        elif kind == "s" and len(entry) == 2:
-            messages.append(share_from_wire(entry[1]))
+            messages.append(EffectMessage(effect_from_wire(entry.effect), placement))
+        elif type(entry) is _MarkEntry:
+            messages.append(mark_from_wire(entry.mark))
         else:
-            raise ValueError(f"frame: entry {index} is not an effect, mark or share entry")
+            messages.append(share_from_wire(entry.share))
     return messages
+
+
+_AT_ENTRY = re.compile(r" - at `\$\[(\d+)\](.*)`$")
+
+
+def _entry_problem(problem: str) -> str:
+    """msgspec's account of an invalid frame, in the words of the frame's contract."""
+    at = _AT_ENTRY.search(problem)
+    if at is None:
+        return f"expected a JSON array of entries ({problem})"
+    index, within, what = at.group(1), at.group(2), problem[: at.start()]
+    if within == "[0]" and what.startswith("Invalid value"):
+        return f"entry {index} is not an effect, mark or share entry ({what})"
+    return f"entry {index}: {what}" + (f" (at {within})" if within else "")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import orjson
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ssi_stream.engine import MemorySourceStore, RawEvent, SourceSide, TargetSide
@@ -49,19 +49,89 @@ def sent() -> dict[int, list[TargetMessage]]:
     return log
 
 
+@pytest.mark.parametrize(("frame_format", "effect_kind"), [(2, "f"), (1, "e")])
 def test_real_frames_are_valid_against_the_schema_and_decode_to_the_messages_in_order(
-    sent: dict[int, list[TargetMessage]],
+    sent: dict[int, list[TargetMessage]], frame_format: int, effect_kind: str
 ) -> None:
     kinds = set()
     for messages in sent.values():
-        frames = encode_frames(messages)
+        frames = encode_frames(messages, frame_format=frame_format)
         decoded = [message for frame in frames for message in decode_frame(frame)]
         assert decoded == messages
         for frame in frames:
             entries = orjson.loads(frame)
             assert not list(VALIDATOR.iter_errors(entries))
             kinds |= {entry[0] for entry in entries}
-    assert kinds == {"e", "m", "s"}, "effects, marks and shares were all framed"
+    assert kinds == {effect_kind, "m", "s"}, "effects, marks and shares were all framed"
+
+
+def test_both_formats_carry_the_same_messages_and_format_2_is_smaller(
+    sent: dict[int, list[TargetMessage]],
+) -> None:
+    messages = sent[0]
+    flat, objects = encode_frames(messages, frame_format=2), encode_frames(messages, frame_format=1)
+    assert [m for f in flat for m in decode_frame(f)] == [m for f in objects for m in decode_frame(f)]
+    assert sum(map(len, flat)) < sum(map(len, objects))
+    with pytest.raises(ValueError, match="frame format"):
+        encode_frames(messages, frame_format=3)
+
+
+INT64 = st.integers(-(2**63), 2**63 - 1)
+
+
+def mostly(valid: st.SearchStrategy[object], wrong: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
+    """Usually a valid value, sometimes a wrong one: most examples then have one field wrong at most."""
+    return st.one_of(valid, valid, valid, wrong)
+
+
+#: Effect fields as a frame might hold them, right or wrong; `s` and `x` are absent or not null (the
+#: object form omits them when empty, the positional form writes null).
+EFFECT_FIELDS = st.fixed_dictionaries(
+    {
+        "m": mostly(st.text(max_size=8), INT64),
+        "e": mostly(st.text(max_size=8), st.none()),
+        "k": mostly(st.integers(1, 18), st.integers(-1, 0) | st.integers(19, 20) | st.just("2")),
+        "t": mostly(INT64, st.floats(allow_nan=False) | st.none() | st.just(False)),
+    },
+    optional={
+        "f": mostly(st.integers(0, 2**20), st.integers(-3, -1) | st.just(True) | st.just(1.0)),
+        "s": mostly(st.sampled_from(["vp", "cxo", "entry"]), st.sampled_from(["boss", "VP"]) | INT64),
+        "x": mostly(st.text(max_size=8), INT64),
+    },
+)
+
+
+VALID = {"m": "m-1", "e": "evt-1/a", "k": 2, "t": 1772442900}
+
+
+@settings(max_examples=400, deadline=None)
+@example(effect={**VALID, "f": -1}, day=20514, late=0)
+@example(effect={**VALID, "f": True}, day=20514, late=0)
+@example(effect={**VALID, "t": 1.0}, day=20514, late=0)
+@example(effect={**VALID, "k": 19}, day=20514, late=0)
+@example(effect={**VALID, "s": "VP"}, day=20514, late=0)
+@example(effect={**VALID, "x": 7}, day=20514, late=0)
+@example(effect=VALID, day=20514, late=True)
+@example(effect=VALID, day=20514, late=2)
+@example(effect={**VALID, "f": 3, "s": "vp", "x": "Software"}, day=20514, late=1)
+@given(
+    effect=EFFECT_FIELDS,
+    day=mostly(INT64, st.just(1.5)),
+    late=mostly(st.sampled_from([0, 1]), st.sampled_from([2, True])),
+)
+def test_a_positional_effect_is_refused_exactly_when_its_object_form_is(
+    effect: dict[str, object], day: object, late: object
+) -> None:
+    """Format 2's checks (msgspec's, from `Effect`'s types) accept and refuse what format 1's do."""
+    positional = [effect.get(key) for key in "mekt"] + [effect.get("f", 0), effect.get("s"), effect.get("x")]
+    verdicts = []
+    for raw in (orjson.dumps([["e", day, late, effect]]), orjson.dumps([["f", day, late, positional]])):
+        try:
+            verdicts.append(decode_frame(raw))
+        except ValueError:
+            verdicts.append(None)
+    object_form, flat_form = verdicts
+    assert object_form == flat_form
 
 
 def test_frames_are_cut_by_size_and_keep_the_order(sent: dict[int, list[TargetMessage]]) -> None:
