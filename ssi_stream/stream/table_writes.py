@@ -72,14 +72,14 @@ class TableWriter:
 
     async def _send_pending(self, send_records: SendRecords) -> None:
         pending, self._pending = self._pending, []
-        by_partition: dict[tuple[str, int], tuple[Any, list[tuple[bytes, bytes | None]]]] = {}
-        for table, partition, key, value in pending:
-            topic = table.changelog_topic.get_topic_name()
-            held = by_partition.get((topic, partition))
+        by_partition: dict[tuple[int, int], tuple[Any, int, list[tuple[bytes, bytes | None]]]] = {}
+        for table, partition, key, value in pending:  # grouped by table object: its topic name once
+            held = by_partition.get((id(table), partition))
             if held is None:
-                held = by_partition[topic, partition] = (table, [])
-            held[1].append((key, value))
-        for (topic, partition), (table, records) in by_partition.items():
+                held = by_partition[id(table), partition] = (table, partition, [])
+            held[2].append((key, value))
+        for table, partition, records in by_partition.values():
+            topic = table.changelog_topic.get_topic_name()
             for future, count in await send_records(topic, partition, records):
                 future.add_done_callback(_persisted(table.data, topic, partition, count))
 
