@@ -19,7 +19,6 @@ Decayed signals are float32 in memory too, so a round-trip changes nothing and s
 from __future__ import annotations
 
 import struct
-from array import array
 
 from ssi_stream.scoring.sparse import sparse_array, sparse_values
 from ssi_stream.scoring.state import N_LEVELS, N_SIGNALS, N_SLOTS, MemberState, OpenDay, ProfileFacts
@@ -81,8 +80,10 @@ def _decode(view: memoryview) -> MemberState:
         raise ValueError(
             f"member state: unknown encoding version {version} (this code reads {STATE_VERSION})"
         )
-    decayed, offset = _get_sparse(view, _HEADER.size, N_SIGNALS, _SIGNALS_MASK, "f")
-    levels, offset = _get_sparse(view, offset, N_LEVELS, _LEVELS_MASK, "i")
+    (mask,) = _SIGNALS_MASK.unpack_from(view, _HEADER.size)
+    decayed, offset = sparse_array(view, _HEADER.size + _SIGNALS_MASK.size, N_SIGNALS, mask, "f", WHAT)
+    (mask,) = _LEVELS_MASK.unpack_from(view, offset)
+    levels, offset = sparse_array(view, offset + _LEVELS_MASK.size, N_LEVELS, mask, "i", WHAT)
     profile, offset = _get_profile(view, offset)
     count = view[offset]
     offset += 1
@@ -102,13 +103,6 @@ def _decode(view: memoryview) -> MemberState:
         profile or ProfileFacts(),
         open_days,
     )
-
-
-def _get_sparse(
-    view: memoryview, offset: int, length: int, mask_struct: struct.Struct, typecode: str
-) -> tuple[array, int]:
-    (mask,) = mask_struct.unpack_from(view, offset)
-    return sparse_array(view, offset + mask_struct.size, length, mask, typecode, WHAT)
 
 
 def _profile_bytes(profile: ProfileFacts | None) -> bytes:

@@ -64,13 +64,11 @@ class ScoreHistory:
         """
         if self.last_day is None:
             return b""
-        values = self.values
+        start = (self.last_day + 1) % HISTORY_DAYS  # the ring slot of the oldest day in the window
+        ordered = self.values[start:] + self.values[:start]
         if _SWAP:  # pragma: no cover - big-endian hosts
-            values = array("H", values)
-            values.byteswap()
-        ring = values.tobytes()
-        start = 2 * ((self.last_day + 1) % HISTORY_DAYS)  # the ring slot of the oldest day in the window
-        raw = ring[start:] + ring[:start]
+            ordered.byteswap()
+        raw = ordered.tobytes()
         # Empty days are 0xFFFF; a score's two bytes never both are, so this finds the oldest score.
         first = (len(raw) - len(raw.lstrip(b"\xff"))) // 2
         return _COMPACT_HEAD.pack(self.last_day, HISTORY_DAYS - first) + raw[2 * first :]
