@@ -1,6 +1,7 @@
 """Ledger bytes and codec cost: feed a JSON-lines log to replay's engine, then time `encode_ledger`,
-`decode_ledger` and the two together over every member's ledger (best of 3 rounds of 10 passes each),
-and measure what a decoded ledger holds in memory (tracemalloc: what the worker's ledger cache costs).
+`decode_ledger` and the two together over every member's ledger (best of 9 rounds of 5 passes each, the
+least disturbed on a shared machine), and measure what a decoded ledger holds in memory (tracemalloc:
+what the worker's ledger cache costs).
 
     .venv/bin/python bench/ledger_codec_bench.py bench/results/<run>/events.jsonl
 
@@ -48,7 +49,7 @@ def main(log_path: str) -> None:
             encode_ledger(decode_ledger(raw, policy))
 
     def per_ledger(work: Callable[[], None]) -> float:
-        return min(timeit.repeat(work, number=10, repeat=3)) / 10 / len(raws) * 1e6
+        return min(timeit.repeat(work, number=5, repeat=9)) / 5 / len(raws) * 1e6
 
     encode_us, decode_us, codec_us = per_ledger(encode), per_ledger(decode), per_ledger(codec)
     tracemalloc.start()
