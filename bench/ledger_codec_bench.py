@@ -1,11 +1,12 @@
-"""Ledger bytes and codec cost: feed a JSON-lines log to replay's engine, then time
-`encode_ledger(decode_ledger(...))` over every member's ledger (best of 3 rounds of 10 passes), and
-measure what a decoded ledger holds in memory (tracemalloc: what the worker's ledger cache costs).
+"""Ledger bytes and codec cost: feed a JSON-lines log to replay's engine, then time `encode_ledger`,
+`decode_ledger` and the two together over every member's ledger (best of 9 rounds of 5 passes each, the
+least disturbed on a shared machine), and measure what a decoded ledger holds in memory (tracemalloc:
+what the worker's ledger cache costs).
 
     .venv/bin/python bench/ledger_codec_bench.py bench/results/<run>/events.jsonl
 
 Run it on two checkouts (e.g. `git worktree add /tmp/before <commit>` and `PYTHONPATH=/tmp/before`) in one
-session to compare codec versions side by side.
+session to compare codec versions side by side; it prints which checkout's code it timed.
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ import statistics
 import sys
 import timeit
 import tracemalloc
+from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
+import ssi_stream
 from ssi_stream.ledger.member_ledger import decode_ledger, encode_ledger
 from ssi_stream.replay import Replay
 from ssi_stream.scoring.model import load_model
@@ -30,20 +34,34 @@ def main(log_path: str) -> None:
         )
     raws = [encode_ledger(ledger) for _, ledger in scorer.ledgers()]
     policy = scorer.timeline.dedup
+    ledgers = [decode_ledger(raw, policy) for raw in raws]
+
+    def encode() -> None:
+        for ledger in ledgers:
+            encode_ledger(ledger)
+
+    def decode() -> None:
+        for raw in raws:
+            decode_ledger(raw, policy)
 
     def codec() -> None:
         for raw in raws:
             encode_ledger(decode_ledger(raw, policy))
 
-    best = min(timeit.repeat(codec, number=10, repeat=3)) / 10 / len(raws) * 1e6
+    def per_ledger(work: Callable[[], None]) -> float:
+        return min(timeit.repeat(work, number=5, repeat=9)) / 5 / len(raws) * 1e6
+
+    encode_us, decode_us, codec_us = per_ledger(encode), per_ledger(decode), per_ledger(codec)
     tracemalloc.start()
     decoded = [decode_ledger(raw, policy) for raw in raws]
     held, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     sizes = sorted(map(len, raws))
+    print(f"code: {Path(ssi_stream.__file__).parent.parent}")
     print(
         f"{len(decoded)} ledgers: bytes mean {statistics.fmean(sizes):.0f}, p50 {sizes[len(sizes) // 2]}, "
-        f"max {sizes[-1]}; codec {best:.1f} µs per ledger; {held / len(decoded):,.0f} B per decoded ledger"
+        f"max {sizes[-1]}; encode {encode_us:.1f} µs, decode {decode_us:.1f} µs, codec (both) "
+        f"{codec_us:.1f} µs per ledger; {held / len(decoded):,.0f} B per decoded ledger"
     )
 
 

@@ -51,6 +51,7 @@ _HEADER_V3 = struct.Struct("<BIIHHHBIB")
 #: An emission reference: SSI and the four pillars in hundredths, the ranks' top_percent in hundredths
 #: (-1: no rank).
 _REFERENCE = struct.Struct("<7h")
+_REFERENCES = struct.Struct("<14h")  # both references
 _HEADER_V2 = struct.Struct("<BIIHHHB")
 _HEADER_V1 = struct.Struct("<BIIHH")
 _LATE = struct.Struct("<iH")  # day, count
@@ -323,42 +324,53 @@ def _hundredths(value: float) -> int:
 
 
 def encode_ledger(ledger: MemberLedger) -> bytes:
+    """The stored form of `ledger` (this version; see `_HEADER` for the layout)."""
     state = encode_state(ledger.state)
     ids = ledger.seen.to_bytes()
-    late = b"".join(_LATE.pack(day, min(count, MAX_LATE_COUNT)) for day, count in sorted(ledger.late.items()))
-    closed_late = min(ledger.closed_late, MAX_LATE_COUNT)
     history = ledger.history.to_compact_bytes()
-    flags = _alert_bits(ledger.alerts_before) | _alert_bits(ledger.alerts_after) << 3
     connections = ledger.connections.to_bytes()
-    rank_bits, ranks = 0, b""
-    if ledger.ranks is not None:
+    parts = [b"", state, ids]  # the header goes first, once the lengths are known
+    late = ledger.late
+    if late:
+        parts += [_LATE.pack(day, min(count, MAX_LATE_COUNT)) for day, count in sorted(late.items())]
+    parts += (history, connections)
+    rank_bits, ranks = 0, ledger.ranks
+    if ranks is not None:
         rank_bits = 1
-        for bit, standing in ((2, ledger.ranks.industry), (4, ledger.ranks.network)):
-            if standing is not None:
-                rank_bits |= bit
-                ranks += _RANK.pack(standing.position, standing.population)
-    emission_bits, references = int(ledger.acted), b""
-    for bit, reference in ((2, ledger.emitted_before), (4, ledger.emitted_after)):
-        if reference is not None:
-            emission_bits |= bit
-            references += _REFERENCE.pack(*reference)
+        industry, network = ranks.industry, ranks.network
+        if industry is not None:
+            rank_bits |= 2
+            parts.append(_RANK.pack(industry.position, industry.population))
+        if network is not None:
+            rank_bits |= 4
+            parts.append(_RANK.pack(network.position, network.population))
+    emission_bits = int(ledger.acted)
+    before, after = ledger.emitted_before, ledger.emitted_after
+    if before is not None and after is not None:
+        emission_bits |= 6
+        parts.append(_REFERENCES.pack(*before, *after))
+    else:
+        for bit, reference in ((2, before), (4, after)):
+            if reference is not None:
+                emission_bits |= bit
+                parts.append(_REFERENCE.pack(*reference))
     if ledger.outcomes is not None:
         outcomes = ledger.outcomes.to_bytes()
         emission_bits |= _OUTCOMES_BIT
-        references += _OUTCOMES_LENGTH.pack(len(outcomes)) + outcomes
-    header = _HEADER.pack(
+        parts += (_OUTCOMES_LENGTH.pack(len(outcomes)), outcomes)
+    parts[0] = _HEADER.pack(
         _VERSION,
         len(state),
         len(ids),
-        len(ledger.late),
-        closed_late,
+        len(late),
+        min(ledger.closed_late, MAX_LATE_COUNT),
         len(history),
-        flags,
+        _alert_bits(ledger.alerts_before) | _alert_bits(ledger.alerts_after) << 3,
         len(connections),
         rank_bits,
         emission_bits,
     )
-    return header + state + ids + late + history + connections + ranks + references
+    return b"".join(parts)
 
 
 class UnreadableLedger(ValueError):
@@ -430,18 +442,23 @@ def decode_ledger(raw: bytes, policy: DedupPolicy) -> MemberLedger:
                 standings.append(None)
         ranks = DayRanks(*standings) if rank_bits != 1 else _UNRANKED
     references: list[Reference | None] = []
-    for bit in (2, 4):
-        if emission_bits & bit:
-            references.append(_REFERENCE.unpack_from(raw, at))  # type: ignore[arg-type]
-            at += _REFERENCE.size
-        else:
-            references.append(None)
+    if emission_bits & 6 == 6 and at + _REFERENCES.size <= len(raw):  # both (else as below, for its errors)
+        both = _REFERENCES.unpack_from(raw, at)
+        references += (both[:7], both[7:])  # type: ignore[list-item]
+        at += _REFERENCES.size
+    else:
+        for bit in (2, 4):
+            if emission_bits & bit:
+                references.append(_REFERENCE.unpack_from(raw, at))  # type: ignore[arg-type]
+                at += _REFERENCE.size
+            else:
+                references.append(None)
     outcomes = None
     if emission_bits & _OUTCOMES_BIT and version == _VERSION:
         (outcomes_len,) = _OUTCOMES_LENGTH.unpack_from(raw, at)
         at += _OUTCOMES_LENGTH.size
         outcomes = OutcomeTally.from_bytes(raw[at : at + outcomes_len])
-    before, after = _alert_state(flags & 7), _alert_state(flags >> 3 & 7)
+    before, after = _ALERT_STATES[flags & 7], _ALERT_STATES[flags >> 3 & 7]
     return MemberLedger(
         state,
         seen,
@@ -459,9 +476,13 @@ def decode_ledger(raw: bytes, policy: DedupPolicy) -> MemberLedger:
 
 
 def _alert_bits(alerts: AlertState) -> int:
-    known = alerts.below is not None
-    return int(known) | int(bool(alerts.below)) << 1 | int(alerts.dropping) << 2
+    below = alerts.below
+    return (0 if below is None else 3 if below else 1) | int(alerts.dropping) << 2
 
 
 def _alert_state(bits: int) -> AlertState:
     return AlertState(bool(bits & 2) if bits & 1 else None, bool(bits & 4))
+
+
+#: The alert state of each 3-bit code, built once (shared: an `AlertState` is immutable).
+_ALERT_STATES = tuple(_alert_state(bits) for bits in range(8))

@@ -120,7 +120,7 @@ class RecentIds:
         if _SWAP:  # pragma: no cover - big-endian hosts
             times = array("I", times)
             times.byteswap()
-        return _HEADER.pack(_VERSION, len(times)) + bytes(self._hashes) + times.tobytes()
+        return b"".join((_HEADER.pack(_VERSION, len(times)), self._hashes, times))
 
     @classmethod
     def from_bytes(cls, data: bytes, *, max_entries: int = DEFAULT_MAX_ENTRIES) -> RecentIds:

@@ -191,13 +191,15 @@ class Connections:
         """The compact form: connections sorted, then the pending changes by day and order."""
         if not self.members and not self.pending:
             return b""
-        out = bytearray(_COUNTS.pack(len(self.members), self.pending_count()))
         blob = self._member_blob
         if blob is None:
             written = bytearray()
             for member in sorted(self.members):
                 _put_text(written, member)
             blob = self._member_blob = bytes(written)
+        if not self.pending:
+            return _COUNTS.pack(len(self.members), 0) + blob
+        out = bytearray(_COUNTS.pack(len(self.members), self.pending_count()))
         out += blob
         for day in sorted(self.pending):
             for change in self.pending[day]:
@@ -213,9 +215,14 @@ class Connections:
         count, pending = _COUNTS.unpack_from(raw)
         at = _COUNTS.size
         members = set()
-        for _ in range(count):
-            member, at = _get_text(raw, at)
-            members.add(member)
+        text_length, size = _TEXT.unpack_from, len(raw)
+        for _ in range(count):  # `_get_text`, inlined: a hub has thousands
+            (length,) = text_length(raw, at)
+            start = at + _TEXT.size
+            at = start + length
+            if at > size:
+                raise ValueError("connections: truncated")
+            members.add(raw[start:at].decode())
         members_end = at
         changes: dict[int, list[LinkChange]] = {}
         for _ in range(pending):

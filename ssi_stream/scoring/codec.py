@@ -19,9 +19,8 @@ Decayed signals are float32 in memory too, so a round-trip changes nothing and s
 from __future__ import annotations
 
 import struct
-from array import array
 
-from ssi_stream.scoring.sparse import fill, get_sparse, put_sparse, sparse
+from ssi_stream.scoring.sparse import sparse_array, sparse_values
 from ssi_stream.scoring.state import N_LEVELS, N_SIGNALS, N_SLOTS, MemberState, OpenDay, ProfileFacts
 
 STATE_VERSION = 1
@@ -29,28 +28,42 @@ _NONE_DAY = -(2**31)
 #: What decoding errors name.
 WHAT = "member state"
 _HEADER = struct.Struct("<Bii")
+_HEADER_AND_SIGNALS = struct.Struct("<BiiI")  # the header, then the signals' mask
+_SIGNALS_MASK = struct.Struct("<I")
+_LEVELS_MASK = struct.Struct("<B")
 _DAY_MASK = struct.Struct("<iQ")
+_SECTIONS = struct.Struct("<qH")
+_SENIORITY = struct.Struct("<qB")
+_INDUSTRY = struct.Struct("<qH")  # stamp, length of the UTF-8 text that follows
+#: A profile with all three fields (the common case), read and written in one go.
+_FULL_PROFILE = struct.Struct("<BqHqBqH")
+_FULL = 7
 
 
 def encode_state(state: MemberState) -> bytes:
     """Serialise `state` (see the module docstring for the layout)."""
-    out = bytearray(
-        _HEADER.pack(
+    signals_mask, signals = sparse_values(state.decayed)
+    levels_mask, levels = sparse_values(state.levels)
+    open_days = state.open_days
+    parts = [
+        _HEADER_AND_SIGNALS.pack(
             STATE_VERSION,
             _NONE_DAY if state.first_day is None else state.first_day,
             _NONE_DAY if state.last_closed is None else state.last_closed,
-        )
-    )
-    put_sparse(out, state.decayed, "<I", "f")
-    put_sparse(out, state.levels, "<B", "i")
-    _put_profile(out, state.profile)
-    out.append(len(state.open_days))
-    for open_day in sorted(state.open_days, key=lambda d: d.day):
-        mask, values = sparse(open_day.counts)
-        out += _DAY_MASK.pack(open_day.day, mask)
-        out += array("i", values).tobytes()
-        _put_profile(out, open_day.profile)
-    return bytes(out)
+            signals_mask,
+        ),
+        signals,
+        _LEVELS_MASK.pack(levels_mask),
+        levels,
+        _profile_bytes(state.profile),
+        bytes((len(open_days),)),  # ValueError past 255, as bytearray.append
+    ]
+    if len(open_days) > 1:
+        open_days = sorted(open_days, key=lambda d: d.day)
+    for open_day in open_days:
+        mask, counts = sparse_values(open_day.counts)
+        parts += (_DAY_MASK.pack(open_day.day, mask), counts, _profile_bytes(open_day.profile))
+    return b"".join(parts)
 
 
 def decode_state(raw: bytes) -> MemberState:
@@ -67,61 +80,87 @@ def _decode(view: memoryview) -> MemberState:
         raise ValueError(
             f"member state: unknown encoding version {version} (this code reads {STATE_VERSION})"
         )
-    state = MemberState(
-        first_day=None if first_day == _NONE_DAY else first_day,
-        last_closed=None if last_closed == _NONE_DAY else last_closed,
-    )
-    offset = get_sparse(view, _HEADER.size, state.decayed, "<I", "f", WHAT)
-    offset = get_sparse(view, offset, state.levels, "<B", "i", WHAT)
+    (mask,) = _SIGNALS_MASK.unpack_from(view, _HEADER.size)
+    decayed, offset = sparse_array(view, _HEADER.size + _SIGNALS_MASK.size, N_SIGNALS, mask, "f", WHAT)
+    (mask,) = _LEVELS_MASK.unpack_from(view, offset)
+    levels, offset = sparse_array(view, offset + _LEVELS_MASK.size, N_LEVELS, mask, "i", WHAT)
     profile, offset = _get_profile(view, offset)
-    state.profile = profile or ProfileFacts()
     count = view[offset]
     offset += 1
+    open_days = []
     for _ in range(count):
         day, mask = _DAY_MASK.unpack_from(view, offset)
-        open_day = OpenDay(day)
-        offset = fill(view, offset + _DAY_MASK.size, open_day.counts, mask, "i", WHAT)
-        open_day.profile, offset = _get_profile(view, offset)
-        state.open_days.append(open_day)
+        counts, offset = sparse_array(view, offset + _DAY_MASK.size, N_SLOTS, mask, "i", WHAT)
+        day_profile, offset = _get_profile(view, offset)
+        open_days.append(OpenDay(day, counts, day_profile))
     if offset != len(view):
         raise ValueError(f"member state: {len(view) - offset} unexpected trailing bytes")
-    return state
+    return MemberState(
+        None if first_day == _NONE_DAY else first_day,
+        None if last_closed == _NONE_DAY else last_closed,
+        decayed,
+        levels,
+        profile or ProfileFacts(),
+        open_days,
+    )
 
 
-def _put_profile(out: bytearray, profile: ProfileFacts | None) -> None:
+def _profile_bytes(profile: ProfileFacts | None) -> bytes:
     if profile is None:
-        out.append(0)
-        return
+        return b"\0"
     presence = (
         (1 if profile.sections_stamp >= 0 else 0)
         | (2 if profile.seniority_stamp >= 0 else 0)
         | (4 if profile.industry_stamp >= 0 else 0)
     )
-    out.append(presence)
+    if presence == _FULL:
+        text = (profile.industry or "").encode()
+        return (
+            _FULL_PROFILE.pack(
+                _FULL,
+                profile.sections_stamp,
+                profile.sections,
+                profile.seniority_stamp,
+                profile.seniority,
+                profile.industry_stamp,
+                len(text),
+            )
+            + text
+        )
+    parts = [bytes((presence,))]
     if presence & 1:
-        out += struct.pack("<qH", profile.sections_stamp, profile.sections)
+        parts.append(_SECTIONS.pack(profile.sections_stamp, profile.sections))
     if presence & 2:
-        out += struct.pack("<qB", profile.seniority_stamp, profile.seniority)
+        parts.append(_SENIORITY.pack(profile.seniority_stamp, profile.seniority))
     if presence & 4:
         text = (profile.industry or "").encode()
-        out += struct.pack("<qH", profile.industry_stamp, len(text)) + text
+        parts.append(_INDUSTRY.pack(profile.industry_stamp, len(text)) + text)
+    return b"".join(parts)
 
 
 def _get_profile(view: memoryview, offset: int) -> tuple[ProfileFacts | None, int]:
     presence = view[offset]
-    offset += 1
     if not presence:
-        return None, offset
+        return None, offset + 1
+    if presence == _FULL and offset + _FULL_PROFILE.size <= len(view):  # else as below, for its errors
+        sections_stamp, sections, seniority_stamp, seniority, industry_stamp, length = (
+            _FULL_PROFILE.unpack_from(view, offset)[1:]
+        )
+        offset += _FULL_PROFILE.size
+        industry = bytes(view[offset : offset + length]).decode()
+        profile = ProfileFacts(sections, sections_stamp, seniority, seniority_stamp, industry, industry_stamp)
+        return profile, offset + length
+    offset += 1
     profile = ProfileFacts()
     if presence & 1:
-        profile.sections_stamp, profile.sections = struct.unpack_from("<qH", view, offset)
-        offset += 10
+        profile.sections_stamp, profile.sections = _SECTIONS.unpack_from(view, offset)
+        offset += _SECTIONS.size
     if presence & 2:
-        profile.seniority_stamp, profile.seniority = struct.unpack_from("<qB", view, offset)
-        offset += 9
+        profile.seniority_stamp, profile.seniority = _SENIORITY.unpack_from(view, offset)
+        offset += _SENIORITY.size
     if presence & 4:
-        profile.industry_stamp, length = struct.unpack_from("<qH", view, offset)
-        offset += 10
+        profile.industry_stamp, length = _INDUSTRY.unpack_from(view, offset)
+        offset += _INDUSTRY.size
         profile.industry = bytes(view[offset : offset + length]).decode()
         offset += length
     return profile, offset
