@@ -436,7 +436,10 @@ def decode_ledger(raw: bytes, policy: DedupPolicy) -> MemberLedger:
         standings: list[Standing | None] = []
         for bit in (2, 4):
             if rank_bits & bit:
-                standings.append(Standing.of(*_RANK.unpack_from(raw, at)))
+                position, population = _RANK.unpack_from(raw, at)
+                if population == 0:  # Standing.of would divide by it: no ledger is written so
+                    raise ValueError(f"a rank among 0 members (position {position})")
+                standings.append(Standing.of(position, population))
                 at += _RANK.size
             else:
                 standings.append(None)

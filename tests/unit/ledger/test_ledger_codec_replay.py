@@ -87,6 +87,17 @@ def test_every_cut_of_a_replayed_ledger_is_unreadable(ledgers: list[tuple[bytes,
                 read_ledger("m-1", raw[:cut], POLICY)
 
 
+def test_a_rank_among_no_members_is_unreadable(ledgers: list[tuple[bytes, MemberLedger]]) -> None:
+    """A corrupt population of 0 is refused as unreadable (it once escaped as a ZeroDivisionError)."""
+    ranked = next(ledger for _, ledger in ledgers if ledger.ranks is not None and ledger.ranks.industry)
+    raw = encode_ledger(ranked)
+    standing = struct.pack("<II", ranked.ranks.industry.position, ranked.ranks.industry.population)
+    assert raw.count(standing) == 1
+    corrupt = raw.replace(standing, struct.pack("<II", ranked.ranks.industry.position, 0))
+    with pytest.raises(UnreadableLedger, match="among 0 members"):
+        read_ledger("m-1", corrupt, POLICY)
+
+
 def _with_state(raw: bytes, state: bytes) -> bytes:
     """`raw` (a ledger) with its state section replaced by `state`."""
     (length,) = _STATE_LENGTH.unpack_from(raw, 1)
