@@ -30,6 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from hashlib import blake2b
 
+import msgspec
+
 from ssi_stream.scoring.effects import Effect, EffectKind
 
 #: Bytes of connection ids kept per member (UTF-8 + 2 each: 20,000 connections with 24-byte ids, 30,000
@@ -90,9 +92,8 @@ def event_key(effect_id: str) -> str:
     return urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class LinkChange:
-    """One pending connect or disconnect, in the open day it counts in."""
+class LinkChange(msgspec.Struct, frozen=True, order=True, gc=False):
+    """One pending connect or disconnect, in the open day it counts in (a msgspec Struct: built fast)."""
 
     day: int
     occurred_at: int

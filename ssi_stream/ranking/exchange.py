@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import msgspec
 import orjson
 
 from ssi_stream.ranking.standing import ScoreHistogram, Standing, network_standing, score_bin
@@ -61,8 +62,7 @@ class DayShare:
     closed: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class DayRanks:
+class DayRanks(msgspec.Struct, frozen=True, gc=False):
     """A member's standings on one day (None: no industry / no connection scored that day)."""
 
     industry: Standing | None
