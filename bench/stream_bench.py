@@ -524,7 +524,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--partitions", type=int, default=8)
     parser.add_argument("--close-members", default="100000,200000", help="sizes for the daily close")
-    parser.add_argument("--latency-seconds", type=float, default=30)
+    parser.add_argument("--latency-seconds", type=float, help="default 30 (10 with --quick)")
+    parser.add_argument(
+        "--latency-rate", type=float, help="events/s of the latency run (default: half the worker's rate)"
+    )
     parser.add_argument("--no-rocksdb", action="store_true", help="skip the rocksdb:// worker run")
     parser.add_argument(
         "--quick", action="store_true", help="300 members × 5 days, close 20,000, 10 s latency"
@@ -543,7 +546,9 @@ def main() -> None:
     global PRECREATE
     PRECREATE = not args.faust_creates_changelogs
     if args.quick:
-        args.members, args.days, args.close_members, args.latency_seconds = 300, 5, "20000", 10
+        args.members, args.days, args.close_members = 300, 5, "20000"
+    if args.latency_seconds is None:
+        args.latency_seconds = 10 if args.quick else 30
 
     settings = Settings.from_env()
     bootstrap = args.bootstrap or resolve_bootstrap(settings)
@@ -638,9 +643,8 @@ def main() -> None:
             results["close"] = daily_close(run, log, sizes)
             say(f"close: {results['close']['runs']}")
         if "latency" in systems:
-            results["latency"] = latency(
-                run, args.members, results["worker_memory"]["rate"] / 2, args.latency_seconds
-            )
+            rate = args.latency_rate or results["worker_memory"]["rate"] / 2
+            results["latency"] = latency(run, args.members, rate, args.latency_seconds)
             say(f"latency: {results['latency']}")
     finally:
         out = RESULTS / f"stream-{run_id}.json"
