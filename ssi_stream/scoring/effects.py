@@ -103,6 +103,11 @@ _SECTION_BIT = {value: 1 << index for index, value in enumerate(PROFILE_SECTIONS
 _ENGAGEMENT_INDEX = {CommentPosted: 0, ReactionAdded: 1, PostShared: 2}
 
 
+#: The latest `occurred_at` an effect can hold (u32 epoch seconds, as ledgers store event times; events
+#: are from 2000 on and never far in the future).
+MAX_OCCURRED_AT = 2**32 - 1
+
+
 class Effect(msgspec.Struct, frozen=True, gc=False, array_like=True):
     """One event's consequence for one member; `effect_id` is unique per (event, role).
 
@@ -113,7 +118,7 @@ class Effect(msgspec.Struct, frozen=True, gc=False, array_like=True):
     member_id: str
     effect_id: str
     kind: EffectKind
-    occurred_at: int
+    occurred_at: Annotated[int, msgspec.Meta(ge=0, le=MAX_OCCURRED_AT)]
     flags: Annotated[int, msgspec.Meta(ge=0)] = 0
     seniority: Seniority | None = None
     text: str | None = None
@@ -253,6 +258,8 @@ def effect_from_wire(wire: object) -> Effect:
         _required(wire, "k", int)
     if type(occurred_at) is not int:
         _required(wire, "t", int)
+    if not 0 <= occurred_at <= MAX_OCCURRED_AT:  # type: ignore[operator]
+        raise ValueError(f"effect: 't' must be 0..{MAX_OCCURRED_AT} epoch seconds, got {occurred_at!r}")
     flags = get("f", 0)
     seniority = get("s")
     text = get("x")

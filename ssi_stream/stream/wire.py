@@ -21,7 +21,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 import orjson
@@ -29,7 +29,8 @@ import orjson
 from ssi_stream.engine.messages import EffectMessage, TargetMessage
 from ssi_stream.ranking.exchange import DayShare
 from ssi_stream.ranking.standing import MAX_BIN
-from ssi_stream.scoring.effects import Effect, effect_from_wire, encode_effect
+from ssi_stream.scoring.effects import MAX_OCCURRED_AT, Effect, effect_from_wire, encode_effect
+from ssi_stream.timeline.days import day_of
 from ssi_stream.timeline.source_clock import Placement, SourceMark
 
 KIND_HEADER = "ssi-kind"
@@ -219,13 +220,15 @@ def share_from_wire(wire: object) -> DayShare:
 #: `["f", ...]` entry; 1 writes the `["e", ..., {effect}]` object entries an older worker reads (set it
 #: during a rolling upgrade from one, docs/streaming.md). Both are always read.
 FRAME_FORMATS = (1, 2)
+#: The last day an effect can count in: the day of the latest event time it can hold.
+MAX_DAY = day_of(MAX_OCCURRED_AT)
 
 
 class _FlatEffect(msgspec.Struct, array_like=True, tag="f", frozen=True, gc=False):
     """Format 2's effect entry: ``["f", day, late (0|1), [member_id, effect_id, kind, occurred_at, flags,
     seniority|null, text|null]]``, type-checked by msgspec as it is parsed."""
 
-    day: int
+    day: Annotated[int, msgspec.Meta(ge=0, le=MAX_DAY)]
     late: Literal[0, 1]
     effect: Effect
 
@@ -235,15 +238,23 @@ class _ObjectEffect(msgspec.Struct, array_like=True, tag="e", frozen=True, gc=Fa
 
     day: Any
     late: Any
-    effect: Any
+    effect: msgspec.Raw
 
 
 class _MarkEntry(msgspec.Struct, array_like=True, tag="m", frozen=True, gc=False):
-    mark: Any
+    mark: msgspec.Raw
 
 
 class _ShareEntry(msgspec.Struct, array_like=True, tag="s", frozen=True, gc=False):
-    share: Any
+    share: msgspec.Raw
+
+
+def _parsed(index: int, raw: msgspec.Raw) -> object:
+    """An object entry's payload, parsed as format 1 always was (orjson: 64-bit integers, 1,024 levels)."""
+    try:
+        return orjson.loads(memoryview(raw))
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"frame: entry {index}: {exc}") from None
 
 
 _FRAME = msgspec.json.Decoder(list[_FlatEffect | _ObjectEffect | _MarkEntry | _ShareEntry])
@@ -296,6 +307,8 @@ def decode_frame(raw: bytes) -> list[TargetMessage]:
         raise ValueError(f"frame: {_entry_problem(str(exc))}") from None
     except msgspec.DecodeError as exc:
         raise ValueError(f"frame: not JSON ({exc})") from None
+    except RecursionError:
+        raise ValueError("frame: nested too deeply to be a frame") from None
     messages: list[TargetMessage] = []
     placements: dict[tuple[int, int], Placement] = {}  # immutable: one per (day, late) in a frame
     for index, entry in enumerate(entries):
@@ -308,14 +321,16 @@ def decode_frame(raw: bytes) -> list[TargetMessage]:
             day, late = entry.day, entry.late
             if type(day) is not int or late not in (0, 1) or type(late) is not int:
                 raise ValueError(f"frame: entry {index}: day must be an integer and late 0 or 1")
+            if not 0 <= day <= MAX_DAY:
+                raise ValueError(f"frame: entry {index}: day {day} is not within 0..{MAX_DAY}")
             placement = placements.get((day, late))
             if placement is None:
                 placement = placements[day, late] = Placement(day, late == 1)
-            messages.append(EffectMessage(effect_from_wire(entry.effect), placement))
+            messages.append(EffectMessage(effect_from_wire(_parsed(index, entry.effect)), placement))
         elif type(entry) is _MarkEntry:
-            messages.append(mark_from_wire(entry.mark))
+            messages.append(mark_from_wire(_parsed(index, entry.mark)))
         else:
-            messages.append(share_from_wire(entry.share))
+            messages.append(share_from_wire(_parsed(index, entry.share)))
     return messages
 
 

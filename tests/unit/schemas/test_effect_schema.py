@@ -106,7 +106,7 @@ def valid_wires(draw: st.DrawFn) -> dict[str, Any]:
         "m": draw(_TEXT),
         "e": draw(_TEXT),
         "k": draw(st.sampled_from(PROPERTIES["k"]["enum"])),
-        "t": draw(_INT64),
+        "t": draw(st.integers(PROPERTIES["t"]["minimum"], PROPERTIES["t"]["maximum"])),
     }
     optional = {
         "f": st.integers(0, 2**64 - 1),

@@ -91,7 +91,9 @@ EFFECT_FIELDS = st.fixed_dictionaries(
         "m": mostly(st.text(max_size=8), INT64),
         "e": mostly(st.text(max_size=8), st.none()),
         "k": mostly(st.integers(1, 18), st.integers(-1, 0) | st.integers(19, 20) | st.just("2")),
-        "t": mostly(INT64, st.floats(allow_nan=False) | st.none() | st.just(False)),
+        "t": mostly(
+            st.integers(0, 2**32 - 1), INT64 | st.floats(allow_nan=False) | st.none() | st.just(False)
+        ),
     },
     optional={
         "f": mostly(st.integers(0, 2**20), st.integers(-3, -1) | st.just(True) | st.just(1.0)),
@@ -108,6 +110,8 @@ VALID = {"m": "m-1", "e": "evt-1/a", "k": 2, "t": 1772442900}
 @example(effect={**VALID, "f": -1}, day=20514, late=0)
 @example(effect={**VALID, "f": True}, day=20514, late=0)
 @example(effect={**VALID, "t": 1.0}, day=20514, late=0)
+@example(effect={**VALID, "t": -1}, day=20514, late=0)
+@example(effect={**VALID, "t": 2**32}, day=20514, late=0)
 @example(effect={**VALID, "k": 19}, day=20514, late=0)
 @example(effect={**VALID, "s": "VP"}, day=20514, late=0)
 @example(effect={**VALID, "x": 7}, day=20514, late=0)
@@ -116,7 +120,7 @@ VALID = {"m": "m-1", "e": "evt-1/a", "k": 2, "t": 1772442900}
 @example(effect={**VALID, "f": 3, "s": "vp", "x": "Software"}, day=20514, late=1)
 @given(
     effect=EFFECT_FIELDS,
-    day=mostly(INT64, st.just(1.5)),
+    day=mostly(st.integers(0, 49710), INT64 | st.just(1.5)),
     late=mostly(st.sampled_from([0, 1]), st.sampled_from([2, True])),
 )
 def test_a_positional_effect_is_refused_exactly_when_its_object_form_is(
@@ -154,6 +158,13 @@ def test_frames_are_cut_by_size_and_keep_the_order(sent: dict[int, list[TargetMe
         (b'[["m", {"source": -1}]]', "source mark"),
         (b'[["s", {}]]', "day share"),
         (b'[["x", 1]]', "not an effect, mark or share"),
+        (b"[" * 100_000, "nested too deeply"),
+        (b'[["e", 1, 0, ' + b"[" * 5000 + b"]]", "nested too deeply"),
+        (b'[["f", 1, 0, ["a", "b", 2, 99999999999999999999999]]]', "entry 0"),
+        (b'[["f", 99999999999999999999999, 0, ["a", "b", 2, 1]]]', "entry 0"),
+        (b'[["e", 99999999999999999999999, 0, {}]]', "entry 0"),
+        (b'[["e", 1, 0, {"m": "a", "e": "b", "k": 2, "t": 99999999999999999999999}]]', "'t' must be int"),
+        (b'[["m", {"source": 99999999999999999999999}]]', "source mark"),
     ],
 )
 def test_a_malformed_frame_is_a_value_error_that_says_why(raw: bytes, words: str) -> None:
