@@ -49,10 +49,16 @@ def _difference(got: object, want: object, path: str = "") -> str:
 
 
 def _kill_and_restart(
-    bootstrap: str, log: list[tuple[str, bytes]], tmp_path: Path, *, while_down: Callable[[str, dict], None]
+    bootstrap: str,
+    log: list[tuple[str, bytes]],
+    tmp_path: Path,
+    *,
+    while_down: Callable[[str, dict], None],
+    before_kill: Callable[[str, dict], None] = lambda group, env: None,
 ) -> tuple[dict, dict, Worker, list[int]]:
-    """Run one worker on `log`, SIGKILL it after a third of the records, call `while_down(group, env)`,
-    restart it on the same data dir; return (streamed, expected, the restarted worker, [kill count])."""
+    """Run one worker on `log`, SIGKILL it after a third of the records (once `before_kill(group, env)`
+    returns), call `while_down(group, env)`, restart it on the same data dir; return (streamed, expected,
+    the restarted worker, [kill count])."""
     env = StreamEnv(bootstrap)
     expected = {(r["member_id"], r["date"]): r for r in replay_records(log, env.timeline())}
     # a ledger cache far smaller than the population: ledgers evicted, read back from the table, and a
@@ -64,6 +70,7 @@ def _kill_and_restart(
 
     def kill_and_restart(count: int) -> None:
         if not killed_at and count >= len(expected) // 3:
+            before_kill(worker_env["SSI_APP_ID"], worker_env)
             first.kill()  # SIGKILL: no commit, no flush, no goodbye
             killed_at.append(count)
             while_down(worker_env["SSI_APP_ID"], worker_env)
@@ -128,6 +135,21 @@ def test_two_workers_share_the_partitions_and_one_takes_over_when_the_other_dies
     _assert_exact(streamed, expected)
 
 
+def _wait_for_commit(bootstrap: str, group: str, topic: str, timeout: float = 120) -> None:
+    """Wait until `group` has a committed offset on some partition of `topic`."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            committed = admin.list_group_offsets({group: None}).get(group, {})
+            if any(tp.topic == topic and meta.offset >= 0 for tp, meta in committed.items()):
+                return
+            assert time.monotonic() < deadline, f"{group} committed nothing on {topic} in {timeout:.0f} s"
+            time.sleep(0.5)
+    finally:
+        admin.close()
+
+
 def _commit_ahead(bootstrap: str, group: str, topic: str, skip: int, timeout: float = 60) -> dict[int, int]:
     """Move the group's committed offsets of `topic` `skip` messages forward, as Faust does when it
     acknowledges messages it skipped during a recovery (faust-streaming #596). Waits until the group
@@ -165,8 +187,16 @@ def test_input_committed_past_what_the_worker_processed_is_read_back_not_lost(
         moved.append(_commit_ahead(kafka_bootstrap, ingest_group(group), effects, skip=25))
         moved.append(_commit_ahead(kafka_bootstrap, ingest_group(group), events, skip=25))
 
+    def committed(group: str, worker_env: dict) -> None:
+        """Every group has committed the topics it reads (Faust's commits on its own interval: a fast
+        worker can reach the kill before its first one)."""
+        events, effects = worker_env["SSI_EVENTS_TOPIC"], worker_env["SSI_EFFECTS_TOPIC"]
+        readers = ((group, effects), (ingest_group(group), effects), (ingest_group(group), events))
+        for reader, topic in readers:
+            _wait_for_commit(kafka_bootstrap, reader, topic)
+
     streamed, expected, _, _ = _kill_and_restart(
-        kafka_bootstrap, simulated_log, tmp_path, while_down=skip_ahead
+        kafka_bootstrap, simulated_log, tmp_path, while_down=skip_ahead, before_kill=committed
     )
     assert all(moved) and all(any(m.values()) for m in moved), f"committed offsets not moved: {moved}"
     _assert_exact(streamed, expected)
