@@ -132,6 +132,8 @@ class Settings:
             object.__setattr__(self, "effects_topic", f"{self.app_id}-effects")
         if not self.quarantine_topic:
             object.__setattr__(self, "quarantine_topic", f"{self.app_id}-quarantine")
+        if self.frame_format not in (1, 2):  # checked here, not only from the environment
+            raise SettingsError(f"SSI_FRAME_FORMAT must be 1 or 2, got {self.frame_format}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -157,8 +159,6 @@ class Settings:
             raise SettingsError(
                 f"SSI_ON_UNREADABLE must be quarantine or fail, got {values['on_unreadable']!r}"
             )
-        if values.get("frame_format", 2) not in (1, 2):
-            raise SettingsError(f"SSI_FRAME_FORMAT must be 1 or 2, got {values['frame_format']}")
         emit = values.get("emit", "changes")
         if emit not in EMIT_MODES:
             raise SettingsError(f"SSI_EMIT must be one of {', '.join(EMIT_MODES)}, got {emit!r}")

@@ -106,9 +106,11 @@ _ENGAGEMENT_INDEX = {CommentPosted: 0, ReactionAdded: 1, PostShared: 2}
 #: The latest `occurred_at` an effect can hold (u32 epoch seconds, as ledgers store event times; events
 #: are from 2000 on and never far in the future).
 MAX_OCCURRED_AT = 2**32 - 1
+#: The largest `flags` an effect can hold (a u32; the flags in use fit in 11 bits).
+MAX_FLAGS = 2**32 - 1
 
 
-class Effect(msgspec.Struct, frozen=True, gc=False, array_like=True):
+class Effect(msgspec.Struct, frozen=True, gc=False, array_like=True, forbid_unknown_fields=True):
     """One event's consequence for one member; `effect_id` is unique per (event, role).
 
     A msgspec Struct: built several times per event on the hot path, where a frozen dataclass's
@@ -119,7 +121,7 @@ class Effect(msgspec.Struct, frozen=True, gc=False, array_like=True):
     effect_id: str
     kind: EffectKind
     occurred_at: Annotated[int, msgspec.Meta(ge=0, le=MAX_OCCURRED_AT)]
-    flags: Annotated[int, msgspec.Meta(ge=0)] = 0
+    flags: Annotated[int, msgspec.Meta(ge=0, le=MAX_FLAGS)] = 0
     seniority: Seniority | None = None
     text: str | None = None
 
@@ -268,8 +270,8 @@ def effect_from_wire(wire: object) -> Effect:
     kind = _KINDS.get(kind_number)  # type: ignore[arg-type]
     if kind is None:
         raise ValueError(f"effect: 'k' is not a known effect kind: {kind_number}")
-    if type(flags) is not int or flags < 0:
-        raise ValueError(f"effect: 'f' must be an integer >= 0, got {flags!r}")
+    if type(flags) is not int or not 0 <= flags <= MAX_FLAGS:
+        raise ValueError(f"effect: 'f' must be an integer 0..{MAX_FLAGS}, got {flags!r}")
     if text is not None and not isinstance(text, str):
         raise ValueError(f"effect: 'x' must be a string, got {text!r}")
     level = None

@@ -1,16 +1,18 @@
 """How the engine's internal messages cross the effects topic.
 
-Since frames (format 1): one Kafka message carries every message a step sends to one partition, in
-order — a JSON array (`schemas/v1/internal/frame.json`) of `["e", day, late, effect]`,
-`["m", mark]` and `["s", share]` entries, with the header `ssi-kind: frame`, at most `MAX_FRAME_BYTES`
-each. Faust then pays its per-message cost once per frame, not once per effect (BENCHMARKS.md).
-The single-message forms below are still read, so a worker upgraded mid-stream reads what an older
-one wrote:
+Frames: one Kafka message carries every message a step sends to one partition, in order — a JSON array
+(`schemas/v1/internal/frame.json`) of effect entries, `["m", mark]` and `["s", share]` entries, with the
+header `ssi-kind: frame`, at most `MAX_FRAME_BYTES` each. Faust then pays its per-message cost once per
+frame, not once per effect (BENCHMARKS.md). An effect entry is, in format 2 (the default),
+`["f", day, late, [member_id, effect_id, kind, occurred_at, flags, seniority, text]]`, parsed and
+type-checked by msgspec; in format 1, `["e", day, late, {effect object}]`. Both are read; `encode_frames`
+writes the one `SSI_FRAME_FORMAT` names.
 
-An effect travels as its own JSON (`encode_effect`, schema `schemas/v1/internal/effect.json`) with two
-Kafka headers saying where it counts: `ssi-day` (the day number, ASCII digits) and `ssi-late` (`1` if
-it was late at its source). A source mark travels as JSON (`schemas/v1/internal/source_mark.json`) with
-the header `ssi-kind: mark`; a part of a partition's day share for ranking
+The single-message forms below are still read, so a worker upgraded mid-stream reads what an older
+one wrote: an effect travels as its own JSON (`encode_effect`, schema `schemas/v1/internal/effect.json`)
+with two Kafka headers saying where it counts: `ssi-day` (the day number, ASCII digits) and `ssi-late`
+(`1` if it was late at its source). A source mark travels as JSON (`schemas/v1/internal/source_mark.json`)
+with the header `ssi-kind: mark`; a part of a partition's day share for ranking
 (`schemas/v1/internal/day_share.json`) with `ssi-kind: share`. Headers keep the hot path to one JSON
 parse per message.
 """
@@ -224,7 +226,11 @@ FRAME_FORMATS = (1, 2)
 MAX_DAY = day_of(MAX_OCCURRED_AT)
 
 
-class _FlatEffect(msgspec.Struct, array_like=True, tag="f", frozen=True, gc=False):
+class _Entry(msgspec.Struct, array_like=True, frozen=True, gc=False, forbid_unknown_fields=True):
+    """A frame entry: an array whose first item is its tag, and no item more than its fields."""
+
+
+class _FlatEffect(_Entry, tag="f"):
     """Format 2's effect entry: ``["f", day, late (0|1), [member_id, effect_id, kind, occurred_at, flags,
     seniority|null, text|null]]``, type-checked by msgspec as it is parsed."""
 
@@ -233,7 +239,7 @@ class _FlatEffect(msgspec.Struct, array_like=True, tag="f", frozen=True, gc=Fals
     effect: Effect
 
 
-class _ObjectEffect(msgspec.Struct, array_like=True, tag="e", frozen=True, gc=False):
+class _ObjectEffect(_Entry, tag="e"):
     """Format 1's effect entry: ``["e", day, late, {effect}]`` (the effect checked by `effect_from_wire`)."""
 
     day: Any
@@ -241,11 +247,11 @@ class _ObjectEffect(msgspec.Struct, array_like=True, tag="e", frozen=True, gc=Fa
     effect: msgspec.Raw
 
 
-class _MarkEntry(msgspec.Struct, array_like=True, tag="m", frozen=True, gc=False):
+class _MarkEntry(_Entry, tag="m"):
     mark: msgspec.Raw
 
 
-class _ShareEntry(msgspec.Struct, array_like=True, tag="s", frozen=True, gc=False):
+class _ShareEntry(_Entry, tag="s"):
     share: msgspec.Raw
 
 
@@ -340,8 +346,10 @@ _AT_ENTRY = re.compile(r" - at `\$\[(\d+)\](.*)`$")
 def _entry_problem(problem: str) -> str:
     """msgspec's account of an invalid frame, in the words of the frame's contract."""
     at = _AT_ENTRY.search(problem)
-    if at is None:
-        return f"expected a JSON array of entries ({problem})"
+    if at is None:  # msgspec names no place for the frame itself, nor for an entry of too many items
+        if problem.startswith("Expected `array`, got"):
+            return f"expected a JSON array of entries ({problem})"
+        return f"an entry is malformed ({problem})"
     index, within, what = at.group(1), at.group(2), problem[: at.start()]
     if within == "[0]" and what.startswith("Invalid value"):
         return f"entry {index} is not an effect, mark or share entry ({what})"

@@ -152,3 +152,16 @@ def test_the_framing_rule_reaches_the_decoder_limits() -> None:
     ).decode_limits()
     assert (limits.max_bytes, limits.framing.mode, limits.framing.schema_ids) == (999, "check", {7, 12})
     assert Settings().decode_limits().framing.mode == "reject"  # the default: a framed value is refused
+
+
+@pytest.mark.parametrize("value", ["0", "3", "two"])
+def test_a_frame_format_other_than_1_or_2_is_refused_with_its_variable(value: str) -> None:
+    with pytest.raises(SettingsError, match="SSI_FRAME_FORMAT"):
+        Settings.from_env({"SSI_FRAME_FORMAT": value})
+
+
+def test_both_frame_formats_are_accepted_and_2_is_the_default() -> None:
+    assert Settings.from_env({}).frame_format == 2
+    assert Settings.from_env({"SSI_FRAME_FORMAT": "1"}).frame_format == 1
+    with pytest.raises(SettingsError, match="SSI_FRAME_FORMAT"):
+        Settings(frame_format=5)

@@ -109,7 +109,7 @@ def valid_wires(draw: st.DrawFn) -> dict[str, Any]:
         "t": draw(st.integers(PROPERTIES["t"]["minimum"], PROPERTIES["t"]["maximum"])),
     }
     optional = {
-        "f": st.integers(0, 2**64 - 1),
+        "f": st.integers(0, PROPERTIES["f"]["maximum"]),
         "s": st.sampled_from(PROPERTIES["s"]["enum"]),
         "x": _TEXT,
     }

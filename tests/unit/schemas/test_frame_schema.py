@@ -96,7 +96,7 @@ EFFECT_FIELDS = st.fixed_dictionaries(
         ),
     },
     optional={
-        "f": mostly(st.integers(0, 2**20), st.integers(-3, -1) | st.just(True) | st.just(1.0)),
+        "f": mostly(st.integers(0, 2**20), st.integers(-3, -1) | INT64 | st.just(True) | st.just(1.0)),
         "s": mostly(st.sampled_from(["vp", "cxo", "entry"]), st.sampled_from(["boss", "VP"]) | INT64),
         "x": mostly(st.text(max_size=8), INT64),
     },
@@ -109,6 +109,8 @@ VALID = {"m": "m-1", "e": "evt-1/a", "k": 2, "t": 1772442900}
 @settings(max_examples=400, deadline=None)
 @example(effect={**VALID, "f": -1}, day=20514, late=0)
 @example(effect={**VALID, "f": True}, day=20514, late=0)
+@example(effect={**VALID, "f": 2**32}, day=20514, late=0)
+@example(effect=VALID, day=49711, late=0)
 @example(effect={**VALID, "t": 1.0}, day=20514, late=0)
 @example(effect={**VALID, "t": -1}, day=20514, late=0)
 @example(effect={**VALID, "t": 2**32}, day=20514, late=0)
@@ -159,6 +161,12 @@ def test_frames_are_cut_by_size_and_keep_the_order(sent: dict[int, list[TargetMe
         (b'[["s", {}]]', "day share"),
         (b'[["x", 1]]', "not an effect, mark or share"),
         (b"[" * 100_000, "nested too deeply"),
+        (b'[["e", 1, 0, {"m": "a", "e": "b", "k": 2, "t": 1}, "x"]]', "entry is malformed"),
+        (b'[["f", 1, 0, ["a", "b", 2, 1], "x"]]', "entry is malformed"),
+        (b'[["f", 1, 0, ["a", "b", 2, 1, 0, null, null, "x"]]]', "entry is malformed"),
+        (b'[["m", {"source": 1}, 0]]', "entry is malformed"),
+        (b'[["f", 1, 0, ["a", "b", 2, 1, 18446744073709551616]]]', "entry 0"),
+        (b'[["f", 49711, 0, ["a", "b", 2, 1]]]', "entry 0"),
         (b'[["e", 1, 0, ' + b"[" * 5000 + b"]]", "nested too deeply"),
         (b'[["f", 1, 0, ["a", "b", 2, 99999999999999999999999]]]', "entry 0"),
         (b'[["f", 99999999999999999999999, 0, ["a", "b", 2, 1]]]', "entry 0"),
