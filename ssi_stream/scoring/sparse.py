@@ -29,7 +29,7 @@ def sparse(values: array) -> tuple[int, list]:
 def sparse_values(values: array) -> tuple[int, bytes]:
     """The mask of `values`' non-zero slots and those values' items (of `values`' typecode), in slot order."""
     length = len(values)
-    mask = sum(compress(_BITS if length <= len(_BITS) else _bits(length), values))
+    mask = sum(compress(_bits(length), values))
     gather, image = _layout(mask, length, values.typecode)
     return mask, gather.pack(*image.unpack_from(values))
 
@@ -56,16 +56,11 @@ def get_sparse(
 def fill(view: memoryview, offset: int, target: array, mask: int, typecode: str, what: str) -> int:
     """Set the slots of `target` that `mask` names from the values at `offset`; returns the offset after
     them. Raises ValueError, naming `what`, on a mask wider than `target` or values cut short."""
-    if mask >> len(target):
-        raise ValueError(f"{what}: mask {mask:#x} has bits beyond {len(target)} slots")
-    indexes = [index for index in range(len(target)) if mask >> index & 1]
-    width = array(typecode).itemsize * len(indexes)
-    chunk = view[offset : offset + width]
-    if len(chunk) != width:
-        raise ValueError(f"{what}: cut short")
-    for index, value in zip(indexes, array(typecode, chunk.tobytes()), strict=True):
-        target[index] = value
-    return offset + width
+    values, end = sparse_array(view, offset, len(target), mask, typecode, what)
+    for index in range(len(target)):  # the slots `mask` names; the others keep what they held
+        if mask >> index & 1:
+            target[index] = values[index]
+    return end
 
 
 def sparse_array(

@@ -316,23 +316,17 @@ def decode_frame(raw: bytes) -> list[TargetMessage]:
     except RecursionError:
         raise ValueError("frame: nested too deeply to be a frame") from None
     messages: list[TargetMessage] = []
-    placements: dict[tuple[int, int], Placement] = {}  # immutable: one per (day, late) in a frame
     for index, entry in enumerate(entries):
         if type(entry) is _FlatEffect:
-            placement = placements.get((entry.day, entry.late))
-            if placement is None:
-                placement = placements[entry.day, entry.late] = Placement(entry.day, entry.late == 1)
-            messages.append(EffectMessage(entry.effect, placement))
+            messages.append(EffectMessage(entry.effect, Placement(entry.day, entry.late == 1)))
         elif type(entry) is _ObjectEffect:
             day, late = entry.day, entry.late
             if type(day) is not int or late not in (0, 1) or type(late) is not int:
                 raise ValueError(f"frame: entry {index}: day must be an integer and late 0 or 1")
             if not 0 <= day <= MAX_DAY:
                 raise ValueError(f"frame: entry {index}: day {day} is not within 0..{MAX_DAY}")
-            placement = placements.get((day, late))
-            if placement is None:
-                placement = placements[day, late] = Placement(day, late == 1)
-            messages.append(EffectMessage(effect_from_wire(_parsed(index, entry.effect)), placement))
+            effect = effect_from_wire(_parsed(index, entry.effect))
+            messages.append(EffectMessage(effect, Placement(day, late == 1)))
         elif type(entry) is _MarkEntry:
             messages.append(mark_from_wire(_parsed(index, entry.mark)))
         else:
