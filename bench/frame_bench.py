@@ -1,5 +1,6 @@
 """The effects hop's pure cost: placing events (decode, clock, effects) and framing their effects, per
-frame format, on a simulated log; bare `orjson.loads` of the same frames is the baseline.
+frame format, on a simulated log; bare `orjson.loads` of the same frames is the baseline. Also the cost
+of building the hop's value objects (`Effect`, `Placement`, `EffectMessage`), against a bare tuple.
 
     .venv/bin/python bench/frame_bench.py [--members 2000] [--days 2] [--events 20000]
 
@@ -45,6 +46,19 @@ def main() -> None:
 
     effects = [m for _, m in place()[0].to_targets if isinstance(m, EffectMessage)]
     print(f"{len(raws):,} events, {len(effects):,} effects")
+    message = effects[0]
+    effect, placement = message.effect, message.placement
+    fields = (effect.member_id, effect.effect_id, effect.kind, effect.occurred_at, 0, None, None)
+    builds = {
+        "tuple of 7": lambda: tuple(fields),
+        "Effect": lambda: type(effect)(*fields),
+        "Placement": lambda: type(placement)(placement.day, placement.late),
+        "EffectMessage": lambda: EffectMessage(effect, placement),
+    }
+    print(
+        "build "
+        + ", ".join(f"{name} {best_of(build, 100_000) * 1e9:,.0f} ns" for name, build in builds.items())
+    )
     print(f"place (decode, clock, effects)  {best_of(place, 1) / len(raws) * 1e6:6.2f} µs per event")
     formats = (1, 2) if "frame_format" in inspect.signature(encode_frames).parameters else (None,)
     for frame_format in formats:
