@@ -51,7 +51,6 @@ _HEADER_V3 = struct.Struct("<BIIHHHBIB")
 #: An emission reference: SSI and the four pillars in hundredths, the ranks' top_percent in hundredths
 #: (-1: no rank).
 _REFERENCE = struct.Struct("<7h")
-_REFERENCES = struct.Struct("<14h")  # both references
 _HEADER_V2 = struct.Struct("<BIIHHHB")
 _HEADER_V1 = struct.Struct("<BIIHH")
 _LATE = struct.Struct("<iH")  # day, count
@@ -345,15 +344,10 @@ def encode_ledger(ledger: MemberLedger) -> bytes:
             rank_bits |= 4
             parts.append(_RANK.pack(network.position, network.population))
     emission_bits = int(ledger.acted)
-    before, after = ledger.emitted_before, ledger.emitted_after
-    if before is not None and after is not None:
-        emission_bits |= 6
-        parts.append(_REFERENCES.pack(*before, *after))
-    else:
-        for bit, reference in ((2, before), (4, after)):
-            if reference is not None:
-                emission_bits |= bit
-                parts.append(_REFERENCE.pack(*reference))
+    for bit, reference in ((2, ledger.emitted_before), (4, ledger.emitted_after)):
+        if reference is not None:
+            emission_bits |= bit
+            parts.append(_REFERENCE.pack(*reference))
     if ledger.outcomes is not None:
         outcomes = ledger.outcomes.to_bytes()
         emission_bits |= _OUTCOMES_BIT
@@ -445,17 +439,12 @@ def decode_ledger(raw: bytes, policy: DedupPolicy) -> MemberLedger:
                 standings.append(None)
         ranks = DayRanks(*standings) if rank_bits != 1 else _UNRANKED
     references: list[Reference | None] = []
-    if emission_bits & 6 == 6 and at + _REFERENCES.size <= len(raw):  # both (else as below, for its errors)
-        both = _REFERENCES.unpack_from(raw, at)
-        references += (both[:7], both[7:])  # type: ignore[list-item]
-        at += _REFERENCES.size
-    else:
-        for bit in (2, 4):
-            if emission_bits & bit:
-                references.append(_REFERENCE.unpack_from(raw, at))  # type: ignore[arg-type]
-                at += _REFERENCE.size
-            else:
-                references.append(None)
+    for bit in (2, 4):
+        if emission_bits & bit:
+            references.append(_REFERENCE.unpack_from(raw, at))  # type: ignore[arg-type]
+            at += _REFERENCE.size
+        else:
+            references.append(None)
     outcomes = None
     if emission_bits & _OUTCOMES_BIT and version == _VERSION:
         (outcomes_len,) = _OUTCOMES_LENGTH.unpack_from(raw, at)
