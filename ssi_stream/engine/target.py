@@ -192,11 +192,14 @@ class TargetSide:
         self._deferred: dict[int, list[EffectMessage]] = {}  # day -> effects deferred to its close
         self._deferred_stored: dict[int, int] = {}  # day -> how many of them are stored
 
-    def take(self, batch: Sequence[TargetMessage]) -> Iterator[Step]:
+    def take(self, batch: Sequence[TargetMessage], *, store: bool = True) -> Iterator[Step]:
         """Absorb `batch` in order, closing and ranking the days it allows; yield at each barrier.
 
         What the batch itself leaves to send (and its stored ledgers and gate) is in `drain()`: the driver
         delivers it, possibly together with other partitions' batches, before it moves its input position.
+        With `store=False` the ledgers the batch changed after its last barrier stay in memory (and are
+        what this side reads) until `store_state()`: a driver that moves its input position only after
+        `store_state()` writes each busy member's ledger once per several batches, not once per batch.
         """
         for message in batch:
             if isinstance(message, EffectMessage):
@@ -209,6 +212,12 @@ class TargetSide:
                 # even for a share skipped as held: a crash may have come between its day's rank and the
                 # next close, and this share may be the only message left to drive them
                 yield from self._advance()
+        if store:
+            self.store_state()
+
+    def store_state(self) -> None:
+        """Write what `take` changed since its last barrier (ledgers, deferred effects, the gate) to the
+        store; the driver may move its input position once these writes are delivered."""
         self._store_ledgers()
         self.store.put_gate(self.gate.to_bytes())
 

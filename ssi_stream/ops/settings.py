@@ -101,6 +101,11 @@ class Settings:
     #: members who act again soon and the daily close and rank do not decode their stored bytes each
     #: time (0: none).
     ledger_cache_members: int = 20_000
+    #: How long the absorber may keep the member ledgers it changed in memory before it writes them
+    #: (with the effects positions that vouch for them) to the tables: a busy member's ledger is then
+    #: encoded and written once per interval, not once per batch. A crash re-reads at most this long's
+    #: effects; closes, ranks and an idle reader write at once (0: after every batch).
+    state_write_ms: int = 500
     model_path: str = ""
     store: str = "rocksdb://"
     data_dir: str = "./ssi-data"

@@ -56,8 +56,10 @@ class PartitionReader:
     """Reads one topic's assigned partitions in whole fetches and hands each fetch to `handle`.
 
     `handle(fetch)` gets the records of one fetch by partition, in offset order, and must have
-    processed them (state and output delivered, positions written) when it returns. `position(p)` is
-    the next offset the durable state expects from partition `p`, or None if it has none.
+    processed them (state and output delivered, positions written) when it returns, or leave the state
+    and positions to be written together later: `on_idle()` runs (under the same lock) after a fetch
+    that found nothing within `batch_ms`. `position(p)` is the next offset the durable state expects
+    from partition `p`, or None if it has none.
     """
 
     def __init__(
@@ -69,6 +71,7 @@ class PartitionReader:
         position: Callable[[int], int | None],
         *,
         on_start: Callable[[frozenset[int]], Awaitable[None]] | None = None,
+        on_idle: Callable[[], Awaitable[None]] | None = None,
         batch_max: int,
         batch_ms: int,
         security: KafkaSecurity = PLAINTEXT,
@@ -80,6 +83,7 @@ class PartitionReader:
         self._handle = handle
         self._position = position
         self._on_start = on_start
+        self._on_idle = on_idle
         self._batch_max = batch_max
         self._batch_ms = batch_ms
         self._consumer: AIOKafkaConsumer | None = None
@@ -187,6 +191,8 @@ class PartitionReader:
             if self._reading is not reading:
                 return  # paused meanwhile: these records are the next owner's (it starts at the position)
             if not batch:
+                if self._on_idle is not None:
+                    await self._on_idle()
                 await self._maybe_commit()  # what the last batches handled, once input stops
                 return
             fetch = {tp.partition: records for tp, records in batch.items() if records}

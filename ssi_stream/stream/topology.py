@@ -163,6 +163,9 @@ class ScoringTopology:
         self.ledger_cache = LedgerCache(settings.ledger_cache_members)
         self._last_input: dict[int, float] = {}
         self._absorbed: dict[int, int] = {}  # effects partition -> last offset processed (for lag)
+        #: Effects partitions absorbed since their state and position were last written (`_store_absorbed`).
+        self._unstored: set[int] = set()
+        self._stored_at = time.monotonic()  # when `_store_absorbed` last wrote them
 
         self.ingest = PartitionReader(
             bootstrap,
@@ -181,6 +184,7 @@ class ScoringTopology:
             ingest_group(settings.app_id),
             self._absorb_fetch,
             self._stored_effects_position,
+            on_idle=self._absorb_idle,
             batch_max=settings.batch_max,
             batch_ms=settings.batch_ms,
             security=load_security(settings),
@@ -388,7 +392,7 @@ class ScoringTopology:
                     messages.setdefault(target, []).extend(taken)
         # Every partition's side in lockstep: each yields a step that must be delivered before it goes
         # on; the steps of all partitions are delivered together, with one flush a round, not one each.
-        running = [self.target(target).take(taken) for target, taken in messages.items()]
+        running = [self.target(target).take(taken, store=False) for target, taken in messages.items()]
         while running:
             stepped = []
             for steps in running:
@@ -401,10 +405,29 @@ class ScoringTopology:
             running = stepped
         for target in messages:
             await self._deliver(self.target(target).drain())
+        self._unstored.update(fetch)
+        if time.monotonic() - self._stored_at >= self.settings.state_write_ms / 1000:
+            await self._store_absorbed()
+
+    async def _store_absorbed(self) -> None:
+        """Write the state the target sides changed since the last time, deliver it, then write the
+        effects positions that vouch for it (a crash resumes from them: what came after is absorbed
+        again into the stored state, each effect once)."""
+        unstored, self._unstored = sorted(self._unstored), set()
+        for target in unstored:
+            side = self.targets.get(target)
+            if side is not None:
+                side.store_state()
         await self._flush("absorb")  # the state first, then the positions that vouch for it
-        for target in fetch:
+        for target in unstored:
             self.writes.put(self.gates, target, position_key(target), self._effect_guards[target].to_bytes())
         await self._send_table_writes()  # on their way now; the next flush waits for them
+        self._stored_at = time.monotonic()
+
+    async def _absorb_idle(self) -> None:
+        """The effects topic has nothing new: write what is absorbed and not yet stored."""
+        if self._unstored:
+            await _or_fail_hard("absorb-effects", self._store_absorbed())
 
     # -- delivery ---------------------------------------------------------------------------
     async def _deliver(self, step: Step) -> None:
@@ -580,6 +603,7 @@ class ScoringTopology:
         positions delivered before the partitions can move)."""
         await self.ingest.pause()
         await self.absorber.pause()
+        await self._store_absorbed()
         await self._flush("absorb")
         self._forget_caches()
 
@@ -600,6 +624,7 @@ class ScoringTopology:
         self._effect_guards.clear()
         self._last_input.clear()
         self._absorbed.clear()
+        self._unstored.clear()  # not written: the readers start again at the stored positions
 
     def _new_source(self) -> SourceSide:
         return SourceSide(
