@@ -46,6 +46,15 @@ class OffsetGuard:
             return Admit.NEXT
         return Admit.GAP
 
+    def admit_run(self, first: int, last: int, count: int) -> bool:
+        """Admit `count` messages at offsets `first`..`last` at once if they are exactly the next ones
+        (each would be NEXT); otherwise change nothing and return False (admit them one by one)."""
+        expected = self.next_offset
+        if (expected is None or first == expected) and last - first + 1 == count:
+            self.next_offset = last + 1
+            return True
+        return False
+
     def to_bytes(self) -> bytes:
         return _POSITION.pack(-1 if self.next_offset is None else self.next_offset)
 

@@ -307,6 +307,9 @@ class ScoringTopology:
             guard = guards.get(source)
             if guard is None:
                 guard = guards[source] = OffsetGuard.from_bytes(self._source_store.position(source))
+            if guard.admit_run(records[0].offset, records[-1].offset, len(records)):  # the usual case
+                raws += [RawEvent(r.value, source, r.offset, r.key, headers=r.headers) for r in records]
+                continue
             for record in records:
                 expected = guard.next_offset
                 verdict = guard.admit(record.offset)
@@ -425,8 +428,10 @@ class ScoringTopology:
         self._stored_at = time.monotonic()
 
     async def _absorb_idle(self) -> None:
-        """The effects topic has nothing new: write what is absorbed and not yet stored."""
-        if self._unstored:
+        """The effects topic has nothing new (for `SSI_BATCH_MS`): write what is absorbed and not yet
+        stored, once it is due (a worker whose absorber keeps catching up would otherwise write at
+        every pause between the ingest's batches)."""
+        if self._unstored and time.monotonic() - self._stored_at >= self.settings.state_write_ms / 1000:
             await _or_fail_hard("absorb-effects", self._store_absorbed())
 
     # -- delivery ---------------------------------------------------------------------------

@@ -60,3 +60,20 @@ def test_filling_every_gap_processes_each_offset_once_in_order(start: int, arriv
         processed.append(offset)
     if processed:
         assert processed == list(range(start, processed[-1] + 1))
+
+
+@given(
+    st.one_of(st.none(), st.integers(0, 50)),
+    st.lists(st.integers(0, 60), min_size=1, max_size=12, unique=True).map(sorted),
+)
+def test_a_run_admitted_at_once_is_what_admitting_each_message_gives(
+    expected: int | None, offsets: list[int]
+) -> None:
+    """`admit_run` takes a fetch whole only when every message of it would be NEXT, and then moves the
+    guard where admitting them one by one would; otherwise it leaves the guard as it was."""
+    one_by_one = OffsetGuard(expected)
+    verdicts = [one_by_one.admit(offset) for offset in offsets]
+    at_once = OffsetGuard(expected)
+    taken = at_once.admit_run(offsets[0], offsets[-1], len(offsets))
+    assert taken == all(verdict is Admit.NEXT for verdict in verdicts)
+    assert at_once.next_offset == (one_by_one.next_offset if taken else expected)
