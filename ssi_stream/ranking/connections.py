@@ -116,6 +116,8 @@ class Connections:
     #: `members` as `to_bytes` writes them, while they have not changed since (a ledger is written far
     #: more often than its connections change; a hub's are hundreds of KiB).
     _member_blob: bytes | None = field(default=None, compare=False, repr=False)
+    #: All of `to_bytes()`, while neither the members nor the pending changes have changed since.
+    _blob: bytes | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.member_bytes < 0:
@@ -135,6 +137,7 @@ class Connections:
         if connects is None or not effect.text or effect.text == effect.member_id:
             return
         change = LinkChange(day, effect.occurred_at, event_key(effect.effect_id), effect.text, connects)
+        self._blob = None
         changes = self.pending.setdefault(day, [])
         index = bisect_left(changes, change)
         if index < len(changes) and changes[index] == change:
@@ -168,6 +171,7 @@ class Connections:
         due_days = sorted(d for d in self.pending if d <= day)
         if not due_days:
             return
+        self._blob = None
         members = self.members
         for due_day in due_days:
             self._day_bytes.pop(due_day, None)
@@ -192,6 +196,12 @@ class Connections:
         """The compact form: connections sorted, then the pending changes by day and order."""
         if not self.members and not self.pending:
             return b""
+        whole = self._blob
+        if whole is None:
+            whole = self._blob = self._encode()
+        return whole
+
+    def _encode(self) -> bytes:
         blob = self._member_blob
         if blob is None:
             written = bytearray()

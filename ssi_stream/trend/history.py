@@ -20,14 +20,16 @@ _EMPTY_RING = array("H", [_EMPTY]) * HISTORY_DAYS
 class ScoreHistory:
     """A ring of daily SSI values (hundredths of a point) ending at `last_day`."""
 
-    __slots__ = ("last_day", "values")
+    __slots__ = ("_compact", "last_day", "values")
 
     def __init__(self) -> None:
         self.last_day: int | None = None
         self.values = array("H", _EMPTY_RING)  # a copy
+        self._compact: bytes | None = None  # `to_compact_bytes()` while `record` has not been called since
 
     def record(self, day: int, ssi: float) -> None:
         """Keep `ssi` for `day` (days arrive in increasing order; older ones fall off the ring)."""
+        self._compact = None
         if self.last_day is not None:
             if day <= self.last_day - HISTORY_DAYS:
                 return  # older than the window
@@ -62,6 +64,12 @@ class ScoreHistory:
 
         Layout: last day (int32), day count n (uint16), then n values (uint16, oldest first); empty: b"".
         """
+        compact = self._compact
+        if compact is None:
+            compact = self._compact = self._compacted()
+        return compact
+
+    def _compacted(self) -> bytes:
         if self.last_day is None:
             return b""
         start = (self.last_day + 1) % HISTORY_DAYS  # the ring slot of the oldest day in the window
@@ -89,6 +97,7 @@ class ScoreHistory:
         start = (last_day + 1) % HISTORY_DAYS
         history.values = ordered[HISTORY_DAYS - start :] + ordered[: HISTORY_DAYS - start]
         history.last_day = last_day
+        history._compact = None
         return history
 
 
