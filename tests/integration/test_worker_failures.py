@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import time
+import urllib.request
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.structs import OffsetAndMetadata
@@ -55,6 +59,7 @@ def _kill_and_restart(
     *,
     while_down: Callable[[str, dict], None],
     before_kill: Callable[[str, dict], None] = lambda group, env: None,
+    settings: dict[str, str] | None = None,
 ) -> tuple[dict, dict, Worker, list[int]]:
     """Run one worker on `log`, SIGKILL it after a third of the records (once `before_kill(group, env)`
     returns), call `while_down(group, env)`, restart it on the same data dir; return (streamed, expected,
@@ -63,7 +68,11 @@ def _kill_and_restart(
     expected = {(r["member_id"], r["date"]): r for r in replay_records(log, env.timeline())}
     # a ledger cache far smaller than the population: ledgers evicted, read back from the table, and a
     # restart that starts with none cached
-    worker_env = {**env.worker_env(tmp_path / "data", "w1"), "SSI_LEDGER_CACHE_MEMBERS": "25"}
+    worker_env = {
+        **env.worker_env(tmp_path / "data", "w1"),
+        "SSI_LEDGER_CACHE_MEMBERS": "25",
+        **(settings or {}),
+    }
     first = Worker(worker_env, tmp_path / "w1.log").start()
     restarted = Worker(worker_env, tmp_path / "w1.log")
     killed_at: list[int] = []
@@ -99,6 +108,97 @@ def test_a_worker_killed_mid_stream_and_restarted_ends_with_the_exact_scores(
         kafka_bootstrap, simulated_log, tmp_path, while_down=lambda group, env: None
     )
     assert killed_at and killed_at[0] < len(expected), "the worker was not killed mid-stream"
+    _assert_exact(streamed, expected)
+
+
+def test_a_worker_killed_seconds_after_its_last_state_write_resumes_from_it_with_the_exact_scores(
+    kafka_bootstrap: str, simulated_log: list[tuple[str, bytes]], tmp_path: Path
+) -> None:
+    """With `SSI_STATE_WRITE_MS` at 5 s the absorber writes its effects positions seldom while the
+    stream is busy (closes and ranks still write ledgers, ahead of them): the kill loses seconds of
+    absorbed effects, which the restarted worker absorbs again from the stored positions, each once."""
+    streamed, expected, _, killed_at = _kill_and_restart(
+        kafka_bootstrap,
+        simulated_log,
+        tmp_path,
+        while_down=lambda group, env: None,
+        settings={"SSI_STATE_WRITE_MS": "5000"},
+    )
+    assert killed_at and killed_at[0] < len(expected), "the worker was not killed mid-stream"
+    _assert_exact(streamed, expected)
+
+
+ABSORBED_LINE = re.compile(r"^ssi_effects_absorbed_total\{[^}]*\} (\S+)$", re.MULTILINE)
+
+
+def _absorbed(port: str) -> float:
+    """The effects the worker has absorbed (its ssi_effects_absorbed_total, every series)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+            text = answer.read().decode()
+    except OSError:  # not serving yet
+        return 0.0
+    return sum(float(value) for value in ABSORBED_LINE.findall(text))
+
+
+def _wait_until_absorbing_stops(port: str, *, after: float = 0.0, timeout: float = 300) -> None:
+    """Wait until the worker has absorbed more than `after` effects, then none for three scrapes a
+    second apart."""
+    deadline, seen, still = time.monotonic() + timeout, -1.0, 0
+    while still < 3:
+        assert time.monotonic() < deadline, f"the worker kept absorbing (or never did) for {timeout:.0f} s"
+        time.sleep(1.0)
+        now = _absorbed(port)
+        still = still + 1 if now == seen and now > after else 0
+        seen = now
+
+
+def _open_day_split(log: list[tuple[str, bytes]]) -> tuple[int, int]:
+    """Two cuts: the first at an event past 03:00 UTC of its day (that day's predecessor is closed and
+    ranked by then: the grace is one hour), the second up to 150 events later, within the same day and
+    before 20:00, so that what lies between the cuts closes nothing."""
+
+    def at(index: int) -> datetime:
+        return datetime.fromisoformat(orjson.loads(log[index][1])["occurred_at"]).astimezone(UTC)
+
+    first = next(i for i in range(len(log) * 6 // 10, len(log)) if 3 <= at(i).hour < 12)
+    day, second = at(first).date(), first
+    while second < first + 150 and at(second).date() == day and at(second).hour < 20:
+        second += 1
+    return first, second
+
+
+def test_a_worker_killed_idle_with_a_day_open_keeps_what_it_absorbed_of_that_day(
+    kafka_bootstrap: str, simulated_log: list[tuple[str, bytes]], tmp_path: Path
+) -> None:
+    """Input stops, then a few more events of the open day arrive, which close and rank nothing: the
+    absorber keeps the ledgers they change in memory until, idle, it writes them and then the effects
+    positions (`SSI_STATE_WRITE_MS`). Killed then, the restarted worker starts at those positions: the
+    open day's effects must be in the stored ledgers, or they are lost (a position written ahead of
+    its state fails this test)."""
+    env = StreamEnv(kafka_bootstrap)
+    expected = {(r["member_id"], r["date"]): r for r in replay_records(simulated_log, env.timeline())}
+    worker_env = {**env.worker_env(tmp_path / "data", "w1"), "SSI_STATE_WRITE_MS": "1000"}
+    first_cut, second_cut = _open_day_split(simulated_log)
+    assert second_cut - first_cut >= 50, "too few events of the open day to tell"
+    first = Worker(worker_env, tmp_path / "w1.log").start()
+    restarted = Worker(worker_env, tmp_path / "w1.log")
+    try:
+        produce(kafka_bootstrap, env.events_topic, simulated_log[:first_cut], env.partitions)
+        _wait_until_absorbing_stops(worker_env["SSI_WEB_PORT"])
+        before = _absorbed(worker_env["SSI_WEB_PORT"])
+        produce(kafka_bootstrap, env.events_topic, simulated_log[first_cut:second_cut], env.partitions)
+        _wait_until_absorbing_stops(worker_env["SSI_WEB_PORT"], after=before)
+        time.sleep(2.0)  # the idle write is due 1 s after the last one, and checked every SSI_BATCH_MS
+        first.kill()
+        restarted.start()
+        produce(kafka_bootstrap, env.events_topic, simulated_log[second_cut:], env.partitions)
+        streamed = collect_scores(
+            kafka_bootstrap, env.scores_topic, len(expected), timeout=400, workers=(first, restarted)
+        )
+    finally:
+        first.kill()
+        restarted.stop()
     _assert_exact(streamed, expected)
 
 
