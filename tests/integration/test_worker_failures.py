@@ -111,6 +111,7 @@ def test_a_worker_killed_mid_stream_and_restarted_ends_with_the_exact_scores(
     _assert_exact(streamed, expected)
 
 
+@pytest.mark.fault_suite_only  # a variant of the kill above: `make test` runs that one
 def test_a_worker_killed_seconds_after_its_last_state_write_resumes_from_it_with_the_exact_scores(
     kafka_bootstrap: str, simulated_log: list[tuple[str, bytes]], tmp_path: Path
 ) -> None:
