@@ -115,9 +115,9 @@ class Connections:
     _day_bytes: dict[int, int] = field(default_factory=dict, compare=False, repr=False)
     #: `members` as `to_bytes` writes them, while they have not changed since (a ledger is written far
     #: more often than its connections change; a hub's are hundreds of KiB).
-    _member_blob: bytes | None = field(default=None, compare=False, repr=False)
+    _member_blob: bytes | None = field(default=None, init=False, compare=False, repr=False)
     #: All of `to_bytes()`, while neither the members nor the pending changes have changed since.
-    _blob: bytes | None = field(default=None, compare=False, repr=False)
+    _blob: bytes | None = field(default=None, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.member_bytes < 0:

@@ -18,9 +18,10 @@ first). Before the first record, `on_start` runs: for the events topic the worke
 that these input partitions are read again (`SourceSide.resume`), since a target may still hold an idle
 mark from their previous reader.
 
-Offsets are also committed, for lag tools only, to the group `<SSI_APP_ID>-ingest` after each batch is
-handled (both topics: their partitions differ). The worker never reads them back except for a partition
-that has no stored position yet.
+Offsets are also committed, for lag tools, to the group `<SSI_APP_ID>-ingest` (both topics: their
+partitions differ): the positions the worker's state has stored, at most every 0.2 s. The worker never
+reads them back except for a partition that has no stored position yet (so a commit never runs ahead
+of the stored state: the absorber stores its positions only every `SSI_STATE_WRITE_MS`).
 """
 
 from __future__ import annotations
@@ -241,12 +242,15 @@ class PartitionReader:
             log.info("reading %s partitions %s in whole fetches", self.topic, sorted(partitions))
 
     async def _maybe_commit(self) -> None:
-        """Commit the handled offsets to the ingest group (lag tools read it); errors only logged."""
+        """Commit the stored positions to the ingest group (lag tools read it); errors only logged."""
         now = time.monotonic()
         if now - self._last_commit < COMMIT_INTERVAL_SECONDS or self._consumer is None:
             return
         self._last_commit = now
-        due = {p: o for p, o in self._next.items() if self._committed.get(p) != o and p in self._reading}
+        # The stored positions, not what was handled: the absorber stores its state and positions only
+        # every SSI_STATE_WRITE_MS, and a partition with no stored position is read from this commit.
+        stored = {p: self._position(p) for p in self._reading}
+        due = {p: o for p, o in stored.items() if o is not None and self._committed.get(p) != o}
         if not due:
             return
         offsets = {TopicPartition(self.topic, p): OffsetAndMetadata(o, "") for p, o in due.items()}
