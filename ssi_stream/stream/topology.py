@@ -409,8 +409,12 @@ class ScoringTopology:
         for target in messages:
             await self._deliver(self.target(target).drain())
         self._unstored.update(fetch)
-        if time.monotonic() - self._stored_at >= self.settings.state_write_ms / 1000:
+        if self._state_due():
             await self._store_absorbed()
+
+    def _state_due(self) -> bool:
+        """`SSI_STATE_WRITE_MS` has passed since the absorbed state was last written."""
+        return time.monotonic() - self._stored_at >= self.settings.state_write_ms / 1000
 
     async def _store_absorbed(self) -> None:
         """Write the state the target sides changed since the last time, deliver it, then write the
@@ -431,7 +435,7 @@ class ScoringTopology:
         """The effects topic has nothing new (for `SSI_BATCH_MS`): write what is absorbed and not yet
         stored, once it is due (a worker whose absorber keeps catching up would otherwise write at
         every pause between the ingest's batches)."""
-        if self._unstored and time.monotonic() - self._stored_at >= self.settings.state_write_ms / 1000:
+        if self._unstored and self._state_due():
             await _or_fail_hard("absorb-effects", self._store_absorbed())
 
     # -- delivery ---------------------------------------------------------------------------

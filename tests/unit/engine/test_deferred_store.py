@@ -7,42 +7,24 @@ from __future__ import annotations
 
 import random
 from collections import deque
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 
-from ssi_stream.engine import MemoryTargetStore, TargetSide
+from ssi_stream.engine import TargetSide
 from ssi_stream.engine.messages import TargetMessage
 from ssi_stream.ledger.member_ledger import MemberLedger, decode_ledger, encode_ledger
 from ssi_stream.replay import Replay
 from ssi_stream.scoring.model import load_model
 from ssi_stream.simulation import SimulationConfig, iter_encoded
 from ssi_stream.timeline.policy import TimelineSettings
+from tests.unit.engine.bytes_store import BytesTargetStore
 
 MODEL = load_model()
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 CONFIG = SimulationConfig(members=90, days=9, seed=5, duplicate_rate=0.05)
 TIMELINE = TimelineSettings(partitions=3)
-
-
-class EncodedStore(MemoryTargetStore):
-    """Ledgers kept as their stored bytes, as the worker's table keeps them: a change the side has not
-    written is not in the store, and every read decodes a fresh ledger."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.raw: dict[str, bytes] = {}
-
-    def ledger(self, member_id: str) -> MemberLedger | None:
-        raw = self.raw.get(member_id)
-        return None if raw is None else decode_ledger(raw, TIMELINE.dedup)
-
-    def put_ledger(self, member_id: str, ledger: MemberLedger) -> None:
-        self.raw[member_id] = encode_ledger(ledger)
-        self.ledgers[member_id] = ledger  # for Replay.ledgers(); never read back by the side
-
-    def member_ids(self) -> list[str]:
-        return list(self.raw)
 
 
 class DeferringReplay(Replay):
@@ -52,10 +34,15 @@ class DeferringReplay(Replay):
     def __init__(self, rng: random.Random, *, crashes: bool) -> None:
         super().__init__(MODEL, timeline=TIMELINE, now=NOW)
         self.rng, self.crashes = rng, crashes
-        self.stores = [EncodedStore() for _ in self.targets]
+        self.stores = [BytesTargetStore(TIMELINE.dedup) for _ in self.targets]
         self.targets = [self._side(number) for number in range(len(self.targets))]
         self.unstored: list[list[TargetMessage]] = [[] for _ in self.targets]  # taken since stored
         self.lost = 0
+
+    def ledgers(self) -> Iterator[tuple[str, MemberLedger]]:
+        for store in self.stores:
+            for member_id, raw in store.stored.items():
+                yield member_id, decode_ledger(raw, TIMELINE.dedup)
 
     def _side(self, number: int) -> TargetSide:
         return TargetSide(number, MODEL, TIMELINE, self.stores[number], observer=self.stats)

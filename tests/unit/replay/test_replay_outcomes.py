@@ -12,12 +12,13 @@ from typing import Any
 import orjson
 import pytest
 
-from ssi_stream.engine import MemoryTargetStore, TargetSide
+from ssi_stream.engine import TargetSide
 from ssi_stream.events.types import OUTCOME_TYPES
-from ssi_stream.ledger.member_ledger import MemberLedger, decode_ledger, encode_ledger
+from ssi_stream.ledger.member_ledger import decode_ledger
 from ssi_stream.replay import Replay
 from ssi_stream.simulation import SimulationConfig, iter_encoded
-from ssi_stream.timeline.policy import DedupPolicy, TimelineSettings
+from ssi_stream.timeline.policy import TimelineSettings
+from tests.unit.engine.bytes_store import BytesTargetStore
 from tests.unit.schemas.test_score_record_schema import check_score_record
 
 from .conftest import MODEL, NOW, TIMELINE, Line, Replayed, score_lines
@@ -102,25 +103,6 @@ def test_records_with_outcomes_are_valid_score_records(daily: Replayed) -> None:
     for record in daily.records:
         if "outcomes" in record:
             check_score_record(record)
-
-
-class BytesTargetStore(MemoryTargetStore):
-    """A partition's ledgers kept as `encode_ledger` bytes between steps, as the stream's table keeps them."""
-
-    def __init__(self, dedup: DedupPolicy) -> None:
-        super().__init__()
-        self.dedup = dedup
-        self.stored: dict[str, bytes] = {}
-
-    def ledger(self, member_id: str) -> MemberLedger | None:
-        raw = self.stored.get(member_id)
-        return None if raw is None else decode_ledger(raw, self.dedup)
-
-    def put_ledger(self, member_id: str, ledger: MemberLedger) -> None:
-        self.stored[member_id] = encode_ledger(ledger)
-
-    def member_ids(self) -> Iterable[str]:
-        return self.stored.keys()
 
 
 def test_ledgers_stored_as_bytes_give_the_records_replay_gives(
