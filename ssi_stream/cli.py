@@ -384,6 +384,7 @@ def _timeline(args: argparse.Namespace, settings: Settings) -> TimelineSettings:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    from ssi_stream.ops.collector import tune_collector
     from ssi_stream.replay import replay_log
     from ssi_stream.scoring.model import load_model
 
@@ -417,6 +418,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         output = files.enter_context(_open_write(args.output))
         dead_letters = None if args.dlq is None else files.enter_context(_open_write(args.dlq))
         alerts = None if args.alerts is None else files.enter_context(_open_write(args.alerts))
+        tune_collector(freeze=False)  # as the worker does (ops.collector); its start-up heap is small
         try:
             result = replay_log(
                 events,

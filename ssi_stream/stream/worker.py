@@ -12,6 +12,7 @@ from typing import Any
 import faust
 
 from ssi_stream.ops.bootstrap import resolve_bootstrap
+from ssi_stream.ops.collector import tune_collector
 from ssi_stream.ops.kafka_security import KafkaSecurity, load_security
 from ssi_stream.ops.log_limits import RepeatLimiter, limit_repeats
 from ssi_stream.ops.settings import Settings, SettingsError
@@ -40,6 +41,7 @@ def run_worker(settings: Settings, *, loglevel: str = "INFO") -> int:
     ensure_topics(bootstrap, [*topic_specs(settings), *topology.changelog_specs()], security=security)
     settings.data_path.mkdir(parents=True, exist_ok=True)
     worker = ScoringWorker(topology, loglevel=loglevel, quiet=True, redirect_stdouts=False)
+    tune_collector()  # the app, the model and the imports are built: freeze them (ops.collector)
     worker.execute_from_commandline()  # handles SIGTERM/SIGINT: stops agents, commits, closes
     return 0
 
