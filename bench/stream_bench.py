@@ -9,6 +9,9 @@ machine has 2 cores: nothing is measured while another system runs), so the rati
   3. recovery    that worker stopped (SIGTERM), a new one with a fresh data dir: seconds to "Recovery
                  complete" (the first worker's own start, on empty tables, is the baseline)
   4. quix        the same scoring on Quix Streams (`stream_peers.py quix`), measured like the worker
+  5. quixdurable what the worker does up to its ledgers, on Quix Streams: decode, effects re-keyed by
+                 member through a repartition topic, ledgers in Quix's state with a changelog; no closes
+                 (`stream_peers.py quix-durable`), measured by its own clock like quix
   5. faust       a naive one-event-at-a-time Faust agent (`stream_peers.py faust`), measured likewise
   6. worker      again with rocksdb:// (unless --no-rocksdb)
   7. engine      the engine alone (`Replay`) in memory on the same log, one event per call (as the Quix
@@ -364,6 +367,41 @@ def quix(run: Run, offsets: Offsets, total: int) -> dict[str, Any]:
     return figures
 
 
+def quix_durable(run: Run, offsets: Offsets, total: int) -> dict[str, Any]:
+    group = f"bench-{run.run_id}-quixdurable"
+    child = peer(
+        run,
+        "quix-durable",
+        run.bootstrap,
+        run.events_topic,
+        group,
+        run.partitions,
+        run.workdir / "quixd",
+        total,
+    )
+    try:
+        by_offsets = drain_rate(offsets, child, group, run, total)
+        figures = child_report(child, timeout=600)
+    finally:
+        child.stop()
+    figures["by_committed_offsets"] = by_offsets
+    figures["cpu_share"] = by_offsets["cpu_share"]
+    return figures
+
+
+def child_report(child: Child, timeout: float) -> dict[str, Any]:
+    """The JSON line a running peer prints when it is done (it keeps running: the caller stops it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = [line for line in child.text().splitlines() if line.startswith("{")]
+        if lines:
+            return json.loads(lines[-1])
+        if child.process.poll() is not None:
+            raise RuntimeError(f"{child.log.name} exited ({child.process.returncode}):\n{child.tail()}")
+        time.sleep(0.2)
+    raise RuntimeError(f"{child.log.name} reported nothing in {timeout:.0f} s:\n{child.tail()}")
+
+
 def faust_naive(run: Run, offsets: Offsets, total: int) -> dict[str, Any]:
     group = f"bench-{run.run_id}-faust"
     if PRECREATE:
@@ -616,6 +654,9 @@ def main() -> None:
         if "quix" in systems:
             results["quix"] = quix(run, offsets, total)
             say(f"quix: {results['quix']['rate']:,.0f} events/s")
+        if "quixdurable" in systems:
+            results["quix_durable"] = quix_durable(run, offsets, total)
+            say(f"quix durable: {results['quix_durable']['rate']:,.0f} events/s")
         if "faust" in systems:
             results["faust_naive"] = faust_naive(run, offsets, total)
             say(f"faust naive: {results['faust_naive']['rate']:,.0f} events/s")
@@ -671,7 +712,18 @@ def drop_topics(bootstrap: str, security: KafkaSecurity, run_id: str) -> None:
 
 
 #: The systems `--systems` chooses from, in the order they run.
-SYSTEMS = ("ceiling", "worker", "recovery", "quix", "faust", "rocksdb", "engine", "close", "latency")
+SYSTEMS = (
+    "ceiling",
+    "worker",
+    "recovery",
+    "quix",
+    "quixdurable",
+    "faust",
+    "rocksdb",
+    "engine",
+    "close",
+    "latency",
+)
 
 
 def summarise(results: dict[str, Any]) -> None:
@@ -682,6 +734,7 @@ def summarise(results: dict[str, Any]) -> None:
         ("worker_memory", "ssi-stream worker, memory://"),
         ("worker_rocksdb", "ssi-stream worker, rocksdb://"),
         ("quix", "peer: Quix Streams + Replay (the engine)"),
+        ("quix_durable", "peer: Quix, re-keyed durable ledgers, no closes"),
         ("faust_naive", "peer: naive Faust agent"),
     ):
         if key in results:

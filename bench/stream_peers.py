@@ -4,6 +4,7 @@ Each runs in its own process (so its CPU and memory are its own) and prints one 
 
     python bench/stream_peers.py ceiling  BOOTSTRAP TOPIC EVENTS          bare aiokafka read + decode
     python bench/stream_peers.py quix     BOOTSTRAP TOPIC GROUP OUT P DIR  the scoring on Quix Streams
+    python bench/stream_peers.py quix-durable BOOTSTRAP TOPIC GROUP P DIR N  durable re-keyed absorb, on Quix
     python bench/stream_peers.py faust    BOOTSTRAP TOPIC GROUP P DIR PORT a naive per-event Faust agent
     python bench/stream_peers.py close    LOG P MEMBERS[,MEMBERS...]      daily close + memory per member
     python bench/stream_peers.py engine   LOG P BATCH                     the engine alone, in memory
@@ -37,11 +38,12 @@ from ssi_stream.ledger.member_ledger import (
     new_ledger,
     ranked_record,
 )
+from ssi_stream.ops.collector import tune_collector
 from ssi_stream.ops.kafka_security import KafkaSecurity, aiokafka_config, faust_credentials, load_security
 from ssi_stream.ops.settings import Settings
 from ssi_stream.ranking.exchange import DayBoard, day_shares
 from ssi_stream.replay import Replay
-from ssi_stream.scoring.effects import effects_of
+from ssi_stream.scoring.effects import decode_effect, effects_of, encode_effect
 from ssi_stream.scoring.model import load_model
 from ssi_stream.stream.wire import decode_share, encode_share
 from ssi_stream.timeline.days import day_of
@@ -114,6 +116,7 @@ def quix_peer(
     source = app.topic(topic, key_deserializer="bytes", value_deserializer="bytes")
     scores = app.topic(out_topic, key_serializer="bytes", value_serializer="bytes")
     scorer = Replay(load_model(), timeline=TimelineSettings(partitions=partitions), now=datetime.now(UTC))
+    tune_collector()  # as the worker and replay do: the same core, the same collector settings
     dumps = orjson.dumps
     clock = {"first": 0.0, "count": 0}
 
@@ -134,6 +137,84 @@ def quix_peer(
     sdf = sdf.apply(score_message, expand=True)
     sdf.to_topic(scores, key=lambda record: orjson.loads(record)["member_id"].encode())
     app.run()
+
+
+# -- peer (a'): the worker's absorb on Quix Streams, durably -------------------------------------------
+def quix_durable_peer(
+    bootstrap: str, topic: str, group: str, partitions: int, state_dir: str, expected: int
+) -> None:
+    """What the worker does up to its ledgers, on Quix Streams: decode → effects_of → re-key each effect
+    by the member it touches (`group_by`: a repartition topic) → per effect, that member's ledger (kept
+    decoded in memory, as the worker keeps them; read from Quix's state the first time), absorbed, and
+    written back encoded to Quix's state (RocksDB with a changelog topic; its `set` takes each new value).
+    Durable and partitioned like the worker's absorb, with less to do: no clocks, marks, day closes,
+    ranks or records. Reports when every event is decoded and every effect it made is absorbed."""
+    from quixstreams import Application
+    from quixstreams.state.rocksdb import RocksDBOptions
+
+    app = Application(
+        broker_address=bootstrap,
+        consumer_group=group,
+        auto_offset_reset="earliest",
+        commit_interval=1.0,
+        state_dir=state_dir,
+        loglevel="WARNING",
+        processing_guarantee="at-least-once",
+        use_changelog_topics=True,
+        rocksdb_options=RocksDBOptions(dumps=_as_bytes, loads=bytes),  # ledgers are bytes already
+    )
+    source = app.topic(topic, key_deserializer="bytes", value_deserializer="bytes")
+    model, policy = load_model(), TimelineSettings(partitions=partitions).dedup
+    now = datetime.now(UTC)
+    tune_collector()  # as the worker does
+    tally = {"first": 0.0, "events": 0, "effects": 0, "absorbed": 0}
+
+    def finished() -> None:
+        if tally["events"] == expected and tally["absorbed"] == tally["effects"]:
+            seconds = time.perf_counter() - tally["first"]
+            report(events=expected, effects=tally["effects"], seconds=seconds, rate=expected / seconds)
+
+    def effects(value: bytes) -> list[bytes]:
+        if not tally["first"]:
+            tally["first"] = time.perf_counter()
+        decoded = decode(value, now=now)
+        made = [] if isinstance(decoded, Rejected) else [encode_effect(e) for e in effects_of(decoded)]
+        tally["events"] += 1
+        tally["effects"] += len(made)
+        finished()
+        return made
+
+    decoded_ledgers: dict[str, Any] = {}  # as the worker's LedgerCache: one process holds every partition
+
+    def absorb(value: bytes, state: Any) -> None:
+        effect = decode_effect(value)
+        ledger = decoded_ledgers.get(effect.member_id)
+        if ledger is None:
+            stored = state.get("ledger")
+            ledger = new_ledger(policy) if stored is None else decode_ledger(stored, policy)
+            decoded_ledgers[effect.member_id] = ledger
+        absorb_effect(ledger, effect, day_of(effect.occurred_at), late=False, model=model, policy=policy)
+        state.set("ledger", encode_ledger(ledger))
+        tally["absorbed"] += 1
+        finished()
+
+    sdf = app.dataframe(source)
+    sdf = sdf.apply(effects, expand=True)
+    sdf = sdf.group_by(
+        lambda value: orjson.loads(value)["m"],  # encode_effect's member id
+        name="member",
+        key_serializer="str",
+        key_deserializer="str",
+        value_serializer="bytes",
+        value_deserializer="bytes",
+    )
+    sdf.update(absorb, stateful=True)
+    app.run()
+
+
+def _as_bytes(value: bytes | str) -> bytes:
+    """Quix's state serialiser for the durable peer: ledgers are bytes, keys (member ids) text."""
+    return value if type(value) is bytes else value.encode()  # type: ignore[union-attr]
 
 
 # -- peer (b): a naive Faust agent, one event at a time ----------------------------------------------
@@ -182,6 +263,7 @@ def faust_peer(bootstrap: str, topic: str, group: str, partitions: int, data_dir
             yield None
 
     worker = faust.Worker(app, loglevel="WARNING", quiet=True, redirect_stdouts=False)
+    tune_collector()  # as the worker does
     worker.execute_from_commandline()
 
 
@@ -191,6 +273,7 @@ def engine_alone(log: Path, partitions: int, batch: int) -> None:
     call, as the Quix peer feeds it, then `batch` events per call, as the worker's fetches do. What a
     framework adds to the first is its overhead; nothing that runs this engine can go faster than it."""
     lines = [line for line in log.read_bytes().splitlines() if line.strip()]
+    tune_collector()  # as the worker and replay do
     now = datetime.now(UTC)
     figures: dict[str, Any] = {"events": len(lines)}
     for name, size in (("one_per_call", 1), ("batched", batch)):
@@ -311,6 +394,9 @@ def main(argv: list[str]) -> None:
     elif command == "quix":
         bootstrap, topic, group, out_topic, partitions, state_dir, expected = rest
         quix_peer(bootstrap, topic, group, out_topic, int(partitions), state_dir, int(expected))
+    elif command == "quix-durable":
+        bootstrap, topic, group, partitions, state_dir, expected = rest
+        quix_durable_peer(bootstrap, topic, group, int(partitions), state_dir, int(expected))
     elif command == "faust":
         bootstrap, topic, group, partitions, data_dir, port = rest
         sys.argv = [sys.argv[0], "worker"]
