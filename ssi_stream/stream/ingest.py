@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 #: How long a request for end offsets (for the lag) may take.
 END_OFFSETS_TIMEOUT_SECONDS = 5.0
+#: How much longer than its own timeout a `getmany` may take before the reader gives up on it.
+GETMANY_GRACE_MS = 2000
 #: Commit the ingest group's offsets (for lag tools) at most this often.
 COMMIT_INTERVAL_SECONDS = 0.2
 
@@ -214,11 +216,26 @@ class PartitionReader:
         tps = [TopicPartition(self.topic, p) for p in sorted(reading)]
         batch: dict[TopicPartition, list[ConsumerRecord]] = {}
         for tp in tps:
-            got = await consumer.getmany(tp, timeout_ms=0, max_records=share)
+            if self._reading is not reading:
+                return {}  # paused meanwhile: its consumer is unsubscribed
+            got = await self._getmany(consumer, [tp], 0, share)
             batch.update((key, records) for key, records in got.items() if records)
-        if not batch:  # nothing buffered: wait for whatever comes first
-            batch = await consumer.getmany(*tps, timeout_ms=self._batch_ms, max_records=share)
+        if not batch and self._reading is reading:  # nothing buffered: wait for whatever comes first
+            batch = await self._getmany(consumer, tps, self._batch_ms, share)
         return batch
+
+    async def _getmany(
+        self, consumer: AIOKafkaConsumer, tps: list[TopicPartition], timeout_ms: int, max_records: int
+    ) -> dict[TopicPartition, list[ConsumerRecord]]:
+        """`getmany`, bounded: once `pause()` has unsubscribed the consumer, aiokafka's `getmany` waits
+        for the next assignment, which only this reader's own loop would make (it hung a worker's
+        absorber for good after a rebalance). Nothing is lost when it gives up: a `getmany` takes
+        records from the consumer's buffer only in the step that returns them."""
+        call = consumer.getmany(*tps, timeout_ms=timeout_ms, max_records=max_records)
+        try:
+            return await asyncio.wait_for(call, (timeout_ms + GETMANY_GRACE_MS) / 1000)
+        except TimeoutError:
+            return {}
 
     async def _start_reading(self, partitions: frozenset[int]) -> None:
         consumer = await self._started()
