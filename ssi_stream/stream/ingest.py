@@ -42,8 +42,6 @@ log = logging.getLogger(__name__)
 
 #: How long a request for end offsets (for the lag) may take.
 END_OFFSETS_TIMEOUT_SECONDS = 5.0
-#: How much longer than its own timeout a `getmany` may take before the reader gives up on it.
-GETMANY_GRACE_MS = 2000
 #: Commit the ingest group's offsets (for lag tools) at most this often.
 COMMIT_INTERVAL_SECONDS = 0.2
 
@@ -92,7 +90,7 @@ class PartitionReader:
         self._consumer: AIOKafkaConsumer | None = None
         #: The consumer that asks for end offsets only (see end_offsets_of), once started.
         self._offsets: asyncio.Future[AIOKafkaConsumer] | None = None
-        self._lock = asyncio.Lock()  # held while a fetch is handled; a revocation waits for it
+        self._lock = asyncio.Lock()  # held while a fetch is read and handled; a revocation waits for it
         self._wanted: frozenset[int] | None = None  # partitions to read once the app is settled
         self._reading: frozenset[int] = frozenset()
         self._next: dict[int, int] = {}  # partition -> next offset handled (what is committed)
@@ -102,7 +100,7 @@ class PartitionReader:
 
     # -- what the Faust app tells it ----------------------------------------------------------
     async def pause(self) -> None:
-        """Stop reading (a rebalance begins): returns once the batch in progress is handled."""
+        """Stop reading (a rebalance begins): returns once the fetch and batch in progress are handled."""
         self._wanted = None
         async with self._lock:
             self._reading = frozenset()
@@ -186,13 +184,14 @@ class PartitionReader:
             await self.stop()
 
     async def _fetch_and_handle(self) -> None:
-        consumer = self._consumer
-        assert consumer is not None
-        reading = self._reading
-        batch = await self._fair_fetch(consumer, reading)
+        # The fetch too runs under the lock: `pause()` unsubscribes the consumer, and aiokafka's
+        # `getmany` on an unsubscribed consumer waits for the next assignment, which only this loop
+        # makes (a fetch begun just before a rebalance's pause hung a worker's absorber for good).
         async with self._lock:
-            if self._reading is not reading:
-                return  # paused meanwhile: these records are the next owner's (it starts at the position)
+            consumer, reading = self._consumer, self._reading
+            if consumer is None or not reading:
+                return  # paused meanwhile: the loop waits for the next assignment
+            batch = await self._fair_fetch(consumer, reading)
             if not batch:
                 if self._on_idle is not None:
                     await self._on_idle()
@@ -216,26 +215,11 @@ class PartitionReader:
         tps = [TopicPartition(self.topic, p) for p in sorted(reading)]
         batch: dict[TopicPartition, list[ConsumerRecord]] = {}
         for tp in tps:
-            if self._reading is not reading:
-                return {}  # paused meanwhile: its consumer is unsubscribed
-            got = await self._getmany(consumer, [tp], 0, share)
+            got = await consumer.getmany(tp, timeout_ms=0, max_records=share)
             batch.update((key, records) for key, records in got.items() if records)
-        if not batch and self._reading is reading:  # nothing buffered: wait for whatever comes first
-            batch = await self._getmany(consumer, tps, self._batch_ms, share)
+        if not batch:  # nothing buffered: wait for whatever comes first
+            batch = await consumer.getmany(*tps, timeout_ms=self._batch_ms, max_records=share)
         return batch
-
-    async def _getmany(
-        self, consumer: AIOKafkaConsumer, tps: list[TopicPartition], timeout_ms: int, max_records: int
-    ) -> dict[TopicPartition, list[ConsumerRecord]]:
-        """`getmany`, bounded: once `pause()` has unsubscribed the consumer, aiokafka's `getmany` waits
-        for the next assignment, which only this reader's own loop would make (it hung a worker's
-        absorber for good after a rebalance). Nothing is lost when it gives up: a `getmany` takes
-        records from the consumer's buffer only in the step that returns them."""
-        call = consumer.getmany(*tps, timeout_ms=timeout_ms, max_records=max_records)
-        try:
-            return await asyncio.wait_for(call, (timeout_ms + GETMANY_GRACE_MS) / 1000)
-        except TimeoutError:
-            return {}
 
     async def _start_reading(self, partitions: frozenset[int]) -> None:
         consumer = await self._started()
