@@ -90,6 +90,22 @@ async def _ceiling(bootstrap: str, topic: str, expected: int) -> None:
     report(events=count, rejected=rejected, seconds=seconds, rate=count / seconds)
 
 
+def _quix_app(bootstrap: str, group: str, state_dir: str, **options: Any) -> Any:
+    """A Quix Streams application as both Quix peers run it (at least once, 1 s commits)."""
+    from quixstreams import Application
+
+    return Application(
+        broker_address=bootstrap,
+        consumer_group=group,
+        auto_offset_reset="earliest",
+        commit_interval=1.0,
+        state_dir=state_dir,
+        loglevel="WARNING",
+        processing_guarantee="at-least-once",
+        **options,
+    )
+
+
 # -- peer (a): the scoring on Quix Streams ------------------------------------------------------------
 def quix_peer(
     bootstrap: str, topic: str, group: str, out_topic: str, partitions: int, state_dir: str, expected: int
@@ -101,18 +117,9 @@ def quix_peer(
     no durable member state (a dict, no changelog: a restart loses every ledger), one instance only
     (the gate is process-wide, valid because this process holds every partition).
     """
-    from quixstreams import Application, message_context
+    from quixstreams import message_context
 
-    app = Application(
-        broker_address=bootstrap,
-        consumer_group=group,
-        auto_offset_reset="earliest",
-        commit_interval=1.0,
-        state_dir=state_dir,
-        loglevel="WARNING",
-        processing_guarantee="at-least-once",
-        use_changelog_topics=False,
-    )
+    app = _quix_app(bootstrap, group, state_dir, use_changelog_topics=False)
     source = app.topic(topic, key_deserializer="bytes", value_deserializer="bytes")
     scores = app.topic(out_topic, key_serializer="bytes", value_serializer="bytes")
     scorer = Replay(load_model(), timeline=TimelineSettings(partitions=partitions), now=datetime.now(UTC))
@@ -149,17 +156,12 @@ def quix_durable_peer(
     written back encoded to Quix's state (RocksDB with a changelog topic; its `set` takes each new value).
     Durable and partitioned like the worker's absorb, with less to do: no clocks, marks, day closes,
     ranks or records. Reports when every event is decoded and every effect it made is absorbed."""
-    from quixstreams import Application
     from quixstreams.state.rocksdb import RocksDBOptions
 
-    app = Application(
-        broker_address=bootstrap,
-        consumer_group=group,
-        auto_offset_reset="earliest",
-        commit_interval=1.0,
-        state_dir=state_dir,
-        loglevel="WARNING",
-        processing_guarantee="at-least-once",
+    app = _quix_app(
+        bootstrap,
+        group,
+        state_dir,
         use_changelog_topics=True,
         rocksdb_options=RocksDBOptions(dumps=_as_bytes, loads=bytes),  # ledgers are bytes already
     )

@@ -2,8 +2,9 @@
 
 The engine allocates a few dozen short-lived objects per event (decoded events, effects, steps) and
 keeps every member's ledger alive. With CPython's default first threshold (700 allocations), a
-replay of 94k events runs 362 collections that take 7 % of its CPU, mostly walking objects that are
-about to die anyway or that live for the whole run (BENCHMARKS.md, "Session 10"). Nothing the engine
+replay of 93k events in the worker's batches runs 682 collections that take 8.7-9.7 % of its CPU,
+mostly walking objects that are about to die anyway or that live for the whole run
+(`bench/collector_bench.py`, BENCHMARKS.md "Session 10"). Nothing the engine
 keeps forms a reference cycle; reference counting frees it, so collecting less often costs little
 memory: at most `YOUNG_THRESHOLD` cyclic objects wait for the next collection.
 """
