@@ -166,6 +166,7 @@ class ScoringTopology:
         #: Effects partitions absorbed since their state and position were last written (`_store_absorbed`).
         self._unstored: set[int] = set()
         self._stored_at = time.monotonic()  # when `_store_absorbed` last wrote them
+        self._stopping = False  # drained for good: the worker is stopping
 
         self.ingest = PartitionReader(
             bootstrap,
@@ -610,15 +611,27 @@ class ScoringTopology:
     async def _on_revoked(self, sender: Any, revoked: Any, **kwargs: Any) -> None:
         """A rebalance begins: stop reading input (the fetch in progress is finished first, and its
         positions delivered before the partitions can move)."""
+        await self.drain()
+        self._forget_caches()
+
+    async def drain(self, *, for_good: bool = False) -> None:
+        """Stop reading input and write what is absorbed and not yet stored, with the positions that
+        vouch for it: the batches in progress finish first (each reader's pause waits for its own).
+
+        A rebalance runs this before partitions move, and a stopping worker (`for_good`: no later
+        assignment starts the readers again) before Faust stops its producer: a batch still running
+        then would fail to send and stop the process with a crash."""
+        self._stopping = self._stopping or for_good
         await self.ingest.pause()
         await self.absorber.pause()
         await self._store_absorbed()
         await self._flush("absorb")
-        self._forget_caches()
 
     async def _on_assigned(self, sender: Any, assigned: Any, **kwargs: Any) -> None:
         """Read the input partitions whose effects partitions this worker now holds (once restored)."""
         self._forget_caches()
+        if self._stopping:
+            return
         effects = self.effects_topic.get_topic_name()
         held = [tp.partition for tp in assigned if tp.topic == effects]
         self.ingest.assign(held)

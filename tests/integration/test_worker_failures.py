@@ -12,10 +12,12 @@ from pathlib import Path
 import orjson
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer
-from kafka.structs import OffsetAndMetadata
+from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from ssi_stream.simulation import SimulationConfig, iter_encoded
 from ssi_stream.stream.ingest import ingest_group
+from ssi_stream.stream.offset_guard import OffsetGuard
+from ssi_stream.stream.tables import position_key
 
 from .streaming import StreamEnv, Worker, collect_scores, produce, replay_records
 
@@ -60,10 +62,11 @@ def _kill_and_restart(
     while_down: Callable[[str, dict], None],
     before_kill: Callable[[str, dict], None] = lambda group, env: None,
     settings: dict[str, str] | None = None,
+    graceful: bool = False,
 ) -> tuple[dict, dict, Worker, list[int]]:
     """Run one worker on `log`, SIGKILL it after a third of the records (once `before_kill(group, env)`
-    returns), call `while_down(group, env)`, restart it on the same data dir; return (streamed, expected,
-    the restarted worker, [kill count])."""
+    returns; `graceful`: SIGTERM, and it must exit with 0), call `while_down(group, env)`, restart it on
+    the same data dir; return (streamed, expected, the restarted worker, [kill count])."""
     env = StreamEnv(bootstrap)
     expected = {(r["member_id"], r["date"]): r for r in replay_records(log, env.timeline())}
     # a ledger cache far smaller than the population: ledgers evicted, read back from the table, and a
@@ -80,7 +83,11 @@ def _kill_and_restart(
     def kill_and_restart(count: int) -> None:
         if not killed_at and count >= len(expected) // 3:
             before_kill(worker_env["SSI_APP_ID"], worker_env)
-            first.kill()  # SIGKILL: no commit, no flush, no goodbye
+            if graceful:  # mid-stream: both readers are in the middle of batches
+                code = first.stop()
+                assert code == 0, f"exit code {code} on SIGTERM mid-stream\n{first.log_tail()}"
+            else:
+                first.kill()  # SIGKILL: no commit, no flush, no goodbye
             killed_at.append(count)
             while_down(worker_env["SSI_APP_ID"], worker_env)
             restarted.start()
@@ -109,6 +116,88 @@ def test_a_worker_killed_mid_stream_and_restarted_ends_with_the_exact_scores(
     )
     assert killed_at and killed_at[0] < len(expected), "the worker was not killed mid-stream"
     _assert_exact(streamed, expected)
+
+
+def test_a_worker_stopped_mid_stream_exits_cleanly_and_its_restart_ends_with_the_exact_scores(
+    kafka_bootstrap: str, simulated_log: list[tuple[str, bytes]], tmp_path: Path
+) -> None:
+    """SIGTERM while both readers are busy: the batches in progress finish before Faust stops its
+    producer (a batch that ran on into the stopped producer crashed the worker with exit code 70)."""
+    streamed, expected, _, stopped_at = _kill_and_restart(
+        kafka_bootstrap, simulated_log, tmp_path, while_down=lambda group, env: None, graceful=True
+    )
+    assert stopped_at and stopped_at[0] < len(expected), "the worker was not stopped mid-stream"
+    _assert_exact(streamed, expected)
+
+
+LAG_LINE = re.compile(r'^ssi_consumer_lag\{partition="(\d+)",topic="([^"]+)"\} (\S+)$', re.MULTILINE)
+
+
+def _lags(port: str) -> dict[tuple[str, int], float]:
+    """The worker's ssi_consumer_lag series ({} while it does not serve)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+            text = answer.read().decode()
+    except OSError:
+        return {}
+    return {(topic, int(partition)): float(value) for partition, topic, value in LAG_LINE.findall(text)}
+
+
+def _stored_effect_positions(bootstrap: str, changelog: str, timeout: float = 60) -> dict[int, int]:
+    """The effects positions the close-gates table holds (its changelog's last value per position key)."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    try:
+        tps = [TopicPartition(changelog, p) for p in consumer.partitions_for_topic(changelog) or ()]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        ends = consumer.end_offsets(tps)
+        positions: dict[int, int] = {}
+        deadline = time.monotonic() + timeout
+        while any(consumer.position(tp) < ends[tp] for tp in tps):
+            assert time.monotonic() < deadline, f"{changelog} not read to its end in {timeout:.0f} s"
+            for records in consumer.poll(timeout_ms=500).values():
+                for record in records:
+                    if record.key == position_key(record.partition) and record.value:
+                        positions[record.partition] = OffsetGuard.from_bytes(record.value).next_offset or 0
+        return positions
+    finally:
+        consumer.close()
+
+
+def test_a_stopped_worker_stores_what_it_absorbed_before_it_exits(
+    kafka_bootstrap: str, simulated_log: list[tuple[str, bytes]], tmp_path: Path
+) -> None:
+    """With `SSI_STATE_WRITE_MS` at 10 minutes the absorber stores nothing while it runs; on SIGTERM it
+    stores its state and the effects positions that vouch for it, so the worker started next reads no
+    effect again: the stored positions are the effects topic's end offsets."""
+    env = StreamEnv(kafka_bootstrap, idle_close_seconds=3600)  # no idle marks after the input stops
+    worker_env = {**env.worker_env(tmp_path / "data", "w1"), "SSI_STATE_WRITE_MS": "600000"}
+    port = worker_env["SSI_WEB_PORT"]
+    effects = worker_env["SSI_EFFECTS_TOPIC"]
+    worker = Worker(worker_env, tmp_path / "w1.log").start()
+    try:
+        produce(kafka_bootstrap, env.events_topic, simulated_log[: len(simulated_log) // 4], env.partitions)
+        deadline, quiet = time.monotonic() + 300, 0
+        while quiet < 3:  # every partition of both topics read to its end, three scrapes in a row
+            assert time.monotonic() < deadline, (
+                f"the worker never caught up: {_lags(port)}\n{worker.log_tail()}"
+            )
+            time.sleep(1.0)
+            lags = _lags(port)
+            done = len(lags) == 2 * env.partitions and not any(lags.values())
+            quiet = quiet + 1 if done else 0
+        code = worker.stop()
+        assert code == 0, f"exit code {code} on SIGTERM\n{worker.log_tail()}"
+    finally:
+        worker.kill()
+    consumer = KafkaConsumer(bootstrap_servers=kafka_bootstrap)
+    try:
+        ends = consumer.end_offsets([TopicPartition(effects, p) for p in range(env.partitions)])
+    finally:
+        consumer.close()
+    assert all(ends.values()), f"some effects partition got nothing: {ends}"
+    stored = _stored_effect_positions(kafka_bootstrap, f"{worker_env['SSI_APP_ID']}-close-gates-changelog")
+    assert stored == {tp.partition: end for tp, end in ends.items()}
 
 
 @pytest.mark.fault_suite_only  # a variant of the kill above: `make test` runs that one
