@@ -8,6 +8,7 @@ import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import orjson
 import pytest
@@ -62,11 +63,13 @@ def _kill_and_restart(
     while_down: Callable[[str, dict], None],
     before_kill: Callable[[str, dict], None] = lambda group, env: None,
     settings: dict[str, str] | None = None,
-    graceful: bool = False,
+    stops: tuple[Literal["kill", "term"], ...] = ("kill",),
 ) -> tuple[dict, dict, Worker, list[int]]:
-    """Run one worker on `log`, SIGKILL it after a third of the records (once `before_kill(group, env)`
-    returns; `graceful`: SIGTERM, and it must exit with 0), call `while_down(group, env)`, restart it on
-    the same data dir; return (streamed, expected, the restarted worker, [kill count])."""
+    """Run one worker on `log` and stop it mid-stream once per entry of `stops`, evenly spaced over the
+    records (one: at a third of them): "kill" is SIGKILL, "term" SIGTERM (and it must exit with 0).
+    Before each stop call `before_kill(group, env)`, after it `while_down(group, env)`, then start the
+    next worker on the same data dir. Returns (streamed, expected, the last worker, [the record count
+    at each stop])."""
     env = StreamEnv(bootstrap)
     expected = {(r["member_id"], r["date"]): r for r in replay_records(log, env.timeline())}
     # a ledger cache far smaller than the population: ledgers evicted, read back from the table, and a
@@ -76,21 +79,24 @@ def _kill_and_restart(
         "SSI_LEDGER_CACHE_MEMBERS": "25",
         **(settings or {}),
     }
-    first = Worker(worker_env, tmp_path / "w1.log").start()
-    restarted = Worker(worker_env, tmp_path / "w1.log")
-    killed_at: list[int] = []
+    workers = [Worker(worker_env, tmp_path / "w1.log") for _ in range(len(stops) + 1)]
+    workers[0].start()
+    stopped_at: list[int] = []
 
-    def kill_and_restart(count: int) -> None:
-        if not killed_at and count >= len(expected) // 3:
-            before_kill(worker_env["SSI_APP_ID"], worker_env)
-            if graceful:  # mid-stream: both readers are in the middle of batches
-                code = first.stop()
-                assert code == 0, f"exit code {code} on SIGTERM mid-stream\n{first.log_tail()}"
-            else:
-                first.kill()  # SIGKILL: no commit, no flush, no goodbye
-            killed_at.append(count)
-            while_down(worker_env["SSI_APP_ID"], worker_env)
-            restarted.start()
+    def stop_and_restart(count: int) -> None:
+        done = len(stopped_at)
+        if done == len(stops) or count < len(expected) * (done + 1) // (len(stops) + 2):
+            return
+        before_kill(worker_env["SSI_APP_ID"], worker_env)
+        current = workers[done]
+        if stops[done] == "term":  # mid-stream: both readers are in the middle of batches
+            code = current.stop()
+            assert code == 0, f"exit code {code} on SIGTERM mid-stream\n{current.log_tail()}"
+        else:
+            current.kill()  # SIGKILL: no commit, no flush, no goodbye
+        stopped_at.append(count)
+        while_down(worker_env["SSI_APP_ID"], worker_env)
+        workers[done + 1].start()
 
     try:
         produce(bootstrap, env.events_topic, log, env.partitions)
@@ -99,34 +105,27 @@ def _kill_and_restart(
             env.scores_topic,
             len(expected),
             timeout=400,
-            workers=(first, restarted),
-            on_progress=kill_and_restart,
+            workers=tuple(workers),
+            on_progress=stop_and_restart,
         )
     finally:
-        first.kill()
-        restarted.stop()
-    return streamed, expected, restarted, killed_at
+        for worker in workers[:-1]:
+            worker.kill()
+        workers[-1].stop()
+    return streamed, expected, workers[-1], stopped_at
 
 
-def test_a_worker_killed_mid_stream_and_restarted_ends_with_the_exact_scores(
+def test_a_worker_stopped_then_killed_mid_stream_ends_with_the_exact_scores(
     kafka_bootstrap: str, simulated_log: list[tuple[str, bytes]], tmp_path: Path
 ) -> None:
-    streamed, expected, _, killed_at = _kill_and_restart(
-        kafka_bootstrap, simulated_log, tmp_path, while_down=lambda group, env: None
-    )
-    assert killed_at and killed_at[0] < len(expected), "the worker was not killed mid-stream"
-    _assert_exact(streamed, expected)
-
-
-def test_a_worker_stopped_mid_stream_exits_cleanly_and_its_restart_ends_with_the_exact_scores(
-    kafka_bootstrap: str, simulated_log: list[tuple[str, bytes]], tmp_path: Path
-) -> None:
-    """SIGTERM while both readers are busy: the batches in progress finish before Faust stops its
-    producer (a batch that ran on into the stopped producer crashed the worker with exit code 70)."""
+    """SIGTERM at a quarter of the records, while both readers are busy: the batches in progress finish
+    before Faust stops its producer (a batch that ran on into the stopped producer crashed the worker
+    with exit code 70), and it exits with 0. SIGKILL at half: no commit, no flush. Each time the
+    restarted worker resumes from the durable positions."""
     streamed, expected, _, stopped_at = _kill_and_restart(
-        kafka_bootstrap, simulated_log, tmp_path, while_down=lambda group, env: None, graceful=True
+        kafka_bootstrap, simulated_log, tmp_path, while_down=lambda group, env: None, stops=("term", "kill")
     )
-    assert stopped_at and stopped_at[0] < len(expected), "the worker was not stopped mid-stream"
+    assert len(stopped_at) == 2 and stopped_at[-1] < len(expected), "not both stopped mid-stream"
     _assert_exact(streamed, expected)
 
 
