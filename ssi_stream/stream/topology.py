@@ -621,7 +621,8 @@ class ScoringTopology:
         A rebalance runs this before partitions move, and a stopping worker (`for_good`: no later
         assignment starts the readers again) before Faust stops its producer: a batch still running
         then would fail to send and stop the process with a crash."""
-        self._stopping = self._stopping or for_good
+        if for_good:
+            self._stopping = True
         await self.ingest.pause()
         await self.absorber.pause()
         await self._store_absorbed()

@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -139,6 +141,16 @@ def read_topic(
     finally:
         consumer.close()
     return records
+
+
+LAG_LINE = re.compile(r'^ssi_consumer_lag\{partition="(\d+)",topic="([^"]+)"\} (\S+)$', re.MULTILINE)
+
+
+def consumer_lags(port: str) -> dict[tuple[str, int], float]:
+    """A worker's ssi_consumer_lag series, by (topic, partition); OSError while it does not serve."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+        text = answer.read().decode()
+    return {(topic, int(partition)): float(value) for partition, topic, value in LAG_LINE.findall(text)}
 
 
 class Worker:

@@ -3,9 +3,7 @@ gauge agrees with the broker's offsets on both topics, partition by partition.""
 
 from __future__ import annotations
 
-import re
 import time
-import urllib.request
 from pathlib import Path
 
 import orjson
@@ -16,16 +14,7 @@ from ssi_stream.ops.topics import TopicSpec, ensure_topics
 from ssi_stream.simulation import SimulationConfig, iter_encoded
 from ssi_stream.stream.ingest import ingest_group
 
-from .streaming import StreamEnv, Worker, produce, running
-
-LAG_LINE = re.compile(r'^ssi_consumer_lag\{partition="(\d+)",topic="([^"]+)"\} (\S+)$', re.MULTILINE)
-
-
-def _gauge(port: str) -> dict[tuple[str, int], float]:
-    """The worker's ssi_consumer_lag series, by (topic, partition)."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
-        text = answer.read().decode()
-    return {(topic, int(partition)): float(value) for partition, topic, value in LAG_LINE.findall(text)}
+from .streaming import StreamEnv, Worker, consumer_lags, produce, running
 
 
 class BrokerOffsets:
@@ -77,7 +66,7 @@ def test_days_close_while_a_backlog_drains_and_the_lag_gauge_matches_the_broker(
                     lag = broker.lag(ingest_group(app_id), env.events_topic, env.partitions)
                     backlog_at_first_record = sum(lag.values())
                 try:
-                    gauge = _gauge(port)
+                    gauge = consumer_lags(port)
                 except OSError:
                     continue  # the web server is not up yet
                 lags = {topic: broker.lag(group, topic, env.partitions) for topic, group in topics.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 import urllib.request
@@ -20,7 +21,7 @@ from ssi_stream.stream.ingest import ingest_group
 from ssi_stream.stream.offset_guard import OffsetGuard
 from ssi_stream.stream.tables import position_key
 
-from .streaming import StreamEnv, Worker, collect_scores, produce, replay_records
+from .streaming import StreamEnv, Worker, collect_scores, consumer_lags, produce, replay_records
 
 pytestmark = [
     pytest.mark.slow,
@@ -129,19 +130,6 @@ def test_a_worker_stopped_then_killed_mid_stream_ends_with_the_exact_scores(
     _assert_exact(streamed, expected)
 
 
-LAG_LINE = re.compile(r'^ssi_consumer_lag\{partition="(\d+)",topic="([^"]+)"\} (\S+)$', re.MULTILINE)
-
-
-def _lags(port: str) -> dict[tuple[str, int], float]:
-    """The worker's ssi_consumer_lag series ({} while it does not serve)."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
-            text = answer.read().decode()
-    except OSError:
-        return {}
-    return {(topic, int(partition)): float(value) for partition, topic, value in LAG_LINE.findall(text)}
-
-
 def _stored_effect_positions(bootstrap: str, changelog: str, timeout: float = 60) -> dict[int, int]:
     """The effects positions the close-gates table holds (its changelog's last value per position key)."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
@@ -176,13 +164,12 @@ def test_a_stopped_worker_stores_what_it_absorbed_before_it_exits(
     worker = Worker(worker_env, tmp_path / "w1.log").start()
     try:
         produce(kafka_bootstrap, env.events_topic, simulated_log[: len(simulated_log) // 4], env.partitions)
-        deadline, quiet = time.monotonic() + 300, 0
+        deadline, quiet, lags = time.monotonic() + 300, 0, {}
         while quiet < 3:  # every partition of both topics read to its end, three scrapes in a row
-            assert time.monotonic() < deadline, (
-                f"the worker never caught up: {_lags(port)}\n{worker.log_tail()}"
-            )
+            assert time.monotonic() < deadline, f"the worker never caught up: {lags}\n{worker.log_tail()}"
             time.sleep(1.0)
-            lags = _lags(port)
+            with contextlib.suppress(OSError):  # not serving yet
+                lags = consumer_lags(port)
             done = len(lags) == 2 * env.partitions and not any(lags.values())
             quiet = quiet + 1 if done else 0
         code = worker.stop()
