@@ -18,7 +18,8 @@ machine has 2 cores: nothing is measured while another system runs), so the rati
                  peer calls it) and in the worker's batches: the bound on any driver of the same core
   8. close       daily close of N members on the pure path and memory per member (`stream_peers.py close`)
   9. latency     a fresh worker fed events stamped "now" at half the worker's rate: produce → effect seen
-                 in the effects topic by a side consumer, plus the worker's ssi_processing_seconds
+                 send → effect appended, split by the broker's append times into the producer's share
+                 and the worker's (after a warm-up, reported apart), plus its ssi_processing_seconds
 
     SSI_STREAM_HOME=bench/results/home .venv/bin/ssi-stream kafka up
     SSI_STREAM_HOME=bench/results/home .venv/bin/python bench/stream_bench.py [--quick]
@@ -39,7 +40,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 import uuid
@@ -450,70 +450,106 @@ def live_events(members: int, count: int, stamps: dict[str, float]) -> Iterator[
         yield key, orjson.dumps(event)
 
 
-def latency(run: Run, members: int, rate: float, seconds: float) -> dict[str, Any]:
-    """Events stamped now, at `rate`/s, into a fresh worker: send → the actor's effect seen in the
-    effects topic by a side consumer; plus the worker's own per-message processing time."""
+def latency(run: Run, members: int, rate: float, seconds: float, warmup: float) -> dict[str, Any]:
+    """Events stamped now, at `rate`/s, into a fresh worker; its events and effects topics are created
+    with `message.timestamp.type=LogAppendTime`, so the broker stamps each record as it appends it, and
+    both are read after the run (no consumer competes with the producer for this process's CPU). Per
+    event: send → the actor's effect appended (end to end), split into the producer's share (send →
+    event appended: this script's kafka-python producer) and the worker's (event appended → effect
+    appended). The first `warmup` seconds of events are reported apart (`warmup`); the worker's
+    share is also given as its maximum in each second of the run. Plus `ssi_processing_seconds`."""
     env = run.worker_env("live", "memory://", app="live")
-    ensure_topics(run.bootstrap, [TopicSpec(env["SSI_EVENTS_TOPIC"], run.partitions)], security=run.security)
+    appended = (("message.timestamp.type", "LogAppendTime"),)
+    events_topic, effects_topic = env["SSI_EVENTS_TOPIC"], env["SSI_EFFECTS_TOPIC"]
+    ensure_topics(
+        run.bootstrap,
+        [TopicSpec(name, run.partitions, config=appended) for name in (events_topic, effects_topic)],
+        security=run.security,
+    )
     child = worker(run, env)
     try:
         child.wait_for(RECOVERED, timeout=180)
         time.sleep(3)
-        stamps: dict[str, float] = {}
-        seen: list[float] = []
-        stop = threading.Event()
-
-        def watch() -> None:
-            consumer = kafka_consumer(
-                run.bootstrap,
-                run.security,
-                env["SSI_EFFECTS_TOPIC"],
-                auto_offset_reset="earliest",
-                enable_auto_commit=False,
-                fetch_max_wait_ms=5,
-            )
-            try:
-                while not stop.is_set():
-                    for records in consumer.poll(timeout_ms=50).values():
-                        arrived = time.time()
-                        for record in records:
-                            with contextlib.suppress(Exception):  # frames of effects, marks, shares
-                                for message in decode_frame(record.value):
-                                    effect = getattr(message, "effect", None)
-                                    effect_id = getattr(effect, "effect_id", "")
-                                    if effect_id.endswith("/a"):
-                                        sent = stamps.get(effect_id[:-2])
-                                        if sent is not None:
-                                            seen.append(arrived - sent)
-            finally:
-                consumer.close()
-
-        watcher = threading.Thread(target=watch, daemon=True)
-        watcher.start()
-        count = int(rate * seconds)
+        stamps: dict[str, float] = {}  # event id -> when it was handed to the producer
+        warm, count = int(rate * warmup), int(rate * seconds)
         produced = produce_events(
             run.bootstrap,
-            env["SSI_EVENTS_TOPIC"],
-            live_events(members, count, stamps),
+            events_topic,
+            live_events(members, warm + count, stamps),
             rate=rate,
             security=run.security,
         )
-        time.sleep(5)
-        stop.set()
-        watcher.join(timeout=10)
+        time.sleep(5)  # the last effects
         metrics = urllib.request.urlopen(f"http://127.0.0.1:{env['SSI_WEB_PORT']}/metrics", timeout=10).read()
     finally:
         child.stop()
-    seen.sort()
+    event_appended = {
+        orjson.loads(value)["event_id"]: at for value, at in _appended(run, events_topic) if value
+    }
+    effect_appended: dict[str, float] = {}  # event id -> when its actor's effect was appended
+    for value, at in _appended(run, effects_topic):
+        with contextlib.suppress(Exception):  # frames of effects, marks, shares
+            for message in decode_frame(value):
+                effect_id = getattr(getattr(message, "effect", None), "effect_id", "")
+                if effect_id.endswith("/a"):
+                    effect_appended.setdefault(effect_id[:-2], at)
+    sent_times = list(stamps.values())
+    measured_from = sent_times[warm] if warm < len(sent_times) else math.inf
+    first_sent = sent_times[0] if sent_times else 0.0
+    names = ("send_to_effect_ms", "producer_ms", "worker_ms")
+    shares: dict[str, dict[str, list[float]]] = {
+        phase: {n: [] for n in names} for phase in ("warmup", "measured")
+    }
+    worst: dict[int, float] = {}  # second of the run -> the worker's largest share in it (ms)
+    for event_id, effect_at in effect_appended.items():
+        sent, event_at = stamps.get(event_id), event_appended.get(event_id)
+        if sent is None or event_at is None:
+            continue
+        phase = shares["measured" if sent >= measured_from else "warmup"]
+        phase["send_to_effect_ms"].append((effect_at - sent) * 1000)
+        phase["producer_ms"].append((event_at - sent) * 1000)
+        phase["worker_ms"].append((effect_at - event_at) * 1000)
+        second = int(sent - first_sent)
+        worst[second] = max(worst.get(second, 0.0), phase["worker_ms"][-1])
+    exposition = metrics.decode()
     return {
         "rate": rate,
+        "warmup_seconds": warmup,
         "produced": produced,
-        "effects_seen": len(seen),
-        "send_to_effect_ms": _quantiles([s * 1000 for s in seen]),
-        "processing_ms": {
-            stage: _histogram_quantiles(metrics.decode(), stage) for stage in ("place", "absorb")
+        "effects_seen": len(shares["measured"]["send_to_effect_ms"]),
+        **{name: _quantiles(values) for name, values in shares["measured"].items()},
+        "warmup": {name: _quantiles(values) for name, values in shares["warmup"].items()},
+        "worker_ms_max_by_second": [round(worst.get(s, math.nan)) for s in range(max(worst, default=-1) + 1)],
+        "processing_ms": {stage: _histogram_quantiles(exposition, stage) for stage in ("place", "absorb")},
+        "day_closes": {
+            name: _metric_value(exposition, f"ssi_daily_close_seconds_{name}") for name in ("count", "sum")
         },
     }
+
+
+def _appended(run: Run, topic: str) -> Iterator[tuple[bytes | None, float]]:
+    """Every record of `topic` now, as (value, the broker's append time in seconds)."""
+    consumer = kafka_consumer(run.bootstrap, run.security, enable_auto_commit=False)
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(run.partitions)]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        ends = consumer.end_offsets(partitions)
+        deadline = time.monotonic() + 300
+        while any(consumer.position(tp) < end for tp, end in ends.items()):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"could not read {topic} to its end")
+            for records in consumer.poll(timeout_ms=500, max_records=10_000).values():
+                for record in records:
+                    yield record.value, record.timestamp / 1000
+    finally:
+        consumer.close()
+
+
+def _metric_value(exposition: str, name: str) -> float | None:
+    """The value of an unlabelled sample in a /metrics text (None if absent)."""
+    found = re.search(rf"^{re.escape(name)} (\S+)$", exposition, re.MULTILINE)
+    return float(found.group(1)) if found else None
 
 
 def _quantiles(values: list[float]) -> dict[str, float]:
@@ -563,6 +599,13 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=8)
     parser.add_argument("--close-members", default="100000,200000", help="sizes for the daily close")
     parser.add_argument("--latency-seconds", type=float, help="default 30 (10 with --quick)")
+    parser.add_argument(
+        "--latency-warmup",
+        type=float,
+        default=10.0,
+        help="seconds of events sent first and reported apart (the first seconds of a fresh app on a "
+        "young broker stall; BENCHMARKS.md, Session 12)",
+    )
     parser.add_argument(
         "--latency-rate", type=float, help="events/s of the latency run (default: half the worker's rate)"
     )
@@ -685,7 +728,7 @@ def main() -> None:
             say(f"close: {results['close']['runs']}")
         if "latency" in systems:
             rate = args.latency_rate or results["worker_memory"]["rate"] / 2
-            results["latency"] = latency(run, args.members, rate, args.latency_seconds)
+            results["latency"] = latency(run, args.members, rate, args.latency_seconds, args.latency_warmup)
             say(f"latency: {results['latency']}")
     finally:
         out = RESULTS / f"stream-{run_id}.json"
