@@ -14,7 +14,9 @@ the next day for all of them:
       and, for the `daily` row, every member.
 
 Reported: µs per member-day for each, and the ratio. (a) runs on fewer members (it is slow); the per
-member-day figure does not depend on the count.
+member-day figure does not depend on the count. Then, for (b), the longest time between two steps the
+close and rank yield (what a driver sharing its thread, as the worker's event loop, waits at most),
+with the rank in one step against the rank yielding every `MEMBERS_PER_STEP` members, in the same run.
 
     .venv/bin/python bench/close_bench.py [--members 100000,1000000] [--scalar-members 20000]
 """
@@ -25,10 +27,12 @@ import argparse
 import gc
 import resource
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from unittest.mock import patch
 
-from ssi_stream.engine import MemoryTargetStore, TargetSide
+from ssi_stream.engine import MemoryTargetStore, Step, TargetSide, target
 from ssi_stream.ledger.member_ledger import (
     close_member_day,
     decode_ledger,
@@ -79,8 +83,23 @@ def scalar_close(members: dict[str, bytes], day: int) -> float:
     return (time.perf_counter() - started) / len(closed) * 1e6
 
 
-def engine_close(members: dict[str, bytes], day: int, emit: str) -> tuple[float, int, float]:
-    """(b): µs per member-day, records emitted, and the close's share of the time."""
+def timed_steps(steps: Iterator[Step], gaps: list[float]) -> Iterator[Step]:
+    """`steps`, with the time each took to come (the driver had no control meanwhile) added to `gaps`."""
+    while True:
+        started = time.perf_counter()
+        step = next(steps, None)
+        gaps.append(time.perf_counter() - started)
+        if step is None:
+            return
+        yield step
+
+
+def engine_close(
+    members: dict[str, bytes], day: int, emit: str, gaps: list[float] | None = None
+) -> tuple[float, int, float]:
+    """(b): µs per member-day, records emitted, and the close's share of the time; `gaps` gets the
+    time between the steps the close and the rank yield."""
+    gaps = [] if gaps is None else gaps
     store = MemoryTargetStore()
     policy = TIMELINE.dedup
     for member_id, raw in members.items():
@@ -92,10 +111,10 @@ def engine_close(members: dict[str, bytes], day: int, emit: str) -> tuple[float,
     side.gate.ranked(day - 1)
     gc.collect()
     started = time.perf_counter()
-    shares = [message for step in side.take([mark]) for _, message in step.to_targets]
+    shares = [message for step in timed_steps(side.take([mark]), gaps) for _, message in step.to_targets]
     closed_at = time.perf_counter()
     records = 0
-    for step in side.take(shares):
+    for step in timed_steps(side.take(shares), gaps):
         records += len(step.records)
     records += len(side.drain().records)
     seconds = time.perf_counter() - started
@@ -121,6 +140,16 @@ def main() -> None:
                 f"(b) engine, {count:>9,} members, emit {emit:<7}: {micros:8.1f} µs per member-day "
                 f"({close_share:.0%} in the close step), {records:,} records; "
                 f"(a)/(b) = {scalar / micros:.1f}x"
+            )
+        whole, now = 10**12, target.MEMBERS_PER_STEP
+        for per_step, label in ((whole, "each phase whole"), (now, f"every {now:,} members")):
+            gaps: list[float] = []
+            with patch.object(target, "MEMBERS_PER_STEP", per_step):
+                micros, _, _ = engine_close(members, day, "changes", gaps)
+            print(
+                f"    steps {label:<19}: "
+                f"{micros:8.1f} µs per member-day, the longest without a step {max(gaps) * 1000:8.1f} ms "
+                f"({len(gaps)} steps)"
             )
         del members
         gc.collect()

@@ -10,6 +10,7 @@ what `card.score` gives, bit for bit, without building texts.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 
 import numpy as np
 
@@ -60,3 +61,12 @@ def close_states(states: Sequence[MemberState], day: int, model: Model) -> Colum
 def score_states(states: Sequence[MemberState], model: Model) -> ColumnarScores:
     """The scores of states already closed (a rank step after a restart: the close's scores are gone)."""
     return score_columns(from_states(states), model)
+
+
+def concat_scores(parts: Sequence[ColumnarScores]) -> ColumnarScores:
+    """The scores of several closes' rows, one after the other (`close_states` of consecutive chunks)."""
+    if len(parts) == 1:
+        return parts[0]
+    return ColumnarScores(
+        **{f.name: np.concatenate([getattr(part, f.name) for part in parts]) for f in fields(ColumnarScores)}
+    )

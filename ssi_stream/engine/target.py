@@ -13,14 +13,14 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
 
-from ssi_stream.engine.day_close import close_states, score_states
+from ssi_stream.engine.day_close import close_states, concat_scores, score_states
 from ssi_stream.engine.messages import EffectMessage, Step, TargetMessage
 from ssi_stream.engine.observer import EngineObserver, NullObserver
 from ssi_stream.ledger.member_ledger import (
@@ -74,6 +74,13 @@ class TargetStore(Protocol):
 
 #: Effects per stored chunk of a day's deferred effects (`TargetSide`, "Late redeliveries").
 DEFERRED_CHUNK = 256
+#: A day's close and its rank yield a step every this many members (tens of milliseconds each): a
+#: driver that shares its thread with other work (the worker's event loop) gets control back that
+#: often, not once per partition's whole day (≈ 100-200 µs per member-day, BENCHMARKS.md). A crash
+#: between two such steps closes or ranks the day again, as after the last one.
+MEMBERS_PER_STEP = 500
+#: ... and adding exact ids to a redelivery filter, every this many ids.
+FILTER_DIGESTS_PER_STEP = 20_000
 
 
 class MemoryTargetStore:
@@ -295,25 +302,32 @@ class TargetSide:
             self._filter_deferred(day - 1)  # the day before's deferred effects join the filters
             self._decide_deferred(day)
         with _collector_paused():
-            ids = sorted(self._member_set())
-            ledgers = {m: ledger for m in ids if (ledger := self._readable_ledger(m)) is not None}
-            ids = list(ledgers)
+            ledgers: dict[str, MemberLedger] = {}
+            yield from self._read_ledgers(sorted(self._member_set()), ledgers.__setitem__)
             if policy.filtered:
-                self._filter_exact_ids(day + 1 - policy.horizon_days, ledgers)
-            closing = [member_id for member_id in ids if needs_close(ledgers[member_id], day)]
-            acted = [acted_on(ledgers[member_id].state, day) for member_id in closing]
-            scores = close_states([ledgers[member_id].state for member_id in closing], day, model)
-            for member_id, ssi, did in zip(closing, scores.ssi.tolist(), acted, strict=True):
-                ledger = ledgers[member_id]
-                finish_close(ledger, day, ssi, acted=did, policy=policy, links=links, on_capped=capped)
-                store.put_ledger(member_id, ledger)
+                yield from self._filter_exact_ids(day + 1 - policy.horizon_days, ledgers)
+                self._store_filters()  # before any ledger that forgets those ids is stored
+            closing = [member_id for member_id, ledger in ledgers.items() if needs_close(ledger, day)]
+            parts = []
+            for start in range(0, len(closing), MEMBERS_PER_STEP):
+                yield self.drain()  # a crash from here closes the day again: members stored closed skip it
+                chunk = closing[start : start + MEMBERS_PER_STEP]
+                acted = [acted_on(ledgers[member_id].state, day) for member_id in chunk]
+                part = close_states([ledgers[member_id].state for member_id in chunk], day, model)
+                for member_id, ssi, did in zip(chunk, part.ssi.tolist(), acted, strict=True):
+                    ledger = ledgers[member_id]
+                    finish_close(ledger, day, ssi, acted=did, policy=policy, links=links, on_capped=capped)
+                    store.put_ledger(member_id, ledger)
+                parts.append(part)
+            scores = concat_scores(parts) if parts else close_states([], day, model)
         self._scores = _DayScores(day, {member_id: row for row, member_id in enumerate(closing)}, scores)
         # A member that closed the day before a crash shares its stored score again, identically.
-        closed = [
-            member_day(member_id, ledger)
-            for member_id, ledger in ledgers.items()
-            if ledger.state.last_closed == day and ledger.history.get(day) is not None
-        ]
+        closed = []
+        for count, (member_id, ledger) in enumerate(ledgers.items(), start=1):
+            if ledger.state.last_closed == day and ledger.history.get(day) is not None:
+                closed.append(member_day(member_id, ledger))
+            if count % MEMBERS_PER_STEP == 0:
+                yield self.drain()
         for destination, parts in day_shares(self.target, day, closed, self.partitions).items():
             self._pending.to_targets.extend((destination, share) for share in parts)
         # days others closed before this partition's first close: it has nothing for them, it says so
@@ -334,20 +348,25 @@ class TargetSide:
         """Emit the closed day's records (by the emission rule), with their ranks from every partition's
         share, and its alerts."""
         started = time.perf_counter()
-        store, model, observer, pending = self.store, self.model, self.observer, self._pending
+        store, model, observer = self.store, self.model, self.observer
         board = DayBoard()
         for source, part in self.gate.shares.parts(day):
             board.add(store.share(day, source, part))
-        ranked = [
-            (member_id, ledger)
-            for member_id in sorted(self._member_set())
-            if (ledger := self._readable_ledger(member_id)) is not None and ledger.state.last_closed == day
-        ]
+        ranked: list[tuple[str, MemberLedger]] = []
+
+        def rank(member_id: str, ledger: MemberLedger) -> None:
+            if ledger.state.last_closed == day:
+                ranked.append((member_id, ledger))
+
+        yield from self._read_ledgers(sorted(self._member_set()), rank)
         with _collector_paused():
             scores, rows = self._day_scores(day, ranked)
             emitted = 0
             alert_policy, emit = self.timeline.alerts, self.timeline.emit
-            for member_id, ledger in ranked:
+            for count, (member_id, ledger) in enumerate(ranked, start=1):
+                if count % MEMBERS_PER_STEP == 0:  # the records so far may go: a crash ranks the day
+                    yield self.drain()  # again from the shares, each record byte for byte (rank_member)
+                pending = self._pending
                 row = rows[member_id]
                 ssi = float(scores.ssi[row])
                 ranks = board.ranks(member_id, ssi, ledger.state.profile.industry)
@@ -487,17 +506,41 @@ class TargetSide:
         for own_day, digests in by_day.items():
             self._filter(own_day, create=len(digests)).add(digests)  # type: ignore[union-attr]
 
-    def _filter_exact_ids(self, own_day: int, ledgers: dict[str, MemberLedger]) -> None:
+    def _read_ledgers(
+        self, member_ids: list[str], take: Callable[[str, MemberLedger], None]
+    ) -> Iterator[Step]:
+        """`take` each readable ledger of `member_ids`, in order, yielding a step every MEMBERS_PER_STEP
+        members (reading may decode each from the store)."""
+        for start in range(0, len(member_ids), MEMBERS_PER_STEP):
+            if start:
+                yield self.drain()
+            for member_id in member_ids[start : start + MEMBERS_PER_STEP]:
+                ledger = self._readable_ledger(member_id)
+                if ledger is not None:
+                    take(member_id, ledger)
+
+    def _filter_exact_ids(self, own_day: int, ledgers: dict[str, MemberLedger]) -> Iterator[Step]:
         """Add every member's ids of `own_day` to its filter, at the last close that holds them all (the
-        close after forgets them); its size is made for them."""
+        close after forgets them); its size is made for them. Yields a step every MEMBERS_PER_STEP
+        members (nothing is stored until the caller stores the filters)."""
         start, end = day_start(own_day), day_start(own_day + 1)
-        digests = [
-            filter_digest(member_id, held)
-            for member_id, ledger in ledgers.items()
-            for held in ledger.seen.hashes_between(start, end)
-        ]
-        if digests:
-            self._filter(own_day, create=len(digests)).add(digests)  # type: ignore[union-attr]
+        members = list(ledgers.items())
+        digests: list[bytes] = []
+        for first in range(0, len(members), MEMBERS_PER_STEP):
+            if first:
+                yield self.drain()
+            digests += [
+                filter_digest(member_id, held)
+                for member_id, ledger in members[first : first + MEMBERS_PER_STEP]
+                for held in ledger.seen.hashes_between(start, end)
+            ]
+        if not digests:
+            return
+        day_filter = self._filter(own_day, create=len(digests))
+        assert day_filter is not None
+        for first in range(0, len(digests), FILTER_DIGESTS_PER_STEP):
+            yield self.drain()
+            day_filter.add(digests[first : first + FILTER_DIGESTS_PER_STEP])
 
     def _filter(self, own_day: int, *, create: int = 0) -> DayFilter | None:
         """The partition's filter of `own_day` (made for `create` ids when it has none and that is > 0)."""

@@ -404,6 +404,8 @@ class ScoringTopology:
                 if step is not None:
                     await self._deliver(step)
                     stepped.append(steps)
+                    # a day's close yields every MEMBERS_PER_STEP members: let the ingest run between them
+                    await asyncio.sleep(0)
             if stepped:
                 await self._flush("absorb")
             running = stepped
