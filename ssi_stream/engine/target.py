@@ -310,7 +310,8 @@ class TargetSide:
             closing = [member_id for member_id, ledger in ledgers.items() if needs_close(ledger, day)]
             parts = []
             for start in range(0, len(closing), MEMBERS_PER_STEP):
-                yield self.drain()  # a crash from here closes the day again: members stored closed skip it
+                if start:  # a crash from here closes the day again: members stored closed skip it
+                    yield self.drain()
                 chunk = closing[start : start + MEMBERS_PER_STEP]
                 acted = [acted_on(ledgers[member_id].state, day) for member_id in chunk]
                 part = close_states([ledgers[member_id].state for member_id in chunk], day, model)
@@ -539,7 +540,8 @@ class TargetSide:
         day_filter = self._filter(own_day, create=len(digests))
         assert day_filter is not None
         for first in range(0, len(digests), FILTER_DIGESTS_PER_STEP):
-            yield self.drain()
+            if first:
+                yield self.drain()
             day_filter.add(digests[first : first + FILTER_DIGESTS_PER_STEP])
 
     def _filter(self, own_day: int, *, create: int = 0) -> DayFilter | None:
