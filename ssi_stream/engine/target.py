@@ -306,9 +306,8 @@ class TargetSide:
             yield from self._read_ledgers(sorted(self._member_set()), ledgers.__setitem__)
             if policy.filtered:
                 yield from self._filter_exact_ids(day + 1 - policy.horizon_days, ledgers)
-                self._store_filters()  # before any ledger that forgets those ids is stored
             closing = [member_id for member_id, ledger in ledgers.items() if needs_close(ledger, day)]
-            parts = []
+            scored = []
             for start in range(0, len(closing), MEMBERS_PER_STEP):
                 if start:  # a crash from here closes the day again: members stored closed skip it
                     yield self.drain()
@@ -319,8 +318,8 @@ class TargetSide:
                     ledger = ledgers[member_id]
                     finish_close(ledger, day, ssi, acted=did, policy=policy, links=links, on_capped=capped)
                     store.put_ledger(member_id, ledger)
-                parts.append(part)
-            scores = concat_scores(parts) if parts else close_states([], day, model)
+                scored.append(part)
+            scores = concat_scores(scored) if scored else close_states([], day, model)
         self._scores = _DayScores(day, {member_id: row for row, member_id in enumerate(closing)}, scores)
         # A member that closed the day before a crash shares its stored score again, identically.
         closed = []

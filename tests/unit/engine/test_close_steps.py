@@ -17,6 +17,7 @@ from ssi_stream.scoring.model import load_model
 from ssi_stream.simulation import SimulationConfig, iter_encoded
 from ssi_stream.timeline.policy import TimelineSettings
 from ssi_stream.timeline.source_clock import SourceMark
+from tests.unit.engine.bytes_store import BytesTargetStore
 
 MODEL = load_model()
 TIMELINE = TimelineSettings(partitions=1)
@@ -74,3 +75,59 @@ def test_the_close_and_the_rank_yield_every_few_members_with_the_same_result(
     assert sum(1 for held in ranking if held) >= 60 // 7
     assert max(ranking) <= 7
     assert whole["records"].count(b"\n") + 1 == sum(ranking)
+
+
+def crashed_close_and_rank(
+    ledgers: dict[str, bytes], day: int, crash_in: str, after: int
+) -> tuple[set[bytes], dict[str, bytes]]:
+    """Close and rank `day` on a store that keeps only what was written, with a crash after `after`
+    steps of the close or of the rank (`crash_in`): a new side on the store takes that input again.
+    Returns every record delivered (some twice) and the store's ledgers and filters after."""
+    store = BytesTargetStore(TIMELINE.dedup)
+    for member_id, raw in ledgers.items():
+        store.put_ledger(member_id, decode_ledger(raw, TIMELINE.dedup))
+    side = TargetSide(0, MODEL, TIMELINE, store)
+    side.gate.observe(SourceMark(0, day - 1, day, False, 0, day - 5))
+    side.gate.closed(day - 1)
+    side.gate.ranked(day - 1)
+    store.put_gate(side.gate.to_bytes())
+    records: set[bytes] = set()
+
+    def take(batch: list, crash: bool) -> list:
+        nonlocal side
+        sent = []
+        steps = side.take(batch)
+        for count, step in enumerate(steps):
+            if crash and count == after:
+                steps.close()
+                side = TargetSide(0, MODEL, TIMELINE, store)  # what was not written went with the process
+                return sent + take(batch, crash=False)
+            sent += [message for _, message in step.to_targets]
+            records.update(orjson.dumps(record) for _, record in step.records)
+        step = side.drain()
+        records.update(orjson.dumps(record) for _, record in step.records)
+        return sent + [message for _, message in step.to_targets]
+
+    shares = take([SourceMark(0, day, day + 1, False, 1, day - 5)], crash=crash_in == "close")
+    take(shares, crash=crash_in == "rank")
+    assert side.gate.ranked_through == day
+    kept = {member_id: store.stored[member_id] for member_id in sorted(store.stored)}
+    filters = {f"filter {d}": b"".join(store.filter_chunks(d) or []) for d in range(day - 30, day + 1)}
+    return records, {**kept, **filters}
+
+
+def test_a_crash_after_any_step_of_a_close_or_a_rank_ends_with_the_same_state_and_records(
+    population: tuple[dict[str, bytes], int],
+) -> None:
+    """Every crash point: what the steps before it wrote is kept, a new side takes the input again, and
+    the ledgers, the redelivery filters and the records (some sent twice) are those of no crash."""
+    ledgers, day = population
+    with patch.object(target_module, "MEMBERS_PER_STEP", 7):
+        expected_records, expected_state = crashed_close_and_rank(ledgers, day, "none", 0)
+        steps, _ = close_and_rank(ledgers, day)
+        assert any(expected_state[f"filter {d}"] for d in range(day - 30, day + 1))  # ids were filtered
+        for crash_in in ("close", "rank"):
+            for after in range(sum(1 for kind, _ in steps if kind == crash_in)):
+                records, state = crashed_close_and_rank(ledgers, day, crash_in, after)
+                assert state == expected_state, (crash_in, after)
+                assert records == expected_records, (crash_in, after)

@@ -164,7 +164,9 @@ def run(
         side = sides[key[0]]
         if order is not None and order.random() < crashes:
             steps = side.take(batch)
-            for _ in range(order.randint(0, 12)):  # the crash comes after this many steps delivered
+            # the crash comes after this many steps delivered: a close of ~20 members two a step yields
+            # ~10 steps in each of its phases (ledgers read, ids filtered, states closed, shares, ranks)
+            for _ in range(order.randint(0, 60)):
                 step = next(steps, None)
                 if step is None:
                     break
