@@ -15,8 +15,8 @@ the next day for all of them:
 
 Reported: µs per member-day for each, and the ratio. (a) runs on fewer members (it is slow); the per
 member-day figure does not depend on the count. Then, for (b), the longest time between two steps the
-close and rank yield (what a driver sharing its thread, as the worker's event loop, waits at most),
-with the rank in one step against the rank yielding every `MEMBERS_PER_STEP` members, in the same run.
+close and rank yield (what a driver sharing its thread, as the worker's event loop, waits at most):
+each phase whole (`MEMBERS_PER_STEP` unbounded) against a step every `MEMBERS_PER_STEP` members.
 
     .venv/bin/python bench/close_bench.py [--members 100000,1000000] [--scalar-members 20000]
 """
