@@ -12,8 +12,10 @@ that partition's target side. (A Faust agent still subscribes to the effects top
 group gives each worker its effects partitions and the tables' partitions with them; it drops what it
 reads.) Every decision (decoding, lateness, dedup, day gates, the ranking protocol, stand-ins) is the
 engine's; this module reads, delivers each step the engine yields (waiting until Kafka has it, the
-barrier), and moves its input positions only after the last one (`OffsetGuard`). A timer marks input
-partitions idle after `SSI_IDLE_CLOSE_SECONDS` without events, so the last days close when input stops.
+barrier), and moves its input positions only after the last one (`OffsetGuard`). The effects topic's
+records go through a producer of their own (`stream.frame_producer`), the rest through Faust's. A
+timer marks input partitions idle after `SSI_IDLE_CLOSE_SECONDS` without events, so the last days
+close when input stops.
 The web server (`stream.views`) serves metrics, probes and the query API.
 """
 
@@ -44,6 +46,7 @@ from ssi_stream.scoring.model import Model
 from ssi_stream.stream.backfill import Backfill
 from ssi_stream.stream.broker_contact import BrokerContact
 from ssi_stream.stream.delivery import ensure_complete_flush
+from ssi_stream.stream.frame_producer import FrameProducer
 from ssi_stream.stream.ingest import PartitionReader, ingest_group
 from ssi_stream.stream.offset_guard import Admit, OffsetGuard
 from ssi_stream.stream.table_writes import TableWriter, send_in_batches
@@ -136,6 +139,12 @@ class ScoringTopology:
         # Faust's flush can return before its buffered changelog writes are delivered: make it wait.
         self.delivery = ensure_complete_flush(self.app.producer)
         self.backfill = Backfill(bootstrap, load_security(settings))
+        self.frames = FrameProducer(
+            bootstrap,
+            load_security(settings),
+            client_id=f"{settings.app_id}-{settings.worker_id}-frames",
+            max_batch_size=PRODUCER_BATCH_BYTES,
+        )
         raw = {"key_serializer": "raw", "value_serializer": "raw"}
         self.effects_topic = self.app.topic(settings.effects_topic, partitions=partitions, **raw)
         self.dlq_topic = self.app.topic(settings.dlq_topic, partitions=partitions, **raw)
@@ -453,8 +462,9 @@ class ScoringTopology:
             for destination in sorted(by_partition):
                 for frame in encode_frames(by_partition[destination], frame_format=self.frame_format):
                     headers = frame_headers(frame, self.internal_key)
-                    await self._send(effects, None, frame, destination, headers)
-                    self._frames_sent.append((destination, self._sent[-1]))
+                    future = await self.frames.send(effects, frame, destination, headers)
+                    self._sent.append(future)
+                    self._frames_sent.append((destination, future))
         if step.quarantine:  # effects of members whose stored state cannot be read, as frames of one
             quarantine = self.quarantine_topic.get_topic_name()
             for reason, message in step.quarantine:
@@ -527,13 +537,18 @@ class ScoringTopology:
         return sent
 
     async def _flush(self, stage: Stage) -> None:
-        """Wait until everything sent so far is delivered; raise if anything failed (see _fail_hard).
+        """Wait until what `stage` sent so far is delivered; raise if anything failed (see _fail_hard).
 
-        Every flush checks every send not yet seen delivered, whichever reader sent it: a table write
-        one reader sent may hold the other's records, and neither may move on past a failed one."""
+        The absorber's flush waits for everything, both producers: a table write one reader sent may
+        hold the other's records. The ingest's waits for the frames only: all it has to order are its
+        effects, then its marks (both frames), then its positions (table writes sent after that flush,
+        that a later flush proves delivered). Every flush checks every send not yet seen delivered,
+        whichever reader sent it: neither moves on past a failed one."""
         started = time.perf_counter()
-        await self._send_table_writes()
-        await self.app.producer.flush()
+        if stage == "absorb":
+            await self._send_table_writes()
+            await self.app.producer.flush()
+        await self.frames.flush()
         self.metrics.delivery_waited(stage, time.perf_counter() - started)
         pending, failed = [], []
         for future in self._sent:
@@ -547,7 +562,7 @@ class ScoringTopology:
 
     # -- timer: idle input partitions ------------------------------------------------------
     async def mark_idle_partitions(self) -> None:
-        if self._placing:
+        if self._placing or self._stopping:
             return  # its effects may be undelivered yet: an idle mark now could overtake them
         idle_after = self.settings.idle_close_seconds
         now = time.monotonic()
@@ -627,8 +642,12 @@ class ScoringTopology:
             self._stopping = True
         await self.ingest.pause()
         await self.absorber.pause()
-        await self._store_absorbed()
-        await self._flush("absorb")
+        try:
+            await self._store_absorbed()
+            await self._flush("absorb")
+        finally:
+            if for_good:
+                await self.frames.stop()
 
     async def _on_assigned(self, sender: Any, assigned: Any, **kwargs: Any) -> None:
         """Read the input partitions whose effects partitions this worker now holds (once restored)."""

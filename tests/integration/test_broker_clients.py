@@ -113,3 +113,49 @@ def test_simulate_to_kafka_sends_the_simulated_log_keyed_by_member(kafka_bootstr
     consumer.close()
     assert sorted(value for _, _, value in received) == sorted(value for _, value in expected)
     assert all(partition == partition_for(key, 3) for partition, key, _ in received)
+
+
+def test_the_frame_producer_delivers_in_order_per_partition_and_refuses_sends_once_stopped(
+    kafka_bootstrap: str,
+) -> None:
+    from aiokafka import AIOKafkaConsumer
+
+    from ssi_stream.ops.kafka_security import PLAINTEXT
+    from ssi_stream.stream.frame_producer import FrameProducer
+
+    name = _topic("frames")
+    ensure_topics(kafka_bootstrap, [TopicSpec(name, 2)])
+
+    async def run() -> dict[int, list[bytes]]:
+        frames = FrameProducer(kafka_bootstrap, PLAINTEXT, client_id="test-frames", max_batch_size=16_384)
+        await frames.flush()  # nothing sent yet: no connection, nothing to wait for
+        futures = [
+            await frames.send(name, f"{index}".encode() * 2_000, index % 2, [("n", b"%d" % index)])
+            for index in range(40)
+        ]
+        await frames.flush()
+        assert all(future.done() and future.exception() is None for future in futures)
+        offsets = [future.result().offset for future in futures]
+        assert offsets[0::2] == list(range(20)) and offsets[1::2] == list(range(20))
+        await frames.stop()
+        try:
+            await frames.send(name, b"late", 0)
+        except RuntimeError as exc:
+            assert "stopped" in str(exc)
+        else:
+            raise AssertionError("a send after stop() went through")
+        consumer = AIOKafkaConsumer(name, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest")
+        await consumer.start()
+        read: dict[int, list[bytes]] = {0: [], 1: []}
+        try:
+            async with asyncio.timeout(20):
+                while sum(map(len, read.values())) < 40:
+                    batch = await consumer.getmany(timeout_ms=1000)
+                    for tp, records in batch.items():
+                        read[tp.partition] += [dict(record.headers)["n"] for record in records]
+        finally:
+            await consumer.stop()
+        return read
+
+    read = asyncio.run(run())
+    assert read == {p: [b"%d" % index for index in range(p, 40, 2)] for p in (0, 1)}
