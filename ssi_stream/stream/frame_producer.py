@@ -1,9 +1,10 @@
-"""The internal frames' own producer: effects, marks and day shares on a Kafka connection of their own.
+"""The frames' own producer: effects, marks, day shares and dead letters on a Kafka connection of their own.
 
 aiokafka keeps one produce request in flight per broker and producer. On Faust's producer, the ingest's
-frames (two flushes per fetch: its effects, then the marks that promise them) queued behind whatever the
-absorber had sent meanwhile: a day's ledgers, its score records, hundreds of kilobytes at a close. With a
-producer of their own the ingest waits for its frames only (BENCHMARKS.md, "Session 14").
+frames (two flushes per fetch: its effects and dead letters, then the marks that promise them) queued
+behind whatever the absorber had sent meanwhile: a day's ledgers, its score records, hundreds of
+kilobytes at a close. With a producer of their own the ingest waits for its own sends only
+(BENCHMARKS.md, "Session 14").
 """
 
 from __future__ import annotations
@@ -17,19 +18,28 @@ from ssi_stream.ops.kafka_security import KafkaSecurity, aiokafka_config
 
 
 class FrameProducer:
-    """An aiokafka producer, started on first use, for the records one worker writes to its effects topic.
+    """An aiokafka producer, started on first use, for what one worker writes to its effects topic (and
+    the dead letters its ingest sends with its effects).
 
-    Every record to a partition of that topic goes through it, so a partition's frames keep the order
-    they were sent in (a mark after the effects it promises, a day share after them both)."""
+    Every record this worker sends to a partition of that topic goes through it, so the partition gets
+    them in the order they were sent (a source's mark after the effects it promises)."""
 
     def __init__(
-        self, bootstrap: str, security: KafkaSecurity, *, client_id: str, max_batch_size: int
+        self,
+        bootstrap: str,
+        security: KafkaSecurity,
+        *,
+        client_id: str,
+        max_batch_size: int,
+        request_timeout_ms: int,
     ) -> None:
+        """`client_id`, `max_batch_size` and `request_timeout_ms` as Faust's producer has them."""
         self._options: dict[str, Any] = dict(
             bootstrap_servers=bootstrap,
             client_id=client_id,
             acks="all",
             max_batch_size=max_batch_size,
+            request_timeout_ms=request_timeout_ms,
             **aiokafka_config(security),
         )
         self._producer: AIOKafkaProducer | None = None
@@ -37,11 +47,17 @@ class FrameProducer:
         self._stopped = False
 
     async def send(
-        self, topic: str, value: bytes, partition: int, headers: list[tuple[str, bytes]] | None = None
+        self,
+        topic: str,
+        value: bytes,
+        partition: int | None,
+        headers: list[tuple[str, bytes]] | None = None,
+        key: bytes | None = None,
     ) -> asyncio.Future[Any]:
-        """Hand a record to the producer; the future resolves once the broker has it (see `flush`)."""
+        """Hand a record to the producer (to `partition`, or the key's: Kafka's default partitioner); the
+        future resolves once the broker has it (see `flush`)."""
         producer = await self._started()
-        return await producer.send(topic, value, partition=partition, headers=headers)
+        return await producer.send(topic, value, key=key, partition=partition, headers=headers)
 
     async def flush(self) -> None:
         """Wait until every record sent so far has been answered (delivered or failed: check the futures)."""
@@ -49,7 +65,8 @@ class FrameProducer:
             await self._producer.flush()
 
     async def stop(self) -> None:
-        """Deliver what is pending and close the connection; a send after this raises."""
+        """Send what is pending and close the connection; a send after this raises. It reports no failed
+        delivery: flush and check the futures first."""
         self._stopped = True
         async with self._starting:
             producer, self._producer = self._producer, None

@@ -142,8 +142,9 @@ class ScoringTopology:
         self.frames = FrameProducer(
             bootstrap,
             load_security(settings),
-            client_id=f"{settings.app_id}-{settings.worker_id}-frames",
+            client_id=self.app.conf.broker_client_id,  # Faust's producer's: the same quotas
             max_batch_size=PRODUCER_BATCH_BYTES,
+            request_timeout_ms=int(self.app.conf.producer_request_timeout * 1000),
         )
         raw = {"key_serializer": "raw", "value_serializer": "raw"}
         self.effects_topic = self.app.topic(settings.effects_topic, partitions=partitions, **raw)
@@ -163,6 +164,8 @@ class ScoringTopology:
         self._frames_sent: list[tuple[int, Any]] = []  # (effects partition, send future) not yet seen done
         self._written: dict[int, int] = {}  # effects partition -> highest offset this worker wrote there
         self._placing = False  # a place batch is in progress (the idle timer waits for it)
+        #: Held while a fetch is placed or an idle mark sent: a mark never overtakes a batch's effects.
+        self._marking = asyncio.Lock()
         self._event_guards: dict[int, OffsetGuard] = {}
         self._effect_guards: dict[int, OffsetGuard] = {}
         self.writes = TableWriter()  # every table write; sent before each flush (stream.table_writes)
@@ -260,11 +263,12 @@ class ScoringTopology:
         step it yields, then move the positions. A failed fetch stops the worker (see _fail_hard)."""
         await self._wait_for_absorb()
         started = time.perf_counter()
-        self._placing = True
-        try:
-            await _or_fail_hard("ingest-events", self._place_batch(fetch))
-        finally:
-            self._placing = False
+        async with self._marking:
+            self._placing = True
+            try:
+                await _or_fail_hard("ingest-events", self._place_batch(fetch))
+            finally:
+                self._placing = False
         self.metrics.processed("place", time.perf_counter() - started, sum(map(len, fetch.values())))
 
     async def _resume_sources(self, sources: frozenset[int]) -> None:
@@ -338,7 +342,8 @@ class ScoringTopology:
                     self.metrics.input_gap()
                 raws.append(RawEvent(record.value, source, record.offset, record.key, headers=record.headers))
         # A durable position proves its input fully processed (see OffsetGuard): it moves only after the
-        # last step (effects and dead letters, then the marks that promise them) is delivered.
+        # last step (effects and dead letters, then the marks that promise them) is delivered; all of
+        # them go through `self.frames`, which the ingest's flush waits for.
         for step in self.source.place(raws, now):
             await self._deliver(step)
             await self._flush("place")
@@ -480,7 +485,9 @@ class ScoringTopology:
                 headers = dead_letter_headers(
                     record, app_id=self.settings.app_id, worker_id=self.settings.worker_id
                 )
-                await self._send(dlq, key, orjson.dumps(record), None, headers)
+                # with the effects of their batch: the ingest's flush waits for this producer only
+                future = await self.frames.send(dlq, orjson.dumps(record), None, headers, key=key)
+                self._sent.append(future)
         scores = self.scores_topic.get_topic_name()
         for member_id, record in step.records:
             await self._send(scores, member_id.encode(), orjson.dumps(record))
@@ -540,10 +547,11 @@ class ScoringTopology:
         """Wait until what `stage` sent so far is delivered; raise if anything failed (see _fail_hard).
 
         The absorber's flush waits for everything, both producers: a table write one reader sent may
-        hold the other's records. The ingest's waits for the frames only: all it has to order are its
-        effects, then its marks (both frames), then its positions (table writes sent after that flush,
-        that a later flush proves delivered). Every flush checks every send not yet seen delivered,
-        whichever reader sent it: neither moves on past a failed one."""
+        hold the other's records. The ingest's waits for `self.frames` only, which carries all it sends
+        but table writes: it orders its effects and dead letters, then its marks, then its positions
+        and clocks (table writes sent after that flush, that a later flush proves delivered: a crash
+        before then resumes from the older position). Every flush checks every send not yet seen
+        delivered, whichever reader sent it, and raises on a failed one."""
         started = time.perf_counter()
         if stage == "absorb":
             await self._send_table_writes()
@@ -562,6 +570,7 @@ class ScoringTopology:
 
     # -- timer: idle input partitions ------------------------------------------------------
     async def mark_idle_partitions(self) -> None:
+        """Tell every target which input partitions have had no events for `SSI_IDLE_CLOSE_SECONDS`."""
         if self._placing or self._stopping:
             return  # its effects may be undelivered yet: an idle mark now could overtake them
         idle_after = self.settings.idle_close_seconds
@@ -572,10 +581,15 @@ class ScoringTopology:
                 continue
             if await self.input_lag(source) != 0:
                 continue  # quiet only because the worker is busy elsewhere (or not fetched yet)
-            step = self.source.idle_mark(source)
-            if step is not None:
-                await self._deliver(step)
-                log.info("input partition %d idle for %.0f s: marked idle", source, now - last)
+            async with self._marking:  # not while a fetch is placed, nor once the worker drained
+                if self._placing or self._stopping:
+                    return
+                if self._last_input.get(source, now) != last:
+                    continue  # events came while the lag was asked for
+                step = self.source.idle_mark(source)
+                if step is not None:
+                    await self._deliver(step)
+                    log.info("input partition %d idle for %.0f s: marked idle", source, now - last)
 
     async def input_lag(self, source: int) -> int | None:
         """Events of input partition `source` not yet processed, from its end offset now (None: unknown)."""
@@ -642,6 +656,8 @@ class ScoringTopology:
             self._stopping = True
         await self.ingest.pause()
         await self.absorber.pause()
+        async with self._marking:  # an idle mark being sent is covered by the flush below
+            pass
         try:
             await self._store_absorbed()
             await self._flush("absorb")

@@ -1,0 +1,117 @@
+"""Which producer carries what a worker sends, and what each reader's flush waits for (no broker needed):
+the ingest's whole output but table writes goes through the frame producer, and its flush waits for
+that producer only; the absorber's flush waits for both (docs/streaming.md, "Frames")."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from ssi_stream.engine import Step
+from ssi_stream.events.dead_letter import PayloadSource, dead_letter_record
+from ssi_stream.events.decode import Rejected
+from ssi_stream.events.rejection import RejectionCode
+from ssi_stream.ops.settings import Settings
+from ssi_stream.scoring.model import load_model
+from ssi_stream.stream.topology import ScoringTopology
+from ssi_stream.timeline.source_clock import SourceMark
+
+
+class FakeProducer:
+    """Records each send and each flush; every send is delivered, or fails when its topic is `failing`."""
+
+    def __init__(self, name: str, log: list[tuple[str, str, int | None]], failing: str | None = None) -> None:
+        self.name, self.log, self.failing = name, log, failing
+
+    def _future(self, topic: str) -> asyncio.Future[Any]:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if topic == self.failing:
+            future.set_exception(RuntimeError(f"{topic} refused the write"))
+        else:
+            future.set_result(SimpleNamespace(offset=0))
+        return future
+
+    async def send(self, topic: str, *args: Any, **kwargs: Any) -> asyncio.Future[Any]:  # both signatures
+        at = 1 if self.name == "frames" else 2  # (value, partition, …) or Faust's (key, value, partition, …)
+        partition = kwargs.get("partition", args[at] if len(args) > at else None)
+        self.log.append((self.name, topic, partition))
+        return self._future(topic)
+
+    async def flush(self) -> None:
+        self.log.append((self.name, "flush", None))
+
+
+def topology(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str | None = None) -> tuple[Any, list]:
+    settings = replace(Settings(), store="memory://", data_dir=str(tmp_path))
+    built = ScoringTopology(settings, "127.0.0.1:9", load_model())
+    log: list[tuple[str, str, int | None]] = []
+    built.frames = FakeProducer("frames", log, failing)  # type: ignore[assignment]
+    faust = FakeProducer("faust", log, failing)
+    monkeypatch.setattr(built, "_send_table_writes", _nothing)
+    monkeypatch.setattr(type(built.app), "producer", property(lambda app: faust))
+    return built, log
+
+
+async def _nothing() -> None:
+    return None
+
+
+def a_place_step() -> Step:
+    rejected = Rejected(RejectionCode.WRONG_KEY, None, "the record has no key")
+    mark = SourceMark(source=0, closable=None, top_day=None, idle=False, offset=4)
+    letter = dead_letter_record(
+        b"{}", rejected, source=PayloadSource.kafka("ssi.events", 0, 3), rejected_at=datetime.now(UTC)
+    )
+    return Step(to_targets=[(1, mark), (0, mark)], dead_letters=[(b"m-1", letter)])
+
+
+def test_the_ingest_sends_frames_and_dead_letters_on_the_frame_producer_and_waits_for_it_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built, log = topology(tmp_path, monkeypatch)
+
+    async def run() -> None:
+        await built._deliver(a_place_step())
+        await built._flush("place")
+
+    asyncio.run(run())
+    effects, dlq = built.effects_topic.get_topic_name(), built.dlq_topic.get_topic_name()
+    assert log == [
+        ("frames", effects, 0),
+        ("frames", effects, 1),
+        ("frames", dlq, None),
+        ("frames", "flush", None),
+    ]
+
+
+def test_the_absorbers_flush_waits_for_both_producers_and_records_go_through_fausts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built, log = topology(tmp_path, monkeypatch)
+    scores = built.scores_topic.get_topic_name()
+
+    async def run() -> None:
+        await built._deliver(Step(records=[("m-1", {"ssi": 1.0})]))
+        await built._flush("absorb")
+
+    asyncio.run(run())
+    assert log == [("faust", scores, None), ("faust", "flush", None), ("frames", "flush", None)]
+
+
+def test_a_dead_letter_that_fails_stops_the_ingest_at_its_flush(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built, _ = topology(tmp_path, monkeypatch, failing=Settings().dlq_topic)
+
+    async def run() -> None:
+        await built._deliver(a_place_step())
+        await built._flush("place")
+
+    with pytest.raises(RuntimeError, match="refused the write"):
+        asyncio.run(run())
