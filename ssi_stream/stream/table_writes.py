@@ -12,6 +12,11 @@ producer (`ScoringTopology._flush`), as record batches: one per changelog partit
 to the producer's batch size), so a close's thousands of ledgers cost no per-record send (a send per
 record was a tenth of a busy worker's time, BENCHMARKS.md "Session 7"). Reads see a write at once (the
 store has it); a restore reads the same changelog.
+
+A value can also be encoded when it is sent (`put_later`, the member ledgers): a key put again before
+then is encoded once, with what its object holds at the send, in the place of its first put. A ledger
+is put before a day's close (absorbed since its last write), closed and put again, then ranked and
+put again; each put used to encode it (11 % of a busy worker's time, BENCHMARKS.md "Session 14").
 """
 
 from __future__ import annotations
@@ -30,31 +35,58 @@ from ssi_stream.stream.event_context import reset, set_partition
 SendRecords = Callable[[str, int, list[tuple[bytes, bytes | None]]], Awaitable[list[tuple[Any, int]]]]
 
 
+#: A pending record whose value is encoded at the send (`TableWriter.put_later`).
+_LATER: Any = object()
+
+
 class TableWriter:
     """Writes to Faust tables whose changelog records wait, in order, for `send`."""
 
     def __init__(self) -> None:
-        self._pending: list[tuple[Any, int, bytes, bytes | None]] = []
+        self._pending: list[list[Any]] = []  # [table, partition, key, value (bytes, None, or _LATER)]
+        #: (table id, partition, key) -> its pending record, the object put last and its encoder
+        self._later: dict[tuple[int, int, bytes], tuple[list[Any], Any, Callable[[Any], bytes]]] = {}
         #: One `send` at a time: the worker's two readers share the writer, and a send waits between
         #: batches (aiokafka queues one batch per partition at a time).
         self._sending = asyncio.Lock()
 
     def put(self, table: Any, partition: int, key: bytes, value: bytes) -> None:
         """`table[key] = value` on changelog partition `partition`."""
-        token = set_partition(table.changelog_topic.get_topic_name(), partition)
-        try:
-            table.data[key] = value
-        finally:
-            reset(token)
-        self._pending.append((table, partition, key, value))
+        self._encode_now(table, partition, key)
+        _store(table, partition, key, value)
+        self._pending.append([table, partition, key, value])
+
+    def put_later(
+        self, table: Any, partition: int, key: bytes, held: Any, encode: Callable[[Any], bytes]
+    ) -> None:
+        """`table[key] = encode(held)`, encoded at the next `send` (with what `held` holds then); until
+        then `later` answers for the key, not the table. Put again before that, it is encoded once."""
+        slot = (id(table), partition, key)
+        waiting = self._later.get(slot)
+        if waiting is None:
+            record = [table, partition, key, _LATER]
+            self._pending.append(record)
+        else:
+            record = waiting[0]
+        self._later[slot] = (record, held, encode)
+
+    def later(self, table: Any, partition: int, key: bytes) -> Any | None:
+        """The object put for `key` with `put_later` and not sent yet, or None."""
+        waiting = self._later.get((id(table), partition, key))
+        return None if waiting is None else waiting[1]
+
+    def later_keys(self, table: Any, partition: int) -> list[bytes]:
+        """The keys of `table`'s `partition` put with `put_later` and not in its store yet."""
+        return [key for (held, part, key) in self._later if held == id(table) and part == partition]
 
     def pop(self, table: Any, partition: int, key: bytes) -> bytes | None:
         """`table.pop(key, None)` on changelog partition `partition` (a tombstone if it was there)."""
+        self._encode_now(table, partition, key)
         value = table.data.get(key)
         if value is None:
             return None
         del table.data[key]
-        self._pending.append((table, partition, key, None))
+        self._pending.append([table, partition, key, None])
         return value
 
     @property
@@ -70,8 +102,21 @@ class TableWriter:
         async with self._sending:
             await self._send_pending(send_records)
 
+    def _encode_now(self, table: Any, partition: int, key: bytes) -> None:
+        """Encode a value put for `key` with `put_later` now, in its place: a write or delete follows."""
+        waiting = self._later.pop((id(table), partition, key), None)
+        if waiting is not None:
+            record, held, encode = waiting
+            record[3] = encode(held)
+            _store(table, partition, key, record[3])
+
     async def _send_pending(self, send_records: SendRecords) -> None:
         pending, self._pending = self._pending, []
+        later, self._later = self._later, {}
+        for record, held, encode in later.values():  # each once, with what it holds now
+            table, partition, key, _ = record
+            record[3] = encode(held)
+            _store(table, partition, key, record[3])
         by_partition: dict[tuple[int, int], tuple[Any, int, list[tuple[bytes, bytes | None]]]] = {}
         for table, partition, key, value in pending:  # grouped by table object: its topic name once
             held = by_partition.get((id(table), partition))
@@ -82,6 +127,15 @@ class TableWriter:
             topic = table.changelog_topic.get_topic_name()
             for future, count in await send_records(topic, partition, records):
                 future.add_done_callback(_persisted(table.data, topic, partition, count))
+
+
+def _store(table: Any, partition: int, key: bytes, value: bytes) -> None:
+    """`value` into the table's store, in the changelog partition's context (RocksDB needs it)."""
+    token = set_partition(table.changelog_topic.get_topic_name(), partition)
+    try:
+        table.data[key] = value
+    finally:
+        reset(token)
 
 
 def _persisted(store: Any, topic: str, partition: int, count: int) -> Callable[[Any], None]:

@@ -161,7 +161,12 @@ class TableTargetStore:
         if cached is not None:
             cache.hits += 1
             return cached
-        stored = self.members.get(member_id.encode())
+        key = member_id.encode()
+        unsent = self.writer.later(self.members, self.target, key)
+        if unsent is not None:  # put and not sent yet: the table has an older value, or none
+            cache.put(member_id, unsent)
+            return unsent
+        stored = self.members.get(key)
         if stored is None:
             return None
         cache.decoded += 1
@@ -170,16 +175,20 @@ class TableTargetStore:
         return ledger
 
     def put_ledger(self, member_id: str, ledger: MemberLedger) -> None:
-        self.writer.put(self.members, self.target, member_id.encode(), encode_ledger(ledger))
+        self.writer.put_later(self.members, self.target, member_id.encode(), ledger, encode_ledger)
         self.cache.put(member_id, ledger)
 
     def member_ids(self) -> Iterable[str]:
-        """The members of this partition held by the table (one scan, when the partition is taken on)."""
+        """The members of this partition held by the table (one scan, when the partition is taken on),
+        and those put and not sent yet."""
         target, partitions = self.target, self.partitions
         for key in self.members.keys():  # noqa: SIM118 - a Faust table, not a dict
             member_id = key.decode()
             if partition_for(member_id, partitions) == target:
                 yield member_id
+        for key in self.writer.later_keys(self.members, target):
+            if self.members.get(key) is None:
+                yield key.decode()
 
     def gate(self) -> bytes | None:
         return self.gates.get(gate_key(self.target))

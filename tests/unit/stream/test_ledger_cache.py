@@ -3,6 +3,7 @@ bounded, and only ever the object last written to or read from the table."""
 
 from __future__ import annotations
 
+import asyncio
 from types import SimpleNamespace
 from typing import Any
 
@@ -57,13 +58,40 @@ def test_a_capacity_of_zero_keeps_nothing() -> None:
     assert len(cache) == 0 and cache.get("a") is None
 
 
-def test_a_written_ledger_is_read_back_without_decoding_and_the_table_still_gets_its_bytes() -> None:
+def send(target: TableTargetStore) -> list[tuple[bytes, bytes | None]]:
+    """Send the writer's pending changelog records; the (key, value)s sent."""
+    sent: list[tuple[bytes, bytes | None]] = []
+
+    async def send_records(topic: str, partition: int, records: list) -> list:
+        sent.extend(records)
+        return []
+
+    asyncio.run(target.writer.send(send_records))
+    return sent
+
+
+def test_a_written_ledger_is_read_back_without_decoding_and_the_table_gets_its_bytes_at_the_send() -> None:
     target, members = store(LedgerCache(10))
     written = ledger(7)
     target.put_ledger("m-1", written)
+    assert b"m-1" not in members and list(target.member_ids()) == ["m-1"]  # encoded when sent
+    written.state.first_day = 8  # changed after the put: the send encodes what it holds then
+    assert send(target) == [(b"m-1", encode_ledger(written))]
     assert members[b"m-1"] == encode_ledger(written)  # the table and its changelog get every write
     members[b"m-1"] = b"\xffnot a ledger"  # were it decoded, this would not read
     assert target.ledger("m-1") is written
+
+
+def test_a_ledger_put_and_not_sent_is_read_back_even_once_the_cache_forgot_it() -> None:
+    for capacity in (0, 10):
+        target, members = store(LedgerCache(capacity))
+        members[b"m-1"] = encode_ledger(ledger(3))  # an older stored value
+        written = ledger(7)
+        target.put_ledger("m-1", written)
+        target.cache.clear()  # a rebalance forgets the cache
+        assert target.ledger("m-1") is written  # not the table's older value
+        send(target)
+        assert target.ledger("m-1").state.first_day == 7
 
 
 def test_a_ledger_read_from_the_table_is_decoded_once() -> None:
@@ -79,6 +107,7 @@ def test_a_ledger_read_from_the_table_is_decoded_once() -> None:
 def test_without_a_cache_every_read_decodes_and_an_unreadable_ledger_is_never_cached() -> None:
     uncached, members = store(LedgerCache(0))
     uncached.put_ledger("m-1", ledger(7))
+    send(uncached)
     members[b"m-1"] = b"\xffnot a ledger"
     with pytest.raises(UnreadableLedger):
         uncached.ledger("m-1")

@@ -207,3 +207,57 @@ def test_a_send_waits_for_one_in_progress_so_no_record_overtakes_an_earlier_one_
     queued = asyncio.run(run())
     assert sent == [b"ledger-0", b"ledger-1", b"ledger-2", b"gate-1", b"gate-2"]
     assert queued == sent  # the second send returned only once everything before it was queued
+
+
+def test_a_value_put_later_is_encoded_once_at_the_send_with_what_it_holds_then_in_its_first_place() -> None:
+    members, gates = table("app-members-changelog"), table("app-close-gates-changelog")
+    writer = TableWriter()
+    encoded: list[str] = []
+
+    def encode(held: dict) -> bytes:
+        encoded.append(held["name"])
+        return f"{held['name']}:{held['count']}".encode()
+
+    one, two = {"name": "m-1", "count": 1}, {"name": "m-2", "count": 1}
+    writer.put_later(members, 3, b"m-1", one, encode)
+    writer.put_later(members, 3, b"m-2", two, encode)
+    writer.put(gates, 3, b"gate:3", b"gate")
+    one["count"] = 2  # changed and put again (a close after the absorbed effects were put)
+    writer.put_later(members, 3, b"m-1", one, encode)
+    one["count"] = 3  # changed after its last put, before the send
+    assert writer.later(members, 3, b"m-1") is one and writer.later(members, 4, b"m-1") is None
+    assert sorted(writer.later_keys(members, 3)) == [b"m-1", b"m-2"] and writer.later_keys(gates, 3) == []
+    assert b"m-1" not in members.data and encoded == []  # nothing encoded before the send
+    assert writer.pending == 3
+    producer = FakeProducer()
+    asyncio.run(writer.send(producer.send_records))
+    assert sorted(encoded) == ["m-1", "m-2"]  # once each
+    assert producer.sent == [  # m-1 in the place of its first put, with what it held at the send
+        ("app-members-changelog", b"m-1", b"m-1:3", 3),
+        ("app-members-changelog", b"m-2", b"m-2:1", 3),
+        ("app-close-gates-changelog", b"gate:3", b"gate", 3),
+    ]
+    assert members.data == {b"m-1": b"m-1:3", b"m-2": b"m-2:1"} and members.data.partitions[b"m-1"] == 3
+    assert writer.later(members, 3, b"m-1") is None and writer.later_keys(members, 3) == []
+    writer.put_later(members, 3, b"m-1", one, encode)  # a put after the send: a record of its own
+    asyncio.run(writer.send(producer.send_records))
+    assert encoded.count("m-1") == 2 and producer.sent[-1] == ("app-members-changelog", b"m-1", b"m-1:3", 3)
+
+
+def test_a_write_or_delete_after_a_put_later_of_the_same_key_keeps_the_order_of_the_writes() -> None:
+    members = table("app-members-changelog")
+    writer = TableWriter()
+    writer.put_later(members, 0, b"k", {"v": 1}, lambda held: b"later-%d" % held["v"])
+    writer.put(members, 0, b"k", b"now")  # the later value is encoded first, in its place
+    assert writer.later(members, 0, b"k") is None and members.data[b"k"] == b"now"
+    writer.put_later(members, 0, b"j", {"v": 2}, lambda held: b"later-%d" % held["v"])
+    assert writer.pop(members, 0, b"j") == b"later-2"  # encoded, then deleted: a tombstone follows it
+    producer = FakeProducer()
+    asyncio.run(writer.send(producer.send_records))
+    assert [(key, value) for _, key, value, _ in producer.sent] == [
+        (b"k", b"later-1"),
+        (b"k", b"now"),
+        (b"j", b"later-2"),
+        (b"j", None),
+    ]
+    assert members.data == {b"k": b"now"}
