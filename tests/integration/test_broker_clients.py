@@ -127,7 +127,13 @@ def test_the_frame_producer_delivers_in_order_per_partition_and_refuses_sends_on
     ensure_topics(kafka_bootstrap, [TopicSpec(name, 2)])
 
     async def run() -> dict[int, list[bytes]]:
-        frames = FrameProducer(kafka_bootstrap, PLAINTEXT, client_id="test-frames", max_batch_size=16_384)
+        frames = FrameProducer(
+            kafka_bootstrap,
+            PLAINTEXT,
+            client_id="test-frames",
+            max_batch_size=16_384,
+            request_timeout_ms=30_000,
+        )
         await frames.flush()  # nothing sent yet: no connection, nothing to wait for
         futures = [
             await frames.send(name, f"{index}".encode() * 2_000, index % 2, [("n", b"%d" % index)])
