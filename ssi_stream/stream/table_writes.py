@@ -1,5 +1,5 @@
-"""Table writes without Faust's per-write path: the store at once, the changelog records in order, sent
-by the worker before each flush.
+"""Table writes without Faust's per-write path: the store at once (or at the send, for values encoded
+then), the changelog records in order, sent by the worker before each flush.
 
 A Faust table write (`table[key] = value`) hands its changelog record to `Topic.send_soon`: into
 Faust's producer buffer, which one background task drains a record at a time through
@@ -10,13 +10,15 @@ record (raw key, raw value, the same changelog partition) to the changelog, the 
 the store's persisted offset — all of them when the worker delivers (`send`), before it waits for the
 producer (`ScoringTopology._flush`), as record batches: one per changelog partition (or more, each up
 to the producer's batch size), so a close's thousands of ledgers cost no per-record send (a send per
-record was a tenth of a busy worker's time, BENCHMARKS.md "Session 7"). Reads see a write at once (the
-store has it); a restore reads the same changelog.
+record was a tenth of a busy worker's time, BENCHMARKS.md "Session 7"). Reads of the store see a
+write at once (a `put_later` one from its send); a restore reads the same changelog.
 
 A value can also be encoded when it is sent (`put_later`, the member ledgers): a key put again before
 then is encoded once, with what its object holds at the send, in the place of its first put. A ledger
-is put before a day's close (absorbed since its last write), closed and put again, then ranked and
-put again; each put used to encode it (11 % of a busy worker's time, BENCHMARKS.md "Session 14").
+is put before a day's close (absorbed since its last write), then closed and put again before the
+step's send; each put used to encode it (11 % of a busy worker's time, BENCHMARKS.md "Session 14").
+This relies on the engine's rule that a ledger it changes after a put is put again before its next
+barrier, and on the driver sending at every barrier (`tests/unit/stream/test_table_store_crashes.py`).
 """
 
 from __future__ import annotations
@@ -111,12 +113,12 @@ class TableWriter:
             _store(table, partition, key, record[3])
 
     async def _send_pending(self, send_records: SendRecords) -> None:
-        pending, self._pending = self._pending, []
-        later, self._later = self._later, {}
-        for record, held, encode in later.values():  # each once, with what it holds now
-            table, partition, key, _ = record
+        for record, held, encode in self._later.values():  # each once, with what it holds now; if one
+            table, partition, key, _ = record  # raises, every record is still pending
             record[3] = encode(held)
             _store(table, partition, key, record[3])
+        pending, self._pending = self._pending, []
+        self._later = {}
         by_partition: dict[tuple[int, int], tuple[Any, int, list[tuple[bytes, bytes | None]]]] = {}
         for table, partition, key, value in pending:  # grouped by table object: its topic name once
             held = by_partition.get((id(table), partition))

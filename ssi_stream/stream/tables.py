@@ -5,7 +5,9 @@ Three changelog-backed tables hold a worker's state: `members` (member id -> led
 (effects partition -> gate, held day-share parts, industry distributions, the redelivery filters and the
 effects deferred to their day's close, and the effects position).
 A write goes to the table's store at once and to its changelog when the worker next delivers
-(`stream.table_writes`); the worker's flush waits for it.
+(`stream.table_writes`); the worker's flush waits for it. A ledger is encoded, and reaches the store,
+only when it is sent: until then the engine's reads here get the object written (the query API, which
+reads the table itself, sees it from the send on).
 """
 
 from __future__ import annotations

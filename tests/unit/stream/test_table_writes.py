@@ -7,6 +7,7 @@ import asyncio
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from faust.streams import current_event
 from faust.types import TP
 
@@ -261,3 +262,24 @@ def test_a_write_or_delete_after_a_put_later_of_the_same_key_keeps_the_order_of_
         (b"j", None),
     ]
     assert members.data == {b"k": b"now"}
+
+
+def test_a_value_that_cannot_be_encoded_fails_the_send_and_leaves_every_record_pending() -> None:
+    members, gates = table("app-members-changelog"), table("app-close-gates-changelog")
+    writer = TableWriter()
+    broken = {"ok": False}
+
+    def encode(held: dict) -> bytes:
+        if not held["ok"]:
+            raise ValueError("cannot encode")
+        return b"fine"
+
+    writer.put(gates, 0, b"gate:0", b"gate")
+    writer.put_later(members, 0, b"m-1", broken, encode)
+    producer = FakeProducer()
+    with pytest.raises(ValueError, match="cannot encode"):
+        asyncio.run(writer.send(producer.send_records))
+    assert producer.sent == [] and writer.pending == 2 and writer.later(members, 0, b"m-1") is broken
+    broken["ok"] = True
+    asyncio.run(writer.send(producer.send_records))
+    assert [(key, value) for _, key, value, _ in producer.sent] == [(b"gate:0", b"gate"), (b"m-1", b"fine")]
