@@ -13,9 +13,9 @@ group gives each worker its effects partitions and the tables' partitions with t
 reads.) Every decision (decoding, lateness, dedup, day gates, the ranking protocol, stand-ins) is the
 engine's; this module reads, delivers each step the engine yields (waiting until Kafka has it, the
 barrier), and moves its input positions only after the last one (`OffsetGuard`). The effects topic's
-records go through a producer of their own (`stream.frame_producer`), the rest through Faust's. A
-timer marks input partitions idle after `SSI_IDLE_CLOSE_SECONDS` without events, so the last days
-close when input stops.
+records and the dead letters go through a producer of their own (`stream.frame_producer`), the rest
+through Faust's. A timer marks input partitions idle after `SSI_IDLE_CLOSE_SECONDS` without events, so
+the last days close when input stops.
 The web server (`stream.views`) serves metrics, probes and the query API.
 """
 
