@@ -432,8 +432,15 @@ def daily_close(run: Run, log: Path, sizes: list[int]) -> dict[str, Any]:
     return child_json(child, timeout=3600)
 
 
-def live_events(members: int, count: int, stamps: dict[str, float]) -> Iterator[tuple[str, bytes]]:
-    """Simulated events re-stamped `occurred_at = now` as they are sent; `stamps` gets each id's send time."""
+#: With `--latency-close`, the first events are stamped this long before they are sent.
+CLOSE_SHIFT_SECONDS = 2 * 86_400
+
+
+def live_events(
+    members: int, count: int, stamps: dict[str, float], shifted: int = 0
+) -> Iterator[tuple[str, bytes]]:
+    """Simulated events re-stamped `occurred_at = now` as they are sent (the first `shifted` of them two
+    days earlier: when the rest come, the days before today close); `stamps` gets each id's send time."""
     days = max(1, math.ceil(count / (members * 6)))
     config = SimulationConfig(members=members, days=days, seed=2, start=date.today())
     sent = 0
@@ -442,22 +449,29 @@ def live_events(members: int, count: int, stamps: dict[str, float]) -> Iterator[
             return
         assert isinstance(event, dict)
         now = time.time()
+        at = now - CLOSE_SHIFT_SECONDS if sent < shifted else now
         event["occurred_at"] = (
-            datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         )
         stamps[event["event_id"]] = now
         sent += 1  # noqa: SIM113 - the generator stops at `count`, before the next item is made
         yield key, orjson.dumps(event)
 
 
-def latency(run: Run, members: int, rate: float, seconds: float, warmup: float) -> dict[str, Any]:
+def latency(
+    run: Run, members: int, rate: float, seconds: float, warmup: float, *, close: bool = False
+) -> dict[str, Any]:
     """Events stamped now, at `rate`/s, into a fresh worker; its events and effects topics are created
     with `message.timestamp.type=LogAppendTime`, so the broker stamps each record as it appends it, and
     both are read after the run (no consumer competes with the producer for this process's CPU). Per
     event: send → the actor's effect appended (end to end), split into the producer's share (send →
     event appended: this script's kafka-python producer) and the worker's (event appended → effect
     appended). The first `warmup` seconds of events are reported apart (`warmup`); the worker's
-    share is also given as its maximum in each second of the run. Plus `ssi_processing_seconds`."""
+    share is also given as its maximum in each second of the run. Plus `ssi_processing_seconds`.
+
+    With `close`, the events of the warm-up and the first half of the measured seconds are stamped two
+    days back, the rest now: the days between close (every member) while events keep coming, and the
+    events sent in the 10 s after the switch are also reported apart (`after_switch`)."""
     env = run.worker_env("live", "memory://", app="live")
     appended = (("message.timestamp.type", "LogAppendTime"),)
     events_topic, effects_topic = env["SSI_EVENTS_TOPIC"], env["SSI_EFFECTS_TOPIC"]
@@ -472,10 +486,11 @@ def latency(run: Run, members: int, rate: float, seconds: float, warmup: float) 
         time.sleep(3)
         stamps: dict[str, float] = {}  # event id -> when it was handed to the producer
         warm, count = int(rate * warmup), int(rate * seconds)
+        shifted = warm + count // 2 if close else 0
         produced = produce_events(
             run.bootstrap,
             events_topic,
-            live_events(members, warm + count, stamps),
+            live_events(members, warm + count, stamps, shifted),
             rate=rate,
             security=run.security,
         )
@@ -495,6 +510,8 @@ def latency(run: Run, members: int, rate: float, seconds: float, warmup: float) 
                     effect_appended.setdefault(effect_id[:-2], at)
     sent_times = list(stamps.values())
     measured_from = sent_times[warm] if warm < len(sent_times) else math.inf
+    switched_at = sent_times[shifted] if 0 < shifted < len(sent_times) else math.inf
+    after_switch: list[float] = []  # the worker's share of events sent in the 10 s after the switch
     first_sent = sent_times[0] if sent_times else 0.0
     names = ("send_to_effect_ms", "producer_ms", "worker_ms")
     shares: dict[str, dict[str, list[float]]] = {
@@ -511,6 +528,8 @@ def latency(run: Run, members: int, rate: float, seconds: float, warmup: float) 
         phase["worker_ms"].append((effect_at - event_at) * 1000)
         second = int(sent - first_sent)
         worst[second] = max(worst.get(second, 0.0), phase["worker_ms"][-1])
+        if switched_at <= sent < switched_at + 10:
+            after_switch.append(phase["worker_ms"][-1])
     exposition = metrics.decode()
     return {
         "rate": rate,
@@ -520,6 +539,8 @@ def latency(run: Run, members: int, rate: float, seconds: float, warmup: float) 
         **{name: _quantiles(values) for name, values in shares["measured"].items()},
         "warmup": {name: _quantiles(values) for name, values in shares["warmup"].items()},
         "worker_ms_max_by_second": [round(worst.get(s, math.nan)) for s in range(max(worst, default=-1) + 1)],
+        "switch_second": None if math.isinf(switched_at) else round(switched_at - first_sent, 1),
+        "after_switch": {"worker_ms": _quantiles(after_switch)},
         "processing_ms": {stage: _histogram_quantiles(exposition, stage) for stage in ("place", "absorb")},
         "day_closes": {
             name: _metric_value(exposition, f"ssi_daily_close_seconds_{name}") for name in ("count", "sum")
@@ -608,6 +629,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--latency-rate", type=float, help="events/s of the latency run (default: half the worker's rate)"
+    )
+    parser.add_argument(
+        "--latency-close",
+        action="store_true",
+        help="stamp the latency run's first events two days back, so days close (every member) mid-run",
     )
     parser.add_argument("--no-rocksdb", action="store_true", help="skip the rocksdb:// worker run")
     parser.add_argument(
@@ -728,7 +754,14 @@ def main() -> None:
             say(f"close: {results['close']['runs']}")
         if "latency" in systems:
             rate = args.latency_rate or results["worker_memory"]["rate"] / 2
-            results["latency"] = latency(run, args.members, rate, args.latency_seconds, args.latency_warmup)
+            results["latency"] = latency(
+                run,
+                args.members,
+                rate,
+                args.latency_seconds,
+                args.latency_warmup,
+                close=args.latency_close,
+            )
             say(f"latency: {results['latency']}")
     finally:
         out = RESULTS / f"stream-{run_id}.json"

@@ -26,6 +26,7 @@ import logging
 import os
 import sys
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,10 +73,13 @@ log = logging.getLogger(__name__)
 
 #: How often the lag and member gauges are refreshed.
 METRICS_INTERVAL_SECONDS = 2.0
-#: Input is read only while each effects partition of the worker has at most this many frames to absorb
-#: (two per input batch: its effects, then its marks), so a backlog waits on the events topic, not
-#: between the two sides (BENCHMARKS.md, "Session 6" and "Session 7").
-EFFECTS_BACKLOG_PER_PARTITION = 16
+#: Input is read only while each effects partition of the worker has at most this many messages (effects
+#: and marks) it wrote and has not absorbed, so a backlog waits on the events topic, not between the two
+#: sides (BENCHMARKS.md, "Session 6" and "Session 7"): about 20 of the ingest's batches when it drains a
+#: backlog, and seconds of input at a live rate, so a day's close (every member of a partition) does not
+#: hold the input back. (It counted frames, 16: at a live rate a frame holds a few effects, and a close
+#: of 20,000 members held every event back for seconds, BENCHMARKS.md "Session 14".)
+EFFECTS_BACKLOG_PER_PARTITION = 10_000
 #: The producer's batch per partition (Faust's default is 16 KiB). A batch is full after about 13 ledgers,
 #: and a send to a full batch waits for a round trip to the broker: a close's writes waited for dozens.
 #: Half of a broker's default `message.max.bytes` (1 MiB).
@@ -161,8 +165,12 @@ class ScoringTopology:
         self.metrics = WorkerMetrics(model.version)
 
         self._sent: list[Any] = []  # send futures since the last _flush
-        self._frames_sent: list[tuple[int, Any]] = []  # (effects partition, send future) not yet seen done
-        self._written: dict[int, int] = {}  # effects partition -> highest offset this worker wrote there
+        #: (effects partition, send future, messages in the frame) of frames not yet seen delivered
+        self._frames_sent: list[tuple[int, Any, int]] = []
+        #: effects partition -> messages this worker delivered there; (offset, that count) of its frames
+        self._written: dict[int, int] = {}
+        self._written_at: dict[int, deque[tuple[int, int]]] = {}
+        self._absorbed_written: dict[int, int] = {}  # effects partition -> of those, how many absorbed
         self._placing = False  # a place batch is in progress (the idle timer waits for it)
         #: Held while a fetch is placed or an idle mark sent: a mark never overtakes a batch's effects.
         self._marking = asyncio.Lock()
@@ -281,7 +289,7 @@ class ScoringTopology:
 
     async def _wait_for_absorb(self) -> None:
         """Backpressure: read no further input while an effects partition of this worker holds more than
-        `EFFECTS_BACKLOG_PER_PARTITION` frames this worker wrote and has not absorbed yet, so input
+        `EFFECTS_BACKLOG_PER_PARTITION` messages this worker wrote and has not absorbed yet, so input
         waiting on the events topic never starves the closes (a backlog stays on the events topic,
         where the lag gauge shows it). Waits at most `BACKPRESSURE_MAX_WAIT_SECONDS` at a time."""
         started = time.monotonic()
@@ -294,21 +302,25 @@ class ScoringTopology:
             self.metrics.backpressure_waited(time.monotonic() - started)
 
     def _effects_backlog(self) -> int:
-        """The most frames this worker wrote to one of its own effects partitions and has not absorbed."""
-        pending = []
-        for destination, future in self._frames_sent:
-            if not future.done():
-                pending.append((destination, future))
+        """The most messages this worker wrote to one of its own effects partitions and has not absorbed."""
+        pending, waiting = [], set()
+        for destination, future, count in self._frames_sent:
+            if destination in waiting or not future.done():  # a partition's frames are counted in order
+                waiting.add(destination)
+                pending.append((destination, future, count))
             elif not future.cancelled() and future.exception() is None:
-                offset = future.result().offset
-                if offset > self._written.get(destination, -1):
-                    self._written[destination] = offset
+                written = self._written[destination] = self._written.get(destination, 0) + count
+                self._written_at.setdefault(destination, deque()).append((future.result().offset, written))
         self._frames_sent = pending
         backlog = 0
         for destination, written in self._written.items():
             absorbed = self._absorbed.get(destination)
-            if absorbed is not None:  # else not held here, or nothing absorbed yet since assigned
-                backlog = max(backlog, written - absorbed)
+            if absorbed is None:  # not held here, or nothing absorbed yet since assigned
+                continue
+            frames = self._written_at[destination]
+            while frames and frames[0][0] <= absorbed:
+                self._absorbed_written[destination] = frames.popleft()[1]
+            backlog = max(backlog, written - self._absorbed_written.get(destination, 0))
         return backlog
 
     async def _place_batch(self, fetch: Mapping[int, Sequence[Any]]) -> None:
@@ -465,11 +477,14 @@ class ScoringTopology:
             for destination, message in step.to_targets:
                 by_partition.setdefault(destination, []).append(message)
             for destination in sorted(by_partition):
-                for frame in encode_frames(by_partition[destination], frame_format=self.frame_format):
+                messages = by_partition[destination]
+                frames = encode_frames(messages, frame_format=self.frame_format)
+                for index, frame in enumerate(frames):
                     headers = frame_headers(frame, self.internal_key)
                     future = await self.frames.send(effects, frame, destination, headers)
                     self._sent.append(future)
-                    self._frames_sent.append((destination, future))
+                    share = len(messages) // len(frames) + (index < len(messages) % len(frames))
+                    self._frames_sent.append((destination, future, share))
         if step.quarantine:  # effects of members whose stored state cannot be read, as frames of one
             quarantine = self.quarantine_topic.get_topic_name()
             for reason, message in step.quarantine:
