@@ -303,11 +303,13 @@ class ScoringTopology:
 
     def _effects_backlog(self) -> int:
         """The most messages this worker wrote to one of its own effects partitions and has not absorbed."""
-        pending, waiting = [], set()
+        pending, waiting, held = [], set(), self.absorber.partitions
         for destination, future, count in self._frames_sent:
             if destination in waiting or not future.done():  # a partition's frames are counted in order
                 waiting.add(destination)
                 pending.append((destination, future, count))
+            elif destination not in held:  # another worker absorbs it: not counted, nothing kept
+                continue
             elif not future.cancelled() and future.exception() is None:
                 written = self._written[destination] = self._written.get(destination, 0) + count
                 self._written_at.setdefault(destination, deque()).append((future.result().offset, written))

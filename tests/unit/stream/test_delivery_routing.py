@@ -115,3 +115,41 @@ def test_a_dead_letter_that_fails_stops_the_ingest_at_its_flush(
 
     with pytest.raises(RuntimeError, match="refused the write"):
         asyncio.run(run())
+
+
+def test_the_backlog_counts_the_messages_written_and_not_absorbed_on_held_partitions_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built, _ = topology(tmp_path, monkeypatch)
+    built.absorber._reading = frozenset({0})  # this worker absorbs effects partition 0 only
+
+    async def run() -> list[int]:
+        loop = asyncio.get_running_loop()
+
+        def delivered(offset: int) -> asyncio.Future[Any]:
+            future: asyncio.Future[Any] = loop.create_future()
+            future.set_result(SimpleNamespace(offset=offset))
+            return future
+
+        late: asyncio.Future[Any] = loop.create_future()  # partition 0's third frame, not delivered yet
+        built._frames_sent = [
+            (0, delivered(10), 300),
+            (1, delivered(4), 999),  # another worker's partition
+            (0, delivered(11), 200),
+            (0, late, 50),
+            (0, delivered(13), 70),  # after a frame not delivered yet: counted once that one is
+        ]
+        seen = [built._effects_backlog()]  # nothing absorbed here yet: no backlog to wait for
+        built._absorbed[0] = 9
+        seen.append(built._effects_backlog())  # 300 + 200 delivered, none absorbed
+        built._absorbed[0] = 10
+        seen.append(built._effects_backlog())
+        late.set_result(SimpleNamespace(offset=12))
+        seen.append(built._effects_backlog())  # 200 + 50 + 70
+        built._absorbed[0] = 13
+        seen.append(built._effects_backlog())
+        assert 1 not in built._written and 1 not in built._written_at  # nothing kept for partition 1
+        assert not built._frames_sent and not built._written_at[0]
+        return seen
+
+    assert asyncio.run(run()) == [0, 500, 200, 320, 0]
