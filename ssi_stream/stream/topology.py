@@ -75,11 +75,11 @@ log = logging.getLogger(__name__)
 METRICS_INTERVAL_SECONDS = 2.0
 #: Input is read only while each effects partition of the worker has at most this many messages (effects
 #: and marks) it wrote and has not absorbed, so a backlog waits on the events topic, not between the two
-#: sides (BENCHMARKS.md, "Session 6" and "Session 7"): about 20 of the ingest's batches when it drains a
+#: sides (BENCHMARKS.md, "Session 6" and "Session 7"): about 10 of the ingest's batches when it drains a
 #: backlog, and seconds of input at a live rate, so a day's close (every member of a partition) does not
-#: hold the input back. (It counted frames, 16: at a live rate a frame holds a few effects, and a close
-#: of 20,000 members held every event back for seconds, BENCHMARKS.md "Session 14".)
-EFFECTS_BACKLOG_PER_PARTITION = 10_000
+#: hold the input back at once. (It counted frames, 16: at a live rate a frame holds a few effects, and a
+#: close of 20,000 members held every event back for seconds, BENCHMARKS.md "Session 14".)
+EFFECTS_BACKLOG_PER_PARTITION = 5_000
 #: The producer's batch per partition (Faust's default is 16 KiB). A batch is full after about 13 ledgers,
 #: and a send to a full batch waits for a round trip to the broker: a close's writes waited for dozens.
 #: Half of a broker's default `message.max.bytes` (1 MiB).
