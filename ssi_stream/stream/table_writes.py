@@ -108,15 +108,11 @@ class TableWriter:
         """Encode a value put for `key` with `put_later` now, in its place: a write or delete follows."""
         waiting = self._later.pop((id(table), partition, key), None)
         if waiting is not None:
-            record, held, encode = waiting
-            record[3] = encode(held)
-            _store(table, partition, key, record[3])
+            _encode(*waiting)
 
     async def _send_pending(self, send_records: SendRecords) -> None:
-        for record, held, encode in self._later.values():  # each once, with what it holds now; if one
-            table, partition, key, _ = record  # raises, every record is still pending
-            record[3] = encode(held)
-            _store(table, partition, key, record[3])
+        for waiting in self._later.values():  # each once, with what it holds now (if one raises, every
+            _encode(*waiting)  # record is still pending)
         pending, self._pending = self._pending, []
         self._later = {}
         by_partition: dict[tuple[int, int], tuple[Any, int, list[tuple[bytes, bytes | None]]]] = {}
@@ -129,6 +125,13 @@ class TableWriter:
             topic = table.changelog_topic.get_topic_name()
             for future, count in await send_records(topic, partition, records):
                 future.add_done_callback(_persisted(table.data, topic, partition, count))
+
+
+def _encode(record: list[Any], held: Any, encode: Callable[[Any], bytes]) -> None:
+    """Give a pending `put_later` record its value, `encode(held)`, and the table's store with it."""
+    table, partition, key, _ = record
+    record[3] = encode(held)
+    _store(table, partition, key, record[3])
 
 
 def _store(table: Any, partition: int, key: bytes, value: bytes) -> None:

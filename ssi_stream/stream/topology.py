@@ -73,12 +73,13 @@ log = logging.getLogger(__name__)
 
 #: How often the lag and member gauges are refreshed.
 METRICS_INTERVAL_SECONDS = 2.0
-#: Input is read only while each effects partition of the worker has at most this many messages (effects
-#: and marks) it wrote and has not absorbed, so a backlog waits on the events topic, not between the two
-#: sides (BENCHMARKS.md, "Session 6" and "Session 7"): about 10 of the ingest's batches when it drains a
-#: backlog, and seconds of input at a live rate, so a day's close (every member of a partition) does not
-#: hold the input back at once. (It counted frames, 16: at a live rate a frame holds a few effects, and a
-#: close of 20,000 members held every event back for seconds, BENCHMARKS.md "Session 14".)
+#: Input is read only while each effects partition of the worker has at most this many messages
+#: (effects, marks, day shares) it wrote and has not absorbed, so a backlog waits on the events topic,
+#: not between the two sides (BENCHMARKS.md, "Session 6" and "Session 7"): about 10 of the ingest's
+#: batches when it drains a backlog, and seconds of input at a live rate, so a day's close (every member
+#: of a partition) does not hold the input back at once. (It counted frames, 16: at a live rate a frame
+#: holds a few effects, and a close of 20,000 members held every event back for seconds, BENCHMARKS.md
+#: "Session 14".)
 EFFECTS_BACKLOG_PER_PARTITION = 5_000
 #: The producer's batch per partition (Faust's default is 16 KiB). A batch is full after about 13 ledgers,
 #: and a send to a full batch waits for a round trip to the broker: a close's writes waited for dozens.
@@ -167,12 +168,12 @@ class ScoringTopology:
         self._sent: list[Any] = []  # send futures since the last _flush
         #: (effects partition, send future, messages in the frame) of frames not yet seen delivered
         self._frames_sent: list[tuple[int, Any, int]] = []
-        #: effects partition -> messages this worker delivered there; (offset, that count) of its frames
-        self._written: dict[int, int] = {}
-        self._written_at: dict[int, deque[tuple[int, int]]] = {}
-        self._absorbed_written: dict[int, int] = {}  # effects partition -> of those, how many absorbed
-        self._placing = False  # a place batch is in progress (the idle timer waits for it)
-        #: Held while a fetch is placed or an idle mark sent: a mark never overtakes a batch's effects.
+        #: effects partition held here -> (offset, messages) of the frames this worker delivered there and
+        #: the absorber has not passed yet, and the sum of those messages
+        self._unabsorbed: dict[int, deque[tuple[int, int]]] = {}
+        self._unabsorbed_messages: dict[int, int] = {}
+        #: Held while a fetch is placed or an idle mark sent: a mark never overtakes a batch's effects
+        #: (the idle timer does nothing while a fetch holds it).
         self._marking = asyncio.Lock()
         self._event_guards: dict[int, OffsetGuard] = {}
         self._effect_guards: dict[int, OffsetGuard] = {}
@@ -272,11 +273,7 @@ class ScoringTopology:
         await self._wait_for_absorb()
         started = time.perf_counter()
         async with self._marking:
-            self._placing = True
-            try:
-                await _or_fail_hard("ingest-events", self._place_batch(fetch))
-            finally:
-                self._placing = False
+            await _or_fail_hard("ingest-events", self._place_batch(fetch))
         self.metrics.processed("place", time.perf_counter() - started, sum(map(len, fetch.values())))
 
     async def _resume_sources(self, sources: frozenset[int]) -> None:
@@ -311,18 +308,17 @@ class ScoringTopology:
             elif destination not in held:  # another worker absorbs it: not counted, nothing kept
                 continue
             elif not future.cancelled() and future.exception() is None:
-                written = self._written[destination] = self._written.get(destination, 0) + count
-                self._written_at.setdefault(destination, deque()).append((future.result().offset, written))
+                self._unabsorbed.setdefault(destination, deque()).append((future.result().offset, count))
+                self._unabsorbed_messages[destination] = self._unabsorbed_messages.get(destination, 0) + count
         self._frames_sent = pending
         backlog = 0
-        for destination, written in self._written.items():
+        for destination, frames in self._unabsorbed.items():
             absorbed = self._absorbed.get(destination)
             if absorbed is None:  # not held here, or nothing absorbed yet since assigned
                 continue
-            frames = self._written_at[destination]
             while frames and frames[0][0] <= absorbed:
-                self._absorbed_written[destination] = frames.popleft()[1]
-            backlog = max(backlog, written - self._absorbed_written.get(destination, 0))
+                self._unabsorbed_messages[destination] -= frames.popleft()[1]
+            backlog = max(backlog, self._unabsorbed_messages[destination])
         return backlog
 
     async def _place_batch(self, fetch: Mapping[int, Sequence[Any]]) -> None:
@@ -588,8 +584,8 @@ class ScoringTopology:
     # -- timer: idle input partitions ------------------------------------------------------
     async def mark_idle_partitions(self) -> None:
         """Tell every target which input partitions have had no events for `SSI_IDLE_CLOSE_SECONDS`."""
-        if self._placing or self._stopping:
-            return  # its effects may be undelivered yet: an idle mark now could overtake them
+        if self._marking.locked() or self._stopping:
+            return  # a fetch is being placed: an idle mark now could overtake its effects
         idle_after = self.settings.idle_close_seconds
         now = time.monotonic()
         for source in sorted(self.ingest.partitions):
@@ -599,7 +595,7 @@ class ScoringTopology:
             if await self.input_lag(source) != 0:
                 continue  # quiet only because the worker is busy elsewhere (or not fetched yet)
             async with self._marking:  # not while a fetch is placed, nor once the worker drained
-                if self._placing or self._stopping:
+                if self._stopping:
                     return
                 if self._last_input.get(source, now) != last:
                     continue  # events came while the lag was asked for

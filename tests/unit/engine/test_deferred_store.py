@@ -101,12 +101,17 @@ def test_a_side_lost_before_it_stored_resumes_from_its_store_and_counts_each_eff
     got_records, got_ledgers = _scored(replay, lines)
     assert replay.lost > 5  # the sides were lost many times, between closes and across them
     assert got_ledgers == ledgers
-    # a day ranked again after a loss emits its records again, the same: downstream keeps one of each
+    assert_the_same_records_once_copies_are_dropped(got_records, records)
+
+
+def assert_the_same_records_once_copies_are_dropped(got: list[dict], expected: list[dict]) -> None:
+    """A day ranked again after a loss emits its records again, each the same: downstream keeps one of
+    each, and those are `expected`."""
     copies: dict[tuple[str, str], list[dict]] = {}
-    for record in got_records:
+    for record in got:
         copies.setdefault(_order(record), []).append(record)
     assert all(all(copy == same[0] for copy in same) for same in copies.values())
-    assert sorted((same[0] for same in copies.values()), key=_order) == sorted(records, key=_order)
+    assert sorted((same[0] for same in copies.values()), key=_order) == sorted(expected, key=_order)
 
 
 def _order(record: dict) -> tuple[str, str]:

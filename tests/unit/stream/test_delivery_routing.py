@@ -148,8 +148,8 @@ def test_the_backlog_counts_the_messages_written_and_not_absorbed_on_held_partit
         seen.append(built._effects_backlog())  # 200 + 50 + 70
         built._absorbed[0] = 13
         seen.append(built._effects_backlog())
-        assert 1 not in built._written and 1 not in built._written_at  # nothing kept for partition 1
-        assert not built._frames_sent and not built._written_at[0]
+        assert 1 not in built._unabsorbed and 1 not in built._unabsorbed_messages  # nothing kept for 1
+        assert not built._frames_sent and not built._unabsorbed[0] and built._unabsorbed_messages[0] == 0
         return seen
 
     assert asyncio.run(run()) == [0, 500, 200, 320, 0]

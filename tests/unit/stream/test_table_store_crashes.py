@@ -19,7 +19,14 @@ from ssi_stream.ledger.member_ledger import decode_ledger
 from ssi_stream.replay import Replay
 from ssi_stream.stream.table_writes import TableWriter
 from ssi_stream.stream.tables import LedgerCache, TableTargetStore
-from tests.unit.engine.test_deferred_store import MODEL, NOW, TIMELINE, _lines, _order, _scored
+from tests.unit.engine.test_deferred_store import (
+    MODEL,
+    NOW,
+    TIMELINE,
+    _lines,
+    _scored,
+    assert_the_same_records_once_copies_are_dropped,
+)
 
 
 class Table(dict):
@@ -134,8 +141,4 @@ def test_sides_lost_between_sends_end_with_the_ledgers_and_records_of_replay(see
     got_records, got_ledgers = _scored(replay, lines)
     assert replay.lost > 5
     assert got_ledgers == ledgers
-    copies: dict[tuple[str, str], list[dict]] = {}
-    for record in got_records:
-        copies.setdefault(_order(record), []).append(record)
-    assert all(all(copy == same[0] for copy in same) for same in copies.values())
-    assert sorted((same[0] for same in copies.values()), key=_order) == sorted(records, key=_order)
+    assert_the_same_records_once_copies_are_dropped(got_records, records)
