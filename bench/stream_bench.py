@@ -467,7 +467,8 @@ def latency(
     event: send → the actor's effect appended (end to end), split into the producer's share (send →
     event appended: this script's kafka-python producer) and the worker's (event appended → effect
     appended). The first `warmup` seconds of events are reported apart (`warmup`); the worker's
-    share is also given as its maximum in each second of the run. Plus `ssi_processing_seconds`.
+    share is also given as its maximum in each second of the run. Plus `ssi_processing_seconds` and
+    the worker's waits (`worker_waits`).
 
     With `close`, the events of the warm-up and the first half of the measured seconds are stamped two
     days back, the rest now: the days between close (every member) while events keep coming, and the
@@ -496,6 +497,7 @@ def latency(
         )
         time.sleep(5)  # the last effects
         metrics = urllib.request.urlopen(f"http://127.0.0.1:{env['SSI_WEB_PORT']}/metrics", timeout=10).read()
+        waits = worker_waits(env["SSI_WEB_PORT"])
     finally:
         child.stop()
     event_appended = {
@@ -542,6 +544,7 @@ def latency(
         "switch_second": None if math.isinf(switched_at) else round(switched_at - first_sent, 1),
         "after_switch": {"worker_ms": _quantiles(after_switch)},
         "processing_ms": {stage: _histogram_quantiles(exposition, stage) for stage in ("place", "absorb")},
+        "waits": waits,
         "day_closes": {
             name: _metric_value(exposition, f"ssi_daily_close_seconds_{name}") for name in ("count", "sum")
         },

@@ -157,6 +157,22 @@ class PartitionReader:
             log.debug("no position in %s[%d]: %r", self.topic, partition, exc)
             return None
 
+    def waiting_after(self, fetch: Fetch) -> int:
+        """How many records the broker's last fetch responses showed waiting after `fetch` in the
+        partitions being read (their highwater minus where `fetch` leaves each; 0 where not known):
+        about 0 while reading at a live rate, a backlog's size while draining one."""
+        consumer = self._consumer
+        if consumer is None:
+            return 0
+        waiting = 0
+        for partition in self._reading:
+            highwater = consumer.highwater(TopicPartition(self.topic, partition))
+            records = fetch.get(partition)
+            after = records[-1].offset + 1 if records else self._next.get(partition)
+            if highwater is not None and after is not None:
+                waiting += max(0, highwater - after)
+        return waiting
+
     def next_offset(self, partition: int) -> int | None:
         """The next offset of `partition` to handle (None: nothing handled since it was assigned)."""
         return self._next.get(partition)

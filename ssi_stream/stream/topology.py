@@ -73,13 +73,12 @@ log = logging.getLogger(__name__)
 
 #: How often the lag and member gauges are refreshed.
 METRICS_INTERVAL_SECONDS = 2.0
-#: Input is read only while each effects partition of the worker has at most this many messages
-#: (effects, marks, day shares) it wrote and has not absorbed, so a backlog waits on the events topic,
-#: not between the two sides (BENCHMARKS.md, "Session 6" and "Session 7"): about 10 of the ingest's
-#: batches when it drains a backlog, and seconds of input at a live rate, so a day's close (every member
-#: of a partition) does not hold the input back at once. (It counted frames, 16: at a live rate a frame
-#: holds a few effects, and a close of 20,000 members held every event back for seconds, BENCHMARKS.md
-#: "Session 14".)
+#: While a backlog waits on the events topic, input is placed only while each effects partition of the
+#: worker has at most this many messages (effects, marks, day shares) it wrote and has not absorbed, so
+#: the backlog waits there, not between the two sides (BENCHMARKS.md, "Session 6" and "Session 7"):
+#: about 10 of the ingest's batches. Input read at a live rate is not held back (`_wait_for_absorb`):
+#: a day's close keeps the absorber busy for seconds, and holding events then only delayed them
+#: (BENCHMARKS.md, "Session 15").
 EFFECTS_BACKLOG_PER_PARTITION = 5_000
 #: The producer's batch per partition (Faust's default is 16 KiB). A batch is full after about 13 ledgers,
 #: and a send to a full batch waits for a round trip to the broker: a close's writes waited for dozens.
@@ -270,7 +269,7 @@ class ScoringTopology:
     async def _place_fetch(self, fetch: Mapping[int, Sequence[Any]]) -> None:
         """One fetch of the events topic, in partition order: hand it to the source side, deliver each
         step it yields, then move the positions. A failed fetch stops the worker (see _fail_hard)."""
-        await self._wait_for_absorb()
+        await self._wait_for_absorb(fetch)
         started = time.perf_counter()
         async with self._marking:
             await _or_fail_hard("ingest-events", self._place_batch(fetch))
@@ -284,11 +283,15 @@ class ScoringTopology:
             await self._deliver(step)
             await self._flush("place")
 
-    async def _wait_for_absorb(self) -> None:
-        """Backpressure: read no further input while an effects partition of this worker holds more than
-        `EFFECTS_BACKLOG_PER_PARTITION` messages this worker wrote and has not absorbed yet, so input
-        waiting on the events topic never starves the closes (a backlog stays on the events topic,
-        where the lag gauge shows it). Waits at most `BACKPRESSURE_MAX_WAIT_SECONDS` at a time."""
+    async def _wait_for_absorb(self, fetch: Mapping[int, Sequence[Any]]) -> None:
+        """Backpressure: while input waits behind `fetch` on the events topic (more than one batch), place
+        it only once no effects partition of this worker holds more than `EFFECTS_BACKLOG_PER_PARTITION`
+        messages this worker wrote and has not absorbed yet, so a backlog never starves the closes (it
+        stays on the events topic, where the lag gauge shows it). Input read at a live rate is placed at
+        once: holding it back would only delay it (a close keeps the absorber busy for seconds), and what
+        comes while a close runs is that much. Waits at most `BACKPRESSURE_MAX_WAIT_SECONDS` at a time."""
+        if self.ingest.waiting_after(fetch) <= self.settings.batch_max:
+            return
         started = time.monotonic()
         try:
             while self._effects_backlog() > EFFECTS_BACKLOG_PER_PARTITION:

@@ -19,7 +19,7 @@ from ssi_stream.events.decode import Rejected
 from ssi_stream.events.rejection import RejectionCode
 from ssi_stream.ops.settings import Settings
 from ssi_stream.scoring.model import load_model
-from ssi_stream.stream.topology import ScoringTopology
+from ssi_stream.stream.topology import EFFECTS_BACKLOG_PER_PARTITION, ScoringTopology
 from ssi_stream.timeline.source_clock import SourceMark
 
 
@@ -153,3 +153,48 @@ def test_the_backlog_counts_the_messages_written_and_not_absorbed_on_held_partit
         return seen
 
     assert asyncio.run(run()) == [0, 500, 200, 320, 0]
+
+
+class Highwaters:
+    """Stands in for the ingest consumer's `highwater`: `waiting` records past each fetch's last one."""
+
+    def __init__(self, waiting: int) -> None:
+        self.waiting = waiting
+
+    def highwater(self, tp: Any) -> int:
+        return 100 + self.waiting
+
+
+def test_backpressure_holds_a_backlogs_fetch_until_absorbed_and_lets_live_input_through(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built, _ = topology(tmp_path, monkeypatch)
+    built.absorber._reading = frozenset({0})
+    built.ingest._reading = frozenset({0})
+    fetch = {0: [SimpleNamespace(offset=99)]}  # the fetch ends at offset 100
+
+    async def run(waiting: int) -> bool:
+        """Whether the fetch was let through before its effects partition's backlog was absorbed."""
+        loop = asyncio.get_running_loop()
+        delivered: asyncio.Future[Any] = loop.create_future()
+        delivered.set_result(SimpleNamespace(offset=10))
+        # a close keeps the absorber busy: more than the limit written and not absorbed
+        built._frames_sent = [(0, delivered, EFFECTS_BACKLOG_PER_PARTITION + 1)]
+        built._absorbed[0] = 9
+        built.ingest._consumer = Highwaters(waiting)
+        absorbed = asyncio.Event()
+
+        async def absorb() -> None:
+            await asyncio.sleep(0.1)
+            absorbed.set()
+            built._absorbed[0] = 10
+
+        absorbing = asyncio.ensure_future(absorb())
+        await built._wait_for_absorb(fetch)
+        through_first = not absorbed.is_set()
+        await absorbing
+        return through_first
+
+    batch = built.settings.batch_max
+    assert asyncio.run(run(waiting=batch))  # at most one batch behind: placed at once
+    assert not asyncio.run(run(waiting=batch + 1))  # a backlog: it waits for the absorber
