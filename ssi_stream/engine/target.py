@@ -74,11 +74,13 @@ class TargetStore(Protocol):
 
 #: Effects per stored chunk of a day's deferred effects (`TargetSide`, "Late redeliveries").
 DEFERRED_CHUNK = 256
-#: A day's close and its rank yield a step every this many members (tens of milliseconds each): a
-#: driver that shares its thread with other work (the worker's event loop) gets control back that
-#: often, not once per partition's whole day (≈ 100-200 µs per member-day, BENCHMARKS.md). A crash
+#: A day's close and its rank yield a step every this many members (10-20 ms each): a driver that
+#: shares its thread with other work (the worker's event loop) gets control back that often, not once
+#: per partition's whole day (≈ 100-200 µs per member-day, BENCHMARKS.md). An event read while days
+#: close waits for a step at each of the few turns of the loop its fetch, effects and flushes take:
+#: at 500 members (~100 ms a step) that was a p99 of ~1 s (BENCHMARKS.md, "Session 15"). A crash
 #: between two such steps closes or ranks the day again, as after the last one.
-MEMBERS_PER_STEP = 500
+MEMBERS_PER_STEP = 100
 #: ... and adding exact ids to a redelivery filter, every this many ids.
 FILTER_DIGESTS_PER_STEP = 20_000
 
