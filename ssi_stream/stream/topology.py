@@ -290,7 +290,11 @@ class ScoringTopology:
         stays on the events topic, where the lag gauge shows it). Input read at a live rate is placed at
         once: holding it back would only delay it (a close keeps the absorber busy for seconds), and what
         comes while a close runs is that much. Waits at most `BACKPRESSURE_MAX_WAIT_SECONDS` at a time."""
-        if self.ingest.waiting_after(fetch) <= self.settings.batch_max:
+        backlog = self._effects_backlog()  # also counts what was delivered since: called at every fetch
+        if (
+            backlog <= EFFECTS_BACKLOG_PER_PARTITION
+            or self.ingest.waiting_after(fetch) <= self.settings.batch_max
+        ):
             return
         started = time.monotonic()
         try:
