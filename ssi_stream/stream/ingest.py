@@ -166,7 +166,10 @@ class PartitionReader:
             return 0
         waiting = 0
         for partition in self._reading:
-            highwater = consumer.highwater(TopicPartition(self.topic, partition))
+            try:
+                highwater = consumer.highwater(TopicPartition(self.topic, partition))
+            except AssertionError:  # not assigned to the consumer (any more): nothing known
+                continue
             records = fetch.get(partition)
             after = records[-1].offset + 1 if records else self._next.get(partition)
             if highwater is not None and after is not None:
