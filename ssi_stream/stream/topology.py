@@ -80,6 +80,9 @@ METRICS_INTERVAL_SECONDS = 2.0
 #: a day's close keeps the absorber busy for seconds, and holding events then only delayed them
 #: (BENCHMARKS.md, "Session 15").
 EFFECTS_BACKLOG_PER_PARTITION = 5_000
+#: ... and while input is read at a live rate, at most this many: the seconds of a close's input, not a
+#: bound on the absorber's lag that grows for good when input comes faster than it absorbs.
+LIVE_EFFECTS_BACKLOG_PER_PARTITION = 50_000
 #: The producer's batch per partition (Faust's default is 16 KiB). A batch is full after about 13 ledgers,
 #: and a send to a full batch waits for a round trip to the broker: a close's writes waited for dozens.
 #: Half of a broker's default `message.max.bytes` (1 MiB).
@@ -287,18 +290,16 @@ class ScoringTopology:
         """Backpressure: while input waits behind `fetch` on the events topic (more than one batch), place
         it only once no effects partition of this worker holds more than `EFFECTS_BACKLOG_PER_PARTITION`
         messages this worker wrote and has not absorbed yet, so a backlog never starves the closes (it
-        stays on the events topic, where the lag gauge shows it). Input read at a live rate is placed at
-        once: holding it back would only delay it (a close keeps the absorber busy for seconds), and what
-        comes while a close runs is that much. Waits at most `BACKPRESSURE_MAX_WAIT_SECONDS` at a time."""
-        backlog = self._effects_backlog()  # also counts what was delivered since: called at every fetch
-        if (
-            backlog <= EFFECTS_BACKLOG_PER_PARTITION
-            or self.ingest.waiting_after(fetch) <= self.settings.batch_max
-        ):
+        stays on the events topic, where the lag gauge shows it). Input read at a live rate waits only
+        past `LIVE_EFFECTS_BACKLOG_PER_PARTITION`: holding it back sooner would only delay it (a close
+        keeps the absorber busy for seconds). Waits at most `BACKPRESSURE_MAX_WAIT_SECONDS` at a time."""
+        behind = self.ingest.waiting_after(fetch) > self.settings.batch_max
+        limit = EFFECTS_BACKLOG_PER_PARTITION if behind else LIVE_EFFECTS_BACKLOG_PER_PARTITION
+        if self._effects_backlog() <= limit:  # counted at every fetch: the list of frames sent stays short
             return
         started = time.monotonic()
         try:
-            while self._effects_backlog() > EFFECTS_BACKLOG_PER_PARTITION:
+            while self._effects_backlog() > limit:
                 if time.monotonic() - started > BACKPRESSURE_MAX_WAIT_SECONDS:
                     return
                 await asyncio.sleep(0.01)

@@ -19,7 +19,11 @@ from ssi_stream.events.decode import Rejected
 from ssi_stream.events.rejection import RejectionCode
 from ssi_stream.ops.settings import Settings
 from ssi_stream.scoring.model import load_model
-from ssi_stream.stream.topology import EFFECTS_BACKLOG_PER_PARTITION, ScoringTopology
+from ssi_stream.stream.topology import (
+    EFFECTS_BACKLOG_PER_PARTITION,
+    LIVE_EFFECTS_BACKLOG_PER_PARTITION,
+    ScoringTopology,
+)
 from ssi_stream.timeline.source_clock import SourceMark
 
 
@@ -173,13 +177,13 @@ def test_backpressure_holds_a_backlogs_fetch_until_absorbed_and_lets_live_input_
     built.ingest._reading = frozenset({0})
     fetch = {0: [SimpleNamespace(offset=99)]}  # the fetch ends at offset 100
 
-    async def run(waiting: int) -> bool:
+    async def run(waiting: int, unabsorbed: int = EFFECTS_BACKLOG_PER_PARTITION + 1) -> bool:
         """Whether the fetch was let through before its effects partition's backlog was absorbed."""
         loop = asyncio.get_running_loop()
         delivered: asyncio.Future[Any] = loop.create_future()
         delivered.set_result(SimpleNamespace(offset=10))
         # a close keeps the absorber busy: more than the limit written and not absorbed
-        built._frames_sent = [(0, delivered, EFFECTS_BACKLOG_PER_PARTITION + 1)]
+        built._frames_sent = [(0, delivered, unabsorbed)]
         built._absorbed[0] = 9
         built.ingest._consumer = Highwaters(waiting)
         absorbed = asyncio.Event()
@@ -199,3 +203,5 @@ def test_backpressure_holds_a_backlogs_fetch_until_absorbed_and_lets_live_input_
     batch = built.settings.batch_max
     assert asyncio.run(run(waiting=batch))  # at most one batch behind: placed at once
     assert not asyncio.run(run(waiting=batch + 1))  # a backlog: it waits for the absorber
+    # live input faster than the absorber: held too, past a larger bound
+    assert not asyncio.run(run(waiting=0, unabsorbed=LIVE_EFFECTS_BACKLOG_PER_PARTITION + 1))

@@ -61,3 +61,5 @@ def test_what_waits_after_a_fetch_is_each_read_partitions_highwater_past_where_t
     assert reader.waiting_after(fetch) == 410  # type: ignore[arg-type]
     reader._consumer.ends[0] = 600  # the fetch took all there was: a live rate
     assert reader.waiting_after(fetch) == 10  # type: ignore[arg-type]
+    reader._consumer.ends[1] = 30  # a highwater behind what was handled (an older response): nothing
+    assert reader.waiting_after(fetch) == 0  # type: ignore[arg-type]
