@@ -244,6 +244,12 @@ class WorkerMetrics:
             "reader skipped, read back; on the events topic, offsets gone from the log (retention), skipped.",
             registry=reg,
         )
+        self.recovery_reseeks = Counter(
+            "ssi_recovery_reseeks_total",
+            "Changelog partitions a table recovery waited for in vain (no progress for 15 s) that the worker "
+            "read again from the offset the recovery needed (stream.recovery_watch).",
+            registry=reg,
+        )
         self.events_misrouted = Counter(
             "ssi_events_misrouted_total",
             "Events keyed by their member_id that arrived on another partition than murmur2 of the key gives "
@@ -464,6 +470,10 @@ class WorkerMetrics:
     def input_gap(self) -> None:
         """The worker found input past the offset its state expects (read back, or gone from the log)."""
         self.input_gaps.inc()
+
+    def recovery_reseeked(self, partitions: int) -> None:
+        """The recovery watch read `partitions` stalled changelog partitions again."""
+        self.recovery_reseeks.inc(partitions)
 
     def set_consumer_lag(self, lags: Mapping[tuple[str, int], int]) -> None:
         """Replace the lag series with `lags`, by (topic, partition) assigned to this worker now."""

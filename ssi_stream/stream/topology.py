@@ -50,6 +50,7 @@ from ssi_stream.stream.delivery import ensure_complete_flush
 from ssi_stream.stream.frame_producer import FrameProducer
 from ssi_stream.stream.ingest import PartitionReader, ingest_group
 from ssi_stream.stream.offset_guard import Admit, OffsetGuard
+from ssi_stream.stream.recovery_watch import RecoveryWatch
 from ssi_stream.stream.table_writes import TableWriter, send_in_batches
 from ssi_stream.stream.tables import LedgerCache, TableSourceStore, TableTargetStore, position_key
 from ssi_stream.stream.views import QueryViews
@@ -73,6 +74,8 @@ log = logging.getLogger(__name__)
 
 #: How often the lag and member gauges are refreshed.
 METRICS_INTERVAL_SECONDS = 2.0
+#: How often the recovery watch looks at Faust's table recovery (`stream.recovery_watch`).
+RECOVERY_WATCH_INTERVAL_SECONDS = 2.0
 #: While a backlog waits on the events topic, input is placed only while each effects partition of the
 #: worker has at most this many messages (effects, marks, day shares) it wrote and has not absorbed, so
 #: the backlog waits there, not between the two sides (BENCHMARKS.md, "Session 6" and "Session 7"):
@@ -220,6 +223,11 @@ class ScoringTopology:
             self.mark_idle_partitions
         )
         self.app.timer(METRICS_INTERVAL_SECONDS, name="update-gauges")(self.update_gauges)
+        self.recovery_watch = RecoveryWatch(
+            lambda: self.app.tables.recovery,
+            lambda offsets: self.app.consumer.seek_wait(offsets),
+            on_reseek=self.metrics.recovery_reseeked,
+        )
         self.app.on_partitions_revoked.connect(self._on_revoked)
         self.app.on_partitions_assigned.connect(self._on_assigned)
         self.views = QueryViews(self, BrokerContact(self.app, settings.events_topic))
@@ -626,6 +634,19 @@ class ScoringTopology:
         if handled is None:  # nothing processed, nothing stored: where the consumer starts
             handled = await self.ingest.position(source)
         return None if handled is None else max(0, end - handled)
+
+    # -- the recovery watch ------------------------------------------------------------------
+    async def watch_recovery(self) -> None:
+        """Run the recovery watch every `RECOVERY_WATCH_INTERVAL_SECONDS` until the worker stops. The
+        worker starts it (Faust starts its timers only once the first recovery is complete: the one
+        this watch must see too)."""
+        while not self._stopping:
+            await asyncio.sleep(RECOVERY_WATCH_INTERVAL_SECONDS)
+            try:
+                await self.recovery_watch.check()
+            except Exception:  # Faust's recovery changed shape: say so once, never stop the worker
+                log.exception("the table recovery watch failed and stops")
+                return
 
     # -- timer: gauges ---------------------------------------------------------------------
     async def update_gauges(self) -> None:

@@ -92,6 +92,11 @@ class ScoringWorker(faust.Worker):
         self._deadline: threading.Timer | None = None
         topology.app.timer(self.repeats.interval / 4, name="summarise-repeated-logs")(self._summarise_repeats)
 
+    async def on_start(self) -> None:
+        """Start the table recovery watch with the worker, before the app's first recovery."""
+        self.add_future(self.topology.watch_recovery())
+        await super().on_start()
+
     def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
         super().on_setup_root_logger(logger, level)
         limit_repeats(logger.handlers, self.repeats)

@@ -41,6 +41,7 @@ DASHBOARD_METRICS: dict[str, tuple[str, tuple[str, ...]]] = {
     "ssi_ledger_cache_members": ("gauge", ()),
     "ssi_ledger_reads_total": ("counter", ("source",)),
     "ssi_input_gaps_total": ("counter", ()),
+    "ssi_recovery_reseeks_total": ("counter", ()),
     "ssi_quarantined_total": ("counter", ("problem",)),
     "ssi_events_misrouted_total": ("counter", ()),
     "ssi_redeliveries_skipped_total": ("counter", ()),
