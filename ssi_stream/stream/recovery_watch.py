@@ -42,15 +42,19 @@ class RecoveryWatch:
         self,
         recovery: Callable[[], RecoveryState],
         seek: Callable[[dict[Any, int]], Awaitable[None]],
+        generation: Callable[[], int],
         *,
         stall_seconds: float = RECOVERY_STALL_SECONDS,
         on_reseek: Callable[[int], None] = lambda count: None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """`recovery()` gives the recovery service, `seek(offsets)` moves the app consumer's positions,
-        `on_reseek(n)` counts partitions sought again."""
+        `generation()` is the group generation the consumer is in, `on_reseek(n)` counts partitions
+        sought again."""
         self._recovery = recovery
         self._seek = seek
+        self._generation = generation
+        self._seen_generation: int | None = None
         self._stall_seconds = stall_seconds
         self._on_reseek = on_reseek
         self._clock = clock
@@ -60,9 +64,14 @@ class RecoveryWatch:
     def stalled(self) -> dict[Any, int]:
         """The partitions to read again, each with the offset to read from; notes the progress of the rest."""
         recovery = self._recovery()
-        if not recovery.in_recovery:
+        generation = self._generation()
+        if not recovery.in_recovery or generation != self._seen_generation:
+            # a rebalance restarts the recovery (Faust's flag can stay set while it waits for the next
+            # assignment): time spent before it counts for nothing
             self._seen.clear()
-            return {}
+            self._seen_generation = generation
+            if not recovery.in_recovery:
+                return {}
         now = self._clock()
         offsets = recovery.active_offsets
         due: dict[Any, int] = {}
@@ -75,7 +84,7 @@ class RecoveryWatch:
             if seen is None or seen[0] != offset:
                 self._seen[tp] = (offset, now)
             elif now - seen[1] >= self._stall_seconds:
-                due[tp] = max(0, offset + 1)
+                due[tp] = offset + 1  # the last offset applied, -1 if none
                 self._seen[tp] = (offset, now)  # give the seek as long again
         for tp in set(self._seen) - waiting:
             del self._seen[tp]
@@ -84,7 +93,7 @@ class RecoveryWatch:
     async def check(self) -> None:
         """Seek every stalled partition to where the recovery needs to go on (errors only logged)."""
         due = self.stalled()
-        if not due:
+        if not due or self._generation() != self._seen_generation:
             return
         log.warning(
             "table recovery got nothing from %d changelog partitions for %.0f s: reading them again from %s",

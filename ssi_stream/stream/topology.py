@@ -226,6 +226,7 @@ class ScoringTopology:
         self.recovery_watch = RecoveryWatch(
             lambda: self.app.tables.recovery,
             lambda offsets: self.app.consumer.seek_wait(offsets),
+            lambda: self.app.consumer_generation_id,
             on_reseek=self.metrics.recovery_reseeked,
         )
         self.app.on_partitions_revoked.connect(self._on_revoked)
@@ -642,6 +643,8 @@ class ScoringTopology:
         this watch must see too)."""
         while not self._stopping:
             await asyncio.sleep(RECOVERY_WATCH_INTERVAL_SECONDS)
+            if self._stopping:
+                return
             try:
                 await self.recovery_watch.check()
             except Exception:  # Faust's recovery changed shape: say so once, never stop the worker
@@ -727,6 +730,9 @@ class ScoringTopology:
         self._last_input.clear()
         self._absorbed.clear()
         self._unstored.clear()  # not written: the readers start again at the stored positions
+        # what the backpressure counted of partitions this worker may not absorb any more
+        self._unabsorbed.clear()
+        self._unabsorbed_messages.clear()
 
     def _new_source(self) -> SourceSide:
         return SourceSide(

@@ -153,6 +153,10 @@ def consumer_lags(port: str) -> dict[tuple[str, int], float]:
     return {(topic, int(partition)): float(value) for partition, topic, value in LAG_LINE.findall(text)}
 
 
+#: A row or rule of the tables Faust logs (assignments, highwaters, offsets).
+TABLE_ROW = re.compile(r"^\s*[|+\u3003]")
+
+
 class Worker:
     """`ssi-stream worker` in a child process."""
 
@@ -192,8 +196,11 @@ class Worker:
         return self.process.returncode
 
     def log_tail(self, lines: int = 60) -> str:
+        """The last `lines` lines of the log, without the rows of Faust's tables (topics, offsets), which
+        would fill them after a rebalance."""
         with contextlib.suppress(FileNotFoundError):
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+            text = self.log_path.read_text(errors="replace").splitlines()
+            return "\n".join([line for line in text if not TABLE_ROW.match(line)][-lines:])
         return ""
 
 

@@ -1,6 +1,6 @@
 """A table recovery whose changelog records Faust's consumer dropped does not hang the worker.
 
-The worker runs with a fault injected (tests/integration/injected): in every table recovery, the first
+The worker runs with a fault injected (tests/integration/injected): in its table recovery, the first
 records fetched of each changelog partition are dropped, as Faust's consumer drops them when a fetch in
 flight crosses the recovery's seek (two workers joining seconds apart hung one this way in CI: the last
 day never closed). The recovery watch seeks those partitions again; the scores end exactly as replay's.
@@ -9,7 +9,9 @@ day never closed). The recovery watch seeks those partitions again; the scores e
 from __future__ import annotations
 
 import os
+import re
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,7 @@ from .streaming import StreamEnv, Worker, collect_scores, consumer_lags, produce
 pytestmark = [pytest.mark.slow, pytest.mark.faults, pytest.mark.timeout(600)]
 
 INJECTED = Path(__file__).resolve().parent / "injected"
+RESEEKS = re.compile(r"^ssi_recovery_reseeks_total (\S+)$", re.MULTILINE)
 
 
 def _wait_until_caught_up(port: str, timeout: float = 240) -> None:
@@ -62,10 +65,14 @@ def test_a_recovery_that_lost_its_changelog_records_is_read_again_and_the_scores
         streamed = collect_scores(
             kafka_bootstrap, env.scores_topic, len(expected), timeout=300, workers=(second,)
         )
+        metrics = f"http://127.0.0.1:{second.env['SSI_WEB_PORT']}/metrics"
+        with urllib.request.urlopen(metrics, timeout=10) as answer:
+            reseeks = float(RESEEKS.search(answer.read().decode()).group(1))  # type: ignore[union-attr]
     finally:
         code = second.stop()
     text = (tmp_path / "w2.log").read_text(errors="replace")
     assert "injected fault: dropped" in text, "the fault was not injected: this test proves nothing"
     assert "reading them again" in text, second.log_tail()
+    assert reseeks >= 12, reseeks  # each of the 3 tables' 4 partitions lost its first records
     assert code == 0, second.log_tail()
     assert streamed == expected

@@ -1,9 +1,10 @@
 """Fault injection for one integration test (on PYTHONPATH of a worker child process only).
 
 With SSI_TEST_DROP_RECOVERED_CHANGELOG=1, Faust's consumer drops the first records it fetches of each
-changelog partition while a table recovery runs, as its consumer does when a fetch in flight crosses a
-rebalance's seek: the position moves past records the recovery never gets (see
-ssi_stream.stream.recovery_watch). Each drop is logged, so the test can tell it happened.
+changelog partition while a table recovery runs (once a partition in the life of the process), as its
+consumer does when a fetch in flight crosses a rebalance's seek: the position moves past records the
+recovery never gets (see ssi_stream.stream.recovery_watch). Each drop is logged, so the test can tell
+it happened.
 """
 
 from __future__ import annotations

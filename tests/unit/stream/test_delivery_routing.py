@@ -159,6 +159,30 @@ def test_the_backlog_counts_the_messages_written_and_not_absorbed_on_held_partit
     assert asyncio.run(run()) == [0, 500, 200, 320, 0]
 
 
+def test_a_rebalance_forgets_the_backlog_counted_so_far(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built, _ = topology(tmp_path, monkeypatch)
+    built.absorber._reading = frozenset({0, 1})
+
+    async def run() -> list[int]:
+        loop = asyncio.get_running_loop()
+        sent = [loop.create_future(), loop.create_future()]
+        for offset, future in enumerate(sent, start=10):
+            future.set_result(SimpleNamespace(offset=offset))
+        built._frames_sent = [(0, sent[0], 300), (1, sent[1], 400)]
+        built._absorbed.update({0: 5, 1: 5})
+        seen = [built._effects_backlog()]
+        built._forget_caches()  # partition 1 moved to another worker
+        built.absorber._reading = frozenset({0})
+        built._absorbed[0] = 5  # absorbing again from the stored position
+        seen.append(built._effects_backlog())
+        assert not built._unabsorbed and not built._unabsorbed_messages
+        return seen
+
+    assert asyncio.run(run()) == [400, 0]
+
+
 class Highwaters:
     """Stands in for the ingest consumer's `highwater`: `waiting` records past each fetch's last one."""
 

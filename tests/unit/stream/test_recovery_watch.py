@@ -18,7 +18,8 @@ class FakeRecovery:
     highwaters: dict = field(default_factory=dict)
 
     def active_remaining(self) -> Counter:
-        return Counter({tp: hw - self.active_offsets[tp] for tp, hw in self.highwaters.items()})
+        # Faust reads the offsets from a Counter: 0 for a partition it holds none for
+        return Counter({tp: hw - self.active_offsets.get(tp, 0) for tp, hw in self.highwaters.items()})
 
 
 class Clock:
@@ -29,11 +30,21 @@ class Clock:
         return self.now
 
 
-def _watch(recovery: FakeRecovery, clock: Clock, seeks: list, reseeked: list) -> RecoveryWatch:
+def _watch(
+    recovery: FakeRecovery, clock: Clock, seeks: list, reseeked: list, generation: list[int] | None = None
+) -> RecoveryWatch:
     async def seek(offsets: dict) -> None:
         seeks.append(offsets)
 
-    return RecoveryWatch(lambda: recovery, seek, stall_seconds=15, on_reseek=reseeked.append, clock=clock)
+    generation = generation or [1]
+    return RecoveryWatch(
+        lambda: recovery,
+        seek,
+        lambda: generation[0],
+        stall_seconds=15,
+        on_reseek=reseeked.append,
+        clock=clock,
+    )
 
 
 def test_a_partition_without_progress_for_the_stall_time_is_sought_to_the_next_offset_needed() -> None:
@@ -76,13 +87,33 @@ def test_nothing_is_sought_outside_a_recovery_or_once_a_partition_is_read_to_its
 
 def test_a_failed_seek_is_logged_and_not_counted() -> None:
     recovery = FakeRecovery(active_offsets=Counter({"a": 3}), highwaters={"a": 8})
-    clock, reseeked = Clock(), []
+    clock, reseeked, attempts = Clock(), [], []
 
     async def seek(offsets: dict) -> None:
+        attempts.append(offsets)
         raise RuntimeError("not assigned any more")
 
-    watch = RecoveryWatch(lambda: recovery, seek, stall_seconds=15, on_reseek=reseeked.append, clock=clock)
+    watch = RecoveryWatch(
+        lambda: recovery, seek, lambda: 1, stall_seconds=15, on_reseek=reseeked.append, clock=clock
+    )
     asyncio.run(watch.check())
     clock.now += 15
     asyncio.run(watch.check())  # does not raise: the timer keeps running
+    assert attempts == [{"a": 4}]
     assert reseeked == []
+
+
+def test_a_new_generation_starts_the_count_again_and_a_partition_without_an_offset_is_left_alone() -> None:
+    recovery = FakeRecovery(active_offsets={"a": 2}, highwaters={"a": 9, "b": 4})  # b: no offset yet
+    clock, seeks, reseeked, generation = Clock(), [], [], [1]
+    watch = _watch(recovery, clock, seeks, reseeked, generation)
+    asyncio.run(watch.check())
+    clock.now += 10
+    generation[0] = 2  # a rebalance: the recovery starts again, the 10 s count for nothing
+    asyncio.run(watch.check())
+    clock.now += 10
+    asyncio.run(watch.check())
+    assert seeks == []
+    clock.now += 5
+    asyncio.run(watch.check())
+    assert seeks == [{"a": 3}]
