@@ -42,7 +42,7 @@ def test_promtool_accepts_the_configuration(config: str) -> None:
 @pytest.mark.slow  # promtool: `make test` runs it
 def test_promtool_accepts_the_alert_rules() -> None:
     assert f"SUCCESS: {len(alert_rules())} rules found" in promtool("check", "rules", RULES.name)
-    assert len(alert_rules()) == 7
+    assert len(alert_rules()) == 8
 
 
 @pytest.mark.slow  # promtool: `make test` runs it
