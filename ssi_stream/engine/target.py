@@ -38,7 +38,7 @@ from ssi_stream.ledger.member_ledger import (
 from ssi_stream.ledger.recent_ids import id_hash
 from ssi_stream.ledger.redelivery_filter import DayFilter, filter_digest, size_for
 from ssi_stream.ranking.distribution import distribution_document
-from ssi_stream.ranking.exchange import DayBoard, DayShare, ShareConflict, day_shares, stand_in
+from ssi_stream.ranking.exchange import DayBoard, DayShare, DayShareBuilder, ShareConflict, stand_in
 from ssi_stream.scoring.columnar import ColumnarScores
 from ssi_stream.scoring.effects import effect_from_wire, encode_effect
 from ssi_stream.scoring.model import Model
@@ -322,16 +322,18 @@ class TargetSide:
                     store.put_ledger(member_id, ledger)
                 scored.append(part)
             scores = concat_scores(scored) if scored else close_states([], day, model)
-        self._scores = _DayScores(day, {member_id: row for row, member_id in enumerate(closing)}, scores)
-        # A member that closed the day before a crash shares its stored score again, identically.
-        closed = []
-        for count, (member_id, ledger) in enumerate(ledgers.items(), start=1):
-            if ledger.state.last_closed == day and ledger.history.get(day) is not None:
-                closed.append(member_day(member_id, ledger))
-            if count % MEMBERS_PER_STEP == 0:
+            self._scores = _DayScores(day, {member_id: row for row, member_id in enumerate(closing)}, scores)
+            # A member that closed the day before a crash shares its stored score again, identically.
+            share = DayShareBuilder(self.target, day, self.partitions)
+            for count, (member_id, ledger) in enumerate(ledgers.items(), start=1):
+                if ledger.state.last_closed == day and ledger.history.get(day) is not None:
+                    share.add(member_day(member_id, ledger))
+                if count % MEMBERS_PER_STEP == 0:
+                    yield self.drain()
+        for destination in range(self.partitions):  # each target's parts sorted in a step of its own
+            if destination:
                 yield self.drain()
-        for destination, parts in day_shares(self.target, day, closed, self.partitions).items():
-            self._pending.to_targets.extend((destination, share) for share in parts)
+            self._pending.to_targets.extend((destination, part) for part in share.target_parts(destination))
         # days others closed before this partition's first close: it has nothing for them, it says so
         self._stand_ins(self.gate.skipped_days(day))
         if policy.filtered:
@@ -360,8 +362,8 @@ class TargetSide:
             if ledger.state.last_closed == day:
                 ranked.append((member_id, ledger))
 
-        yield from self._read_ledgers(sorted(self._member_set()), rank)
-        with _collector_paused():
+        with _collector_paused():  # reading ledgers too: a collection then walks every ledger read so far
+            yield from self._read_ledgers(sorted(self._member_set()), rank)
             scores, rows = self._day_scores(day, ranked)
             emitted = 0
             alert_policy, emit = self.timeline.alerts, self.timeline.emit

@@ -79,26 +79,51 @@ def day_shares(
 ) -> dict[int, list[DayShare]]:
     """Every target's parts of this partition's share for `day` (each target gets at least one part);
     the same parts again for the same members in the same order."""
-    histograms: dict[str, ScoreHistogram] = {}
-    network: dict[int, dict[str, list[int]]] = {target: {} for target in range(targets)}
-    where: dict[str, list[int]] = {}  # member id -> the bins of its connections here (in its target's dict)
+    builder = DayShareBuilder(source, day, targets, max_bytes)
     for member in members:
+        builder.add(member)
+    return {target: builder.target_parts(target) for target in range(targets)}
+
+
+class DayShareBuilder:
+    """A partition's share for `day`, built a member at a time (a close adds each member as it goes, so
+    no single stretch of it handles the whole partition), then split into each target's parts."""
+
+    def __init__(self, source: int, day: int, targets: int, max_bytes: int = MAX_SHARE_BYTES) -> None:
+        self.source = source
+        self.day = day
+        self.targets = targets
+        self.max_bytes = max_bytes
+        self._histograms: dict[str, ScoreHistogram] = {}
+        self._network: dict[int, dict[str, list[int]]] = {target: {} for target in range(targets)}
+        #: member id -> the bins of its connections here (the list in its target's dict)
+        self._where: dict[str, list[int]] = {}
+        self._pairs: list[tuple[str, list[int]]] | None = None
+
+    def add(self, member: MemberDay) -> None:
+        """Count `member`'s closed day: in its industry's histogram, and for each of its connections."""
         bin_ = score_bin(member.ssi)
         if member.industry is not None:
-            histogram = histograms.get(member.industry)
+            histogram = self._histograms.get(member.industry)
             if histogram is None:
-                histogram = histograms[member.industry] = ScoreHistogram()
+                histogram = self._histograms[member.industry] = ScoreHistogram()
             histogram.add(member.ssi)
+        where, targets = self._where, self.targets
         for other in member.connections:
             bins = where.get(other)
             if bins is None:  # once per member: murmur2 in Python costs ~2 µs (replay has one target)
                 target = partition_for(other, targets) if targets > 1 else 0
-                bins = where[other] = network[target][other] = []
+                bins = where[other] = self._network[target][other] = []
             bins.append(bin_)
-    pairs = [(industry, pair) for industry in sorted(histograms) for pair in histograms[industry].to_pairs()]
-    # sorted, so that a share sent again after a crash is split into the very same parts
-    ordered = {target: sorted((m, sorted(b)) for m, b in held.items()) for target, held in network.items()}
-    return {target: _parts(source, day, pairs, ordered[target], max_bytes) for target in range(targets)}
+
+    def target_parts(self, target: int) -> list[DayShare]:
+        """`target`'s parts of the share (at least one), once every member is added."""
+        if self._pairs is None:
+            held = self._histograms
+            self._pairs = [(name, pair) for name in sorted(held) for pair in held[name].to_pairs()]
+        # sorted, so that a share sent again after a crash is split into the very same parts
+        network = sorted((member_id, sorted(bins)) for member_id, bins in self._network[target].items())
+        return _parts(self.source, self.day, self._pairs, network, self.max_bytes)
 
 
 def _parts(

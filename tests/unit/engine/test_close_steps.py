@@ -3,6 +3,7 @@ worker's event loop runs its other reader meanwhile), and what they produce does
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime
 from unittest.mock import patch
 
@@ -131,3 +132,38 @@ def test_a_crash_after_any_step_of_a_close_or_a_rank_ends_with_the_same_state_an
                 records, state = crashed_close_and_rank(ledgers, day, crash_in, after)
                 assert state == expected_state, (crash_in, after)
                 assert records == expected_records, (crash_in, after)
+
+
+def test_ledgers_are_read_for_the_close_and_the_rank_with_the_collector_paused_and_it_runs_again_after(
+    population: tuple[dict[str, bytes], int],
+) -> None:
+    """A cyclic collection while a partition's ledgers are read walks every ledger read so far: at 100k
+    members one such stretch of the rank took ~1 s (BENCHMARKS.md, Session 16)."""
+    ledgers, day = population
+    collector: list[bool] = []
+
+    class WatchedStore(MemoryTargetStore):
+        def ledger(self, member_id: str):  # type: ignore[no-untyped-def]
+            collector.append(gc.isenabled())
+            return super().ledger(member_id)
+
+    store = WatchedStore()
+    for member_id, raw in ledgers.items():
+        store.put_ledger(member_id, decode_ledger(raw, TIMELINE.dedup))
+    side = TargetSide(0, MODEL, TIMELINE, store)
+    side.gate.observe(SourceMark(0, day - 1, day, False, 0, day - 5))
+    side.gate.closed(day - 1)
+    side.gate.ranked(day - 1)
+    assert gc.isenabled()
+    shares = [
+        message
+        for step in side.take([SourceMark(0, day, day + 1, False, 1, day - 5)])
+        for _, message in step.to_targets
+    ]
+    closing = len(collector)
+    for _ in side.take(shares):
+        pass
+    assert side.gate.ranked_through == day
+    assert closing >= len(ledgers) and len(collector) >= 2 * len(ledgers)  # both read every ledger
+    assert not any(collector), "a ledger was read with the collector running"
+    assert gc.isenabled()
