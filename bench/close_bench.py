@@ -18,7 +18,8 @@ member-day figure does not depend on the count. Then, for (b), the longest time 
 close and rank yield (what a driver sharing its thread, as the worker's event loop, waits at most):
 each phase whole (`MEMBERS_PER_STEP` unbounded) against a step every `MEMBERS_PER_STEP` members.
 
-    .venv/bin/python bench/close_bench.py [--members 100000,1000000] [--scalar-members 20000]
+    .venv/bin/python bench/close_bench.py [--members 100000,1000000] [--scalar-members 20000] \
+        [--members-per-step 100]
 """
 
 from __future__ import annotations
@@ -127,6 +128,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
     parser.add_argument("--members", default="100000,1000000", help="comma-separated member counts for (b)")
     parser.add_argument("--scalar-members", type=int, default=20000, help="member count for (a)")
+    parser.add_argument(
+        "--members-per-step",
+        type=int,
+        default=target.MEMBERS_PER_STEP,
+        help="members a step for the stepped row (default: the engine's MEMBERS_PER_STEP)",
+    )
     args = parser.parse_args()
     raws, day = templates()
     print(f"templates: {len(raws)} simulated ledgers (14 days), closing day {day}; one partition")
@@ -141,7 +148,7 @@ def main() -> None:
                 f"({close_share:.0%} in the close step), {records:,} records; "
                 f"(a)/(b) = {scalar / micros:.1f}x"
             )
-        whole, now = 10**12, target.MEMBERS_PER_STEP
+        whole, now = 10**12, args.members_per_step
         for per_step, label in ((whole, "each phase whole"), (now, f"every {now:,} members")):
             gaps: list[float] = []
             with patch.object(target, "MEMBERS_PER_STEP", per_step):
