@@ -16,7 +16,8 @@ the next day for all of them:
 Reported: µs per member-day for each, and the ratio. (a) runs on fewer members (it is slow); the per
 member-day figure does not depend on the count. Then, for (b), the longest time between two steps the
 close and rank yield (what a driver sharing its thread, as the worker's event loop, waits at most):
-each phase whole (`MEMBERS_PER_STEP` unbounded) against a step every `MEMBERS_PER_STEP` members.
+each phase whole (`MEMBERS_PER_STEP` unbounded) against a step every `MEMBERS_PER_STEP` members, with
+the code lines that stretch began and ended at (the innermost generators' suspension points).
 
     .venv/bin/python bench/close_bench.py [--members 100000,1000000] [--scalar-members 20000] \
         [--members-per-step 100]
@@ -84,19 +85,36 @@ def scalar_close(members: dict[str, bytes], day: int) -> float:
     return (time.perf_counter() - started) / len(closed) * 1e6
 
 
-def timed_steps(steps: Iterator[Step], gaps: list[float]) -> Iterator[Step]:
-    """`steps`, with the time each took to come (the driver had no control meanwhile) added to `gaps`."""
+Gap = tuple[float, str, str]  # seconds without a step, and the code lines it began and ended at
+
+
+def timed_steps(steps: Iterator[Step], gaps: list[Gap]) -> Iterator[Step]:
+    """`steps`, with the time each took to come (the driver had no control meanwhile) added to `gaps`,
+    and where it began and ended (the innermost generators' lines)."""
+    began = "the start"
     while True:
         started = time.perf_counter()
         step = next(steps, None)
-        gaps.append(time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        ended = suspended_at(steps) if step is not None else "the end"
+        gaps.append((seconds, began, ended))
         if step is None:
             return
+        began = ended
         yield step
 
 
+def suspended_at(steps: Iterator[Step]) -> str:
+    """The function and line each generator of a `yield from` chain waits at (the last three)."""
+    places, frame_of = [], steps
+    while (frame := getattr(frame_of, "gi_frame", None)) is not None:
+        places.append(f"{frame.f_code.co_name}:{frame.f_lineno}")
+        frame_of = getattr(frame_of, "gi_yieldfrom", None)
+    return " > ".join(places[-3:])
+
+
 def engine_close(
-    members: dict[str, bytes], day: int, emit: str, gaps: list[float] | None = None
+    members: dict[str, bytes], day: int, emit: str, gaps: list[Gap] | None = None
 ) -> tuple[float, int, float]:
     """(b): µs per member-day, records emitted, and the close's share of the time; `gaps` gets the
     time between the steps the close and the rank yield."""
@@ -150,13 +168,14 @@ def main() -> None:
             )
         whole, now = 10**12, args.members_per_step
         for per_step, label in ((whole, "each phase whole"), (now, f"every {now:,} members")):
-            gaps: list[float] = []
+            gaps: list[Gap] = []
             with patch.object(target, "MEMBERS_PER_STEP", per_step):
                 micros, _, _ = engine_close(members, day, "changes", gaps)
+            longest, began, ended = max(gaps)
             print(
                 f"    steps {label:<19}: "
-                f"{micros:8.1f} µs per member-day, the longest without a step {max(gaps) * 1000:8.1f} ms "
-                f"({len(gaps)} steps)"
+                f"{micros:8.1f} µs per member-day, the longest without a step {longest * 1000:8.1f} ms "
+                f"({len(gaps)} steps)\n        from {began}\n        to   {ended}"
             )
         del members
         gc.collect()

@@ -65,13 +65,14 @@ class RecoveryWatch:
         """The partitions to read again, each with the offset to read from; notes the progress of the rest."""
         recovery = self._recovery()
         generation = self._generation()
-        if not recovery.in_recovery or generation != self._seen_generation:
+        if generation != self._seen_generation:
             # a rebalance restarts the recovery (Faust's flag can stay set while it waits for the next
             # assignment): time spent before it counts for nothing
             self._seen.clear()
             self._seen_generation = generation
-            if not recovery.in_recovery:
-                return {}
+        if not recovery.in_recovery:
+            self._seen.clear()
+            return {}
         now = self._clock()
         offsets = recovery.active_offsets
         due: dict[Any, int] = {}
@@ -93,7 +94,7 @@ class RecoveryWatch:
     async def check(self) -> None:
         """Seek every stalled partition to where the recovery needs to go on (errors only logged)."""
         due = self.stalled()
-        if not due or self._generation() != self._seen_generation:
+        if not due:
             return
         log.warning(
             "table recovery got nothing from %d changelog partitions for %.0f s: reading them again from %s",

@@ -153,6 +153,19 @@ def consumer_lags(port: str) -> dict[tuple[str, int], float]:
     return {(topic, int(partition)): float(value) for partition, topic, value in LAG_LINE.findall(text)}
 
 
+def wait_until_caught_up(worker: Worker, partitions: int, timeout: float = 300) -> None:
+    """Until the worker reports every partition of both topics read to its end, three scrapes in a row."""
+    port = worker.env["SSI_WEB_PORT"]
+    deadline, quiet, lags = time.monotonic() + timeout, 0, {}
+    while quiet < 3:
+        assert time.monotonic() < deadline, f"the worker never caught up: {lags}\n{worker.log_tail()}"
+        time.sleep(1.0)
+        with contextlib.suppress(OSError):  # not serving yet
+            lags = consumer_lags(port)
+        done = len(lags) == 2 * partitions and not any(lags.values())
+        quiet = quiet + 1 if done else 0
+
+
 #: A row or rule of the tables Faust logs (assignments, highwaters, offsets).
 TABLE_ROW = re.compile(r"^\s*[|+\u3003]")
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 import urllib.request
 from pathlib import Path
 
@@ -18,25 +17,12 @@ import pytest
 
 from ssi_stream.simulation import SimulationConfig, iter_encoded
 
-from .streaming import StreamEnv, Worker, collect_scores, consumer_lags, produce, replay_records
+from .streaming import StreamEnv, Worker, collect_scores, produce, replay_records, wait_until_caught_up
 
 pytestmark = [pytest.mark.slow, pytest.mark.faults, pytest.mark.timeout(600)]
 
 INJECTED = Path(__file__).resolve().parent / "injected"
 RESEEKS = re.compile(r"^ssi_recovery_reseeks_total (\S+)$", re.MULTILINE)
-
-
-def _wait_until_caught_up(port: str, timeout: float = 240) -> None:
-    """Until the worker reports every partition of both topics it holds with no lag, three times."""
-    deadline, calm = time.monotonic() + timeout, 0
-    while calm < 3:
-        assert time.monotonic() < deadline, f"the worker did not catch up in {timeout:.0f} s"
-        time.sleep(1.0)
-        try:
-            lags = consumer_lags(port)
-        except OSError:  # not serving yet
-            lags = {}
-        calm = calm + 1 if lags and not any(lags.values()) else 0
 
 
 def test_a_recovery_that_lost_its_changelog_records_is_read_again_and_the_scores_are_exact(
@@ -49,7 +35,7 @@ def test_a_recovery_that_lost_its_changelog_records_is_read_again_and_the_scores
     half = len(log) // 2
     try:
         produce(kafka_bootstrap, env.events_topic, log[:half], env.partitions)
-        _wait_until_caught_up(first.env["SSI_WEB_PORT"])
+        wait_until_caught_up(first, env.partitions)
     finally:
         assert first.stop() == 0, first.log_tail()
     # the next worker restores every table from its changelog (memory store), losing the first records

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 import time
 import urllib.request
@@ -21,7 +20,14 @@ from ssi_stream.stream.ingest import ingest_group
 from ssi_stream.stream.offset_guard import OffsetGuard
 from ssi_stream.stream.tables import position_key
 
-from .streaming import StreamEnv, Worker, collect_scores, consumer_lags, produce, replay_records
+from .streaming import (
+    StreamEnv,
+    Worker,
+    collect_scores,
+    produce,
+    replay_records,
+    wait_until_caught_up,
+)
 
 pytestmark = [
     pytest.mark.slow,
@@ -159,19 +165,11 @@ def test_a_stopped_worker_stores_what_it_absorbed_before_it_exits(
     effect again: the stored positions are the effects topic's end offsets."""
     env = StreamEnv(kafka_bootstrap, idle_close_seconds=3600)  # no idle marks after the input stops
     worker_env = {**env.worker_env(tmp_path / "data", "w1"), "SSI_STATE_WRITE_MS": "600000"}
-    port = worker_env["SSI_WEB_PORT"]
     effects = worker_env["SSI_EFFECTS_TOPIC"]
     worker = Worker(worker_env, tmp_path / "w1.log").start()
     try:
         produce(kafka_bootstrap, env.events_topic, simulated_log[: len(simulated_log) // 4], env.partitions)
-        deadline, quiet, lags = time.monotonic() + 300, 0, {}
-        while quiet < 3:  # every partition of both topics read to its end, three scrapes in a row
-            assert time.monotonic() < deadline, f"the worker never caught up: {lags}\n{worker.log_tail()}"
-            time.sleep(1.0)
-            with contextlib.suppress(OSError):  # not serving yet
-                lags = consumer_lags(port)
-            done = len(lags) == 2 * env.partitions and not any(lags.values())
-            quiet = quiet + 1 if done else 0
+        wait_until_caught_up(worker, env.partitions)
         code = worker.stop()
         assert code == 0, f"exit code {code} on SIGTERM\n{worker.log_tail()}"
     finally:

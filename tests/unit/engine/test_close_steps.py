@@ -35,16 +35,22 @@ def population() -> tuple[dict[str, bytes], int]:
     return ledgers, day
 
 
-def close_and_rank(ledgers: dict[str, bytes], day: int) -> tuple[list[tuple[str, int]], dict[str, bytes]]:
-    """Close and rank `day` on one partition: per step, what it holds ("close" steps until the shares,
-    then "rank" with its records), and the stored ledgers after."""
-    store = MemoryTargetStore()
+def side_before_close(store: MemoryTargetStore, ledgers: dict[str, bytes], day: int) -> TargetSide:
+    """A side of one partition over `store`, filled with `ledgers`, the day before `day` ranked."""
     for member_id, raw in ledgers.items():
         store.put_ledger(member_id, decode_ledger(raw, TIMELINE.dedup))
     side = TargetSide(0, MODEL, TIMELINE, store)
     side.gate.observe(SourceMark(0, day - 1, day, False, 0, day - 5))
     side.gate.closed(day - 1)
     side.gate.ranked(day - 1)
+    return side
+
+
+def close_and_rank(ledgers: dict[str, bytes], day: int) -> tuple[list[tuple[str, int]], dict[str, bytes]]:
+    """Close and rank `day` on one partition: per step, what it holds ("close" steps until the shares,
+    then "rank" with its records), and the stored ledgers after."""
+    store = MemoryTargetStore()
+    side = side_before_close(store, ledgers, day)
     steps: list[tuple[str, int]] = []
     shares = []
     for step in side.take([SourceMark(0, day, day + 1, False, 1, day - 5)]):
@@ -85,12 +91,7 @@ def crashed_close_and_rank(
     steps of the close or of the rank (`crash_in`): a new side on the store takes that input again.
     Returns every record delivered (some twice) and the store's ledgers and filters after."""
     store = BytesTargetStore(TIMELINE.dedup)
-    for member_id, raw in ledgers.items():
-        store.put_ledger(member_id, decode_ledger(raw, TIMELINE.dedup))
-    side = TargetSide(0, MODEL, TIMELINE, store)
-    side.gate.observe(SourceMark(0, day - 1, day, False, 0, day - 5))
-    side.gate.closed(day - 1)
-    side.gate.ranked(day - 1)
+    side = side_before_close(store, ledgers, day)
     store.put_gate(side.gate.to_bytes())
     records: set[bytes] = set()
 
@@ -148,12 +149,7 @@ def test_ledgers_are_read_for_the_close_and_the_rank_with_the_collector_paused_a
             return super().ledger(member_id)
 
     store = WatchedStore()
-    for member_id, raw in ledgers.items():
-        store.put_ledger(member_id, decode_ledger(raw, TIMELINE.dedup))
-    side = TargetSide(0, MODEL, TIMELINE, store)
-    side.gate.observe(SourceMark(0, day - 1, day, False, 0, day - 5))
-    side.gate.closed(day - 1)
-    side.gate.ranked(day - 1)
+    side = side_before_close(store, ledgers, day)
     assert gc.isenabled()
     shares = [
         message
