@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -26,6 +27,7 @@ from ssi_stream.ops.topics import TopicSpec, ensure_topics
 from ssi_stream.replay import replay_log
 from ssi_stream.scoring.model import load_model
 from ssi_stream.stream.producer import produce_events
+from ssi_stream.timeline.partitioner import partition_for
 from ssi_stream.timeline.policy import TimelineSettings
 from ssi_stream.trend.alerts import AlertPolicy
 
@@ -124,9 +126,16 @@ def replay_outputs(
 
 
 def read_topic(
-    bootstrap: str, topic: str, count: int, *, timeout: float, security: KafkaSecurity = PLAINTEXT
+    bootstrap: str,
+    topic: str,
+    count: int,
+    *,
+    timeout: float,
+    security: KafkaSecurity = PLAINTEXT,
+    keyed_by_member: bool = False,
 ) -> list[dict]:
-    """The first `count` JSON records of `topic` (fails if fewer arrive within `timeout` seconds)."""
+    """The first `count` JSON records of `topic` (fails if fewer arrive within `timeout` seconds); with
+    `keyed_by_member`, each must be keyed and placed by its `member_id` (`assert_placed_by_member`)."""
     consumer = kafka_consumer(
         bootstrap, security, topic, auto_offset_reset="earliest", enable_auto_commit=False
     )
@@ -137,10 +146,25 @@ def read_topic(
             if time.monotonic() > deadline:
                 raise AssertionError(f"only {len(records)} of {count} records arrived on {topic}")
             for batch in consumer.poll(timeout_ms=500).values():
-                records.extend(orjson.loads(record.value) for record in batch)
+                for record in batch:
+                    records.append(orjson.loads(record.value))
+                    if keyed_by_member:
+                        assert_placed_by_member(consumer, record, records[-1])
     finally:
         consumer.close()
     return records
+
+
+def assert_placed_by_member(consumer: Any, record: Any, value: dict) -> None:
+    """`record` (of a kafka-python consumer) is keyed by its member id and on the partition Kafka's default
+    partitioner gives that key among its topic's partitions: a consumer reads a member's records in order."""
+    member_id = value["member_id"]
+    assert record.key == member_id.encode(), f"{record.topic}: key {record.key!r} for member {member_id!r}"
+    count = len(consumer.partitions_for_topic(record.topic))
+    assert record.partition == partition_for(member_id, count), (
+        f"{record.topic}[{record.partition}] holds a record of {member_id!r}, whose partition of {count} "
+        f"is {partition_for(member_id, count)}"
+    )
 
 
 LAG_LINE = re.compile(r'^ssi_consumer_lag\{partition="(\d+)",topic="([^"]+)"\} (\S+)$', re.MULTILINE)
@@ -263,6 +287,7 @@ def collect_scores(
             for records in consumer.poll(timeout_ms=500).values():
                 for record in records:
                     value = orjson.loads(record.value)
+                    assert_placed_by_member(consumer, record, value)
                     key = (value["member_id"], value["date"])
                     if key in scores:
                         assert scores[key] == value, f"a redelivered score differs for {key}"

@@ -33,8 +33,15 @@ def test_bad_records_are_dead_lettered_or_quarantined_and_the_rest_equals_replay
         "SSI_QUARANTINE_TOPIC": f"t{env.run_id}.quarantine",
     }
     effects = worker_env["SSI_EFFECTS_TOPIC"]
+    # The scores topic made beforehand with a partition count of its own: each record still goes where
+    # Kafka's partitioner puts its member (collect_scores checks), not on its effects partition's number.
     ensure_topics(
-        kafka_bootstrap, [TopicSpec(effects, env.partitions), TopicSpec(env.events_topic, env.partitions)]
+        kafka_bootstrap,
+        [
+            TopicSpec(effects, env.partitions),
+            TopicSpec(env.events_topic, env.partitions),
+            TopicSpec(env.scores_topic, env.partitions - 1),
+        ],
     )
     member, raw = next((m, r) for m, r in log if orjson.loads(r).get("type") == "post_published")
     home = partition_for(member, env.partitions)

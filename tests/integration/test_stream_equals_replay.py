@@ -51,7 +51,9 @@ def test_one_worker_emits_exactly_the_replayed_daily_scores(
             kafka_bootstrap, env.scores_topic, len(expected), timeout=420, workers=(worker,)
         )
         streamed_dead = read_topic(kafka_bootstrap, env.dlq_topic, len(dead_letters), timeout=60)
-        streamed_alerts = read_topic(kafka_bootstrap, env.alerts_topic, len(alerts), timeout=60)
+        streamed_alerts = read_topic(
+            kafka_bootstrap, env.alerts_topic, len(alerts), timeout=60, keyed_by_member=True
+        )
     assert streamed.keys() == expected.keys()
     for record in streamed.values():  # what the stream emits is a valid v2 score record
         check_score_record(record)

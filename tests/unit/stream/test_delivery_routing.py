@@ -11,6 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import orjson
 import pytest
 
 from ssi_stream.engine import Step
@@ -24,6 +25,7 @@ from ssi_stream.stream.topology import (
     LIVE_EFFECTS_BACKLOG_PER_PARTITION,
     ScoringTopology,
 )
+from ssi_stream.timeline.partitioner import partition_for
 from ssi_stream.timeline.source_clock import SourceMark
 
 
@@ -32,6 +34,8 @@ class FakeProducer:
 
     def __init__(self, name: str, log: list[tuple[str, str, int | None]], failing: str | None = None) -> None:
         self.name, self.log, self.failing = name, log, failing
+        self.partitions = Settings().partitions  # of every topic
+        self.batches: list[tuple[str, int, list[tuple[bytes, bytes]]]] = []
 
     def _future(self, topic: str) -> asyncio.Future[Any]:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -50,8 +54,38 @@ class FakeProducer:
     async def flush(self) -> None:
         self.log.append((self.name, "flush", None))
 
+    # the aiokafka producer under Faust's (`_ensure_producer`): record batches, as table writes send them
+    def _ensure_producer(self) -> FakeProducer:
+        return self
+
+    async def partitions_for(self, topic: str) -> set[int]:
+        return set(range(self.partitions))
+
+    def create_batch(self) -> FakeBatch:
+        return FakeBatch()
+
+    async def send_batch(self, batch: FakeBatch, topic: str, *, partition: int) -> asyncio.Future[Any]:
+        self.log.append((self.name, topic, partition))
+        self.batches.append((topic, partition, list(batch)))
+        return self._future(topic)
+
+
+class FakeBatch(list):
+    """An aiokafka batch builder that never fills."""
+
+    def append(self, *, timestamp: Any, key: bytes, value: bytes, headers: list) -> object:
+        super().append((key, value))
+        return object()
+
 
 def topology(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str | None = None) -> tuple[Any, list]:
+    built, log, _ = topology_and_producer(tmp_path, monkeypatch, failing)
+    return built, log
+
+
+def topology_and_producer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str | None = None
+) -> tuple[Any, list, FakeProducer]:
     settings = replace(Settings(), store="memory://", data_dir=str(tmp_path))
     built = ScoringTopology(settings, "127.0.0.1:9", load_model())
     log: list[tuple[str, str, int | None]] = []
@@ -59,7 +93,7 @@ def topology(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str | Non
     faust = FakeProducer("faust", log, failing)
     monkeypatch.setattr(built, "_send_table_writes", _nothing)
     monkeypatch.setattr(type(built.app), "producer", property(lambda app: faust))
-    return built, log
+    return built, log, faust
 
 
 async def _nothing() -> None:
@@ -99,13 +133,43 @@ def test_the_absorbers_flush_waits_for_both_producers_and_records_go_through_fau
 ) -> None:
     built, log = topology(tmp_path, monkeypatch)
     scores = built.scores_topic.get_topic_name()
+    home = partition_for("m-1", built.settings.partitions)
 
     async def run() -> None:
-        await built._deliver(Step(records=[("m-1", {"ssi": 1.0})]))
+        await built._deliver(Step(records=[("m-1", {"ssi": 1.0})]), home)
         await built._flush("absorb")
 
     asyncio.run(run())
-    assert log == [("faust", scores, None), ("faust", "flush", None), ("frames", "flush", None)]
+    assert log == [("faust", scores, home), ("faust", "flush", None), ("frames", "flush", None)]
+
+
+@pytest.mark.parametrize("partitions", [None, 3], ids=["as-many-as-the-effects-topic", "three"])
+def test_score_records_and_alerts_go_in_one_batch_a_partition_where_kafkas_partitioner_puts_each_member(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, partitions: int | None
+) -> None:
+    built, log, faust = topology_and_producer(tmp_path, monkeypatch)
+    faust.partitions = partitions or built.settings.partitions
+    members = [f"m-{index}" for index in range(40)]
+    # a target side's members share its effects partition; with as many partitions, so do their records
+    target = partition_for(members[0], built.settings.partitions)
+    members = [m for m in members if partition_for(m, built.settings.partitions) == target]
+    records = [(member, {"member_id": member, "ssi": float(i)}) for i, member in enumerate(members)]
+    alerts = [(members[0], {"member_id": members[0], "kind": "drop"})]
+
+    asyncio.run(built._deliver(Step(records=records, alerts=alerts), target))
+    scores, alerts_topic = built.scores_topic.get_topic_name(), built.alerts_topic.get_topic_name()
+    expected: dict[tuple[str, int], list[tuple[bytes, bytes]]] = {}
+    for topic, keyed in ((scores, records), (alerts_topic, alerts)):
+        for member, record in keyed:
+            placed = expected.setdefault((topic, partition_for(member, faust.partitions)), [])
+            placed.append((member.encode(), orjson.dumps(record)))
+    assert {(topic, partition): batch for topic, partition, batch in faust.batches} == expected
+    assert len(faust.batches) == len(expected), "one batch a topic partition, in the order sent"
+    assert all(name == "faust" for name, _, _ in log)
+    if partitions is None:  # the side's own partition
+        assert {partition for _, partition, _ in faust.batches} == {target}
+    else:  # with another count, spread over the topic's partitions by key
+        assert len({partition for _, partition, _ in faust.batches}) > 1
 
 
 def test_a_dead_letter_that_fails_stops_the_ingest_at_its_flush(
