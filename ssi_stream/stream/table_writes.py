@@ -37,6 +37,9 @@ from ssi_stream.stream.event_context import reset, set_partition
 SendRecords = Callable[[str, int, list[tuple[bytes, bytes | None]]], Awaitable[list[tuple[Any, int]]]]
 
 
+#: A send encodes this many `put_later` values between two returns to the event loop (about 10 ms).
+ENCODE_CHUNK = 256
+
 #: A pending record whose value is encoded at the send (`TableWriter.put_later`).
 _LATER: Any = object()
 
@@ -48,6 +51,9 @@ class TableWriter:
         self._pending: list[list[Any]] = []  # [table, partition, key, value (bytes, None, or _LATER)]
         #: (table id, partition, key) -> its pending record, the object put last and its encoder
         self._later: dict[tuple[int, int, bytes], tuple[list[Any], Any, Callable[[Any], bytes]]] = {}
+        #: The `put_later` records a send in progress is encoding, until each is encoded (the send
+        #: returns to the event loop every `ENCODE_CHUNK`: what they hold is still read from here).
+        self._encoding: dict[tuple[int, int, bytes], tuple[list[Any], Any, Callable[[Any], bytes]]] = {}
         #: One `send` at a time: the worker's two readers share the writer, and a send waits between
         #: batches (aiokafka queues one batch per partition at a time).
         self._sending = asyncio.Lock()
@@ -74,12 +80,14 @@ class TableWriter:
 
     def later(self, table: Any, partition: int, key: bytes) -> Any | None:
         """The object put for `key` with `put_later` and not sent yet, or None."""
-        waiting = self._later.get((id(table), partition, key))
+        slot = (id(table), partition, key)
+        waiting = self._later.get(slot) or self._encoding.get(slot)
         return None if waiting is None else waiting[1]
 
     def later_keys(self, table: Any, partition: int) -> list[bytes]:
         """The keys of `table`'s `partition` put with `put_later` and not in its store yet."""
-        return [key for (held, part, key) in self._later if held == id(table) and part == partition]
+        slots = self._later.keys() | self._encoding.keys()
+        return [key for (held, part, key) in slots if held == id(table) and part == partition]
 
     def pop(self, table: Any, partition: int, key: bytes) -> bytes | None:
         """`table.pop(key, None)` on changelog partition `partition` (a tombstone if it was there)."""
@@ -104,17 +112,29 @@ class TableWriter:
         async with self._sending:
             await self._send_pending(send_records)
 
+    async def send_unless_busy(self, send_records: SendRecords) -> bool:
+        """`send`, unless a send is in progress (the other reader's): then nothing waits, and what is
+        pending goes with the next `send`. True if it sent. For a reader that does not flush after."""
+        if self._sending.locked():
+            return False
+        await self.send(send_records)
+        return True
+
     def _encode_now(self, table: Any, partition: int, key: bytes) -> None:
         """Encode a value put for `key` with `put_later` now, in its place: a write or delete follows."""
-        waiting = self._later.pop((id(table), partition, key), None)
-        if waiting is not None:
-            _encode(*waiting)
+        slot = (id(table), partition, key)
+        for waiting in (self._encoding.pop(slot, None), self._later.pop(slot, None)):  # older first
+            if waiting is not None:
+                _encode(*waiting)
 
     async def _send_pending(self, send_records: SendRecords) -> None:
-        for waiting in self._later.values():  # each once, with what it holds now (if one raises, every
-            _encode(*waiting)  # record is still pending)
         pending, self._pending = self._pending, []
-        self._later = {}
+        self._encoding, self._later = self._later, {}
+        try:
+            await self._encode_all()  # each once, with what it holds now
+        except BaseException:  # every record is still pending (those encoded with their value)
+            self._restore(pending)
+            raise
         by_partition: dict[tuple[int, int], tuple[Any, int, list[tuple[bytes, bytes | None]]]] = {}
         for table, partition, key, value in pending:  # grouped by table object: its topic name once
             held = by_partition.get((id(table), partition))
@@ -125,6 +145,36 @@ class TableWriter:
             topic = table.changelog_topic.get_topic_name()
             for future, count in await send_records(topic, partition, records):
                 future.add_done_callback(_persisted(table.data, topic, partition, count))
+
+    async def _encode_all(self) -> None:
+        """Encode what `_send_pending` took, returning to the event loop every `ENCODE_CHUNK` values (a
+        close's or an interval's ledgers took up to 280 ms in one go, the other reader waiting). Meanwhile
+        the other reader may write: a key put again is a record of the next send (encoded then), and a
+        key written or deleted is encoded here first (`_encode_now`), so the store keeps the newer."""
+        encoding = self._encoding
+        for count, slot in enumerate(list(encoding), 1):
+            waiting = encoding.pop(slot, None)
+            if waiting is None:  # encoded meanwhile by `_encode_now`
+                continue
+            try:
+                _encode(*waiting)
+            except BaseException:
+                encoding[slot] = waiting
+                raise
+            if count % ENCODE_CHUNK == 0:
+                await asyncio.sleep(0)
+
+    def _restore(self, pending: list[list[Any]]) -> None:
+        """After a failed encode: the records taken back in front of those written since, each value
+        not encoded yet waiting again (or dropped, where its key was put again since: that newer record
+        encodes the same object at the next send)."""
+        encoding, self._encoding = self._encoding, {}
+        for slot, waiting in encoding.items():
+            if slot in self._later:
+                pending[:] = [record for record in pending if record is not waiting[0]]
+            else:
+                self._later[slot] = waiting
+        self._pending[:0] = pending
 
 
 def _encode(record: list[Any], held: Any, encode: Callable[[Any], bytes]) -> None:

@@ -27,7 +27,7 @@ import os
 import sys
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -87,12 +87,15 @@ EFFECTS_BACKLOG_PER_PARTITION = 5_000
 #: ... and while input is read at a live rate, at most this many: the seconds of a close's input, not a
 #: bound on the absorber's lag that grows for good when input comes faster than it absorbs.
 LIVE_EFFECTS_BACKLOG_PER_PARTITION = 50_000
+#: ... waiting at most this long at a time (absorbing may be stuck on something input must bring).
+BACKPRESSURE_MAX_WAIT_SECONDS = 5.0
+#: The absorber returns to the event loop after decoding and after absorbing this many internal
+#: messages (about 15 ms of absorbing), so that the ingest's live events are not held behind a fetch.
+ABSORB_CHUNK = 1_000
 #: The producer's batch per partition (Faust's default is 16 KiB). A batch is full after about 13 ledgers,
 #: and a send to a full batch waits for a round trip to the broker: a close's writes waited for dozens.
 #: Half of a broker's default `message.max.bytes` (1 MiB).
 PRODUCER_BATCH_BYTES = 512 * 1024
-#: ... waiting at most this long at a time (absorbing may be stuck on something input must bring).
-BACKPRESSURE_MAX_WAIT_SECONDS = 5.0
 
 
 def topic_specs(settings: Settings) -> list[TopicSpec]:
@@ -377,7 +380,10 @@ class ScoringTopology:
             await self._flush("place")
         for source in fetch:
             self._source_store.put_position(source, guards[source].to_bytes())
-        await self._send_table_writes()  # on their way now; the next flush waits for them
+        # On their way now (the absorber's next flush proves them delivered), unless the absorber is
+        # sending its own: then they go with the next send, and the next fetch does not wait for that
+        # one (a close's ledgers, encoded as they are sent: seconds of input held back).
+        await self.writes.send_unless_busy(self._send_records)
 
     def _stored_position(self, source: int) -> int | None:
         return OffsetGuard.from_bytes(self._source_store.position(source)).next_offset
@@ -424,9 +430,13 @@ class ScoringTopology:
     async def _absorb_batch(self, fetch: Mapping[int, Sequence[Any]]) -> None:
         """Hand each partition's messages to its target side; deliver every step, then the positions."""
         messages: dict[int, list[TargetMessage]] = {}
+        decoded = 0
         for target, records in fetch.items():
             self._absorbed[target] = max(records[-1].offset, self._absorbed.get(target, -1))
             for record in records:
+                if decoded >= ABSORB_CHUNK:  # a catching-up fetch holds 100,000s: let the ingest run
+                    decoded = 0
+                    await asyncio.sleep(0)
                 for message in await self._admitted(record):
                     try:
                         taken = _target_messages(message, self.internal_key)
@@ -436,21 +446,24 @@ class ScoringTopology:
                         await self._quarantine(message, exc)
                         continue
                     messages.setdefault(target, []).extend(taken)
+                    decoded += len(taken)
         # Every partition's side in lockstep: each yields a step that must be delivered before it goes
         # on; the steps of all partitions are delivered together, with one flush a round, not one each.
-        running = [
-            (target, self.target(target).take(taken, store=False)) for target, taken in messages.items()
-        ]
+        running = [(target, _taking(self.target(target), taken)) for target, taken in messages.items()]
         while running:
-            stepped = []
+            stepped, delivered = [], False
             for target, steps in running:
-                step = next(steps, None)
+                step = next(steps, _DONE)
+                if step is _DONE:
+                    continue
+                stepped.append((target, steps))
                 if step is not None:
                     await self._deliver(step, target)
-                    stepped.append((target, steps))
-                    # a day's close yields every MEMBERS_PER_STEP members: let the ingest run between them
-                    await asyncio.sleep(0)
-            if stepped:
+                    delivered = True
+                # a day's close yields every MEMBERS_PER_STEP members, absorbing every ABSORB_CHUNK
+                # messages: let the ingest run between them
+                await asyncio.sleep(0)
+            if delivered:
                 await self._flush("absorb")
             running = stepped
         for target in messages:
@@ -472,6 +485,7 @@ class ScoringTopology:
             side = self.targets.get(target)
             if side is not None:
                 side.store_state()
+                await asyncio.sleep(0)  # a partition's ledgers at a time: let the ingest run between
         await self._flush("absorb")  # the state first, then the positions that vouch for it
         for target in unstored:
             self.writes.put(self.gates, target, position_key(target), self._effect_guards[target].to_bytes())
@@ -759,6 +773,19 @@ class ScoringTopology:
             observer=self.metrics,
             origin_name=self.settings.events_topic,
         )
+
+
+#: Marks the end of a side's steps in `_absorb_batch`.
+_DONE: Any = object()
+
+
+def _taking(side: TargetSide, taken: list[TargetMessage]) -> Iterator[Step | None]:
+    """`side.take(taken, store=False)`, `ABSORB_CHUNK` messages at a time, with None between chunks: a
+    pause with nothing to deliver (absorbing a catching-up fetch took up to 280 ms in one go)."""
+    for start in range(0, len(taken), ABSORB_CHUNK):
+        if start:
+            yield None
+        yield from side.take(taken[start : start + ABSORB_CHUNK], store=False)
 
 
 def internal_key(settings: Settings) -> bytes | None:

@@ -11,7 +11,7 @@ import pytest
 from faust.streams import current_event
 from faust.types import TP
 
-from ssi_stream.stream.table_writes import TableWriter
+from ssi_stream.stream.table_writes import ENCODE_CHUNK, TableWriter
 
 
 class FakeStore(dict):
@@ -283,3 +283,78 @@ def test_a_value_that_cannot_be_encoded_fails_the_send_and_leaves_every_record_p
     broken["ok"] = True
     asyncio.run(writer.send(producer.send_records))
     assert [(key, value) for _, key, value, _ in producer.sent] == [(b"gate:0", b"gate"), (b"m-1", b"fine")]
+
+
+def test_a_long_encode_returns_to_the_loop_and_writes_made_meanwhile_keep_their_order() -> None:
+    members = table("app-members-changelog")
+    writer = TableWriter()
+    count = 3 * ENCODE_CHUNK
+    held = {b"m-%d" % index: {"v": 1} for index in range(count)}
+    for key, value in held.items():
+        writer.put_later(members, 0, key, value, lambda value: b"v%d" % value["v"])
+    first, last = b"m-0", b"m-%d" % (count - 1)  # encoded in the first chunk, and in the last
+    written = b"m-%d" % (count - 2)
+    seen: dict[str, Any] = {}
+
+    async def meanwhile() -> None:
+        await asyncio.sleep(0)  # the send has returned to the loop twice by now: the last chunk is left
+        seen["last, not encoded yet"] = writer.later(members, 0, last)
+        held[last]["v"] = 2  # the ledger changes...
+        writer.put_later(members, 0, last, held[last], lambda value: b"v%d" % value["v"])  # ...put again
+        held[first]["v"] = 3
+        writer.put_later(members, 0, first, held[first], lambda value: b"v%d" % value["v"])
+        writer.put(members, 0, written, b"written")  # a key still being encoded, then written for good
+
+    async def run() -> FakeProducer:
+        producer = FakeProducer(per_batch=10_000)
+        await asyncio.gather(writer.send(producer.send_records), meanwhile())
+        assert writer.pending == 3  # the keys written meanwhile: the next send's
+        await writer.send(producer.send_records)
+        return producer
+
+    producer = asyncio.run(run())
+    assert seen["last, not encoded yet"] is held[last]  # read from the send in progress
+    sent = [(key, value) for _, key, value, _ in producer.sent]
+    assert len(sent) == count + 3
+    # each with what it held when encoded: the first before the change, the last after it
+    assert sent[:count] == [(key, b"v2" if key == last else b"v1") for key in held]
+    assert sent[count:] == [(last, b"v2"), (first, b"v3"), (written, b"written")]
+    assert members.data[written] == b"written" and members.data[first] == b"v3"
+
+
+def test_an_encode_failing_after_a_return_to_the_loop_leaves_every_record_pending() -> None:
+    members = table("app-members-changelog")
+    writer = TableWriter()
+    count = 2 * ENCODE_CHUNK
+    held = {b"m-%d" % index: {"ok": index != count - 1} for index in range(count)}
+
+    def encode(value: dict) -> bytes:
+        if not value["ok"]:
+            raise ValueError("cannot encode")
+        return b"fine"
+
+    for key, value in held.items():
+        writer.put_later(members, 0, key, value, encode)
+    broken = b"m-%d" % (count - 1)
+
+    again, early = b"m-%d" % (count - 2), b"m-%d" % (count - 3)
+
+    async def meanwhile() -> None:  # runs at the send's first return to the loop
+        writer.put_later(members, 0, again, held[again], encode)  # put again before it is encoded
+        writer.put_later(members, 0, early, held[early], encode)  # ... and this one too
+        writer.put_later(members, 0, broken, held[broken], encode)  # ... and the one that fails
+
+    async def failing() -> None:
+        await asyncio.gather(writer.send(FakeProducer().send_records), meanwhile())
+
+    with pytest.raises(ValueError, match="cannot encode"):
+        asyncio.run(failing())
+    # the two put again and encoded after the return keep both records (the old ones hold a value); the
+    # one that failed keeps its newer record only
+    assert writer.pending == count + 2 and writer.later(members, 0, broken) is held[broken]
+    held[broken]["ok"] = True
+    producer = FakeProducer(per_batch=10_000)
+    asyncio.run(writer.send(producer.send_records))
+    keys = [key for _, key, _, _ in producer.sent]
+    assert sorted(keys) == sorted([*held, again, early]) and keys[-3:] == [again, early, broken]
+    assert writer.pending == 0
