@@ -93,6 +93,12 @@ class RecentIds:
         if self._find(digest) >= 0:
             return True
         times, hashes = self._times, self._hashes
+        if not times or at > times[-1]:  # the usual case: newer than every id held
+            if len(times) >= self.max_entries:
+                self._drop_before(1)
+            times.append(at)
+            hashes += digest
+            return False
         index = bisect_left(times, at)
         end = bisect_right(times, at, index)
         while index < end and hashes[index * _HASH_BYTES : (index + 1) * _HASH_BYTES] < digest:

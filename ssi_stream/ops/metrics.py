@@ -411,12 +411,13 @@ class WorkerMetrics:
             self.closed_day.set(day * SECONDS_PER_DAY)
 
     def score_emitted(self, record: Mapping[str, Any]) -> None:
-        """A daily score record was emitted: observe its SSI and pillars."""
-        self.score.observe(record["ssi"])
+        """A daily score record was emitted: observe its SSI and pillars (pending: a close emits 1,000s)."""
+        observe = self.pending.observe
+        observe(self.score, record["ssi"])
         for pillar, points in record["pillars"].items():
             child = self._pillars.get(pillar)
             if child is not None:
-                child.observe(points)
+                observe(child, points)
 
     def share_received(self) -> None:
         """A day share part arrived from a partition (for the day's ranks)."""
