@@ -548,6 +548,25 @@ def latency(
         "day_closes": {
             name: _metric_value(exposition, f"ssi_daily_close_seconds_{name}") for name in ("count", "sum")
         },
+        "loop_lag": _loop_lag(exposition),
+    }
+
+
+def _loop_lag(exposition: str) -> dict[str, float]:
+    """The worker's `ssi_event_loop_lag_seconds`: its 50 ms sleeps, and how many woke 50 / 100 / 250 ms
+    late or more (from the histogram's buckets; one stall can span several sleeps only once)."""
+    buckets = {
+        le: float(count)
+        for le, count in re.findall(
+            r'^ssi_event_loop_lag_seconds_bucket\{le="([^"]+)"\} (\S+)$', exposition, re.M
+        )
+    }
+    total = buckets.get("+Inf")
+    if not total:
+        return {}
+    return {
+        "sleeps": total,
+        **{f"over_{ms}ms": total - buckets.get(f"{ms / 1000}", total) for ms in (50, 100, 250)},
     }
 
 

@@ -244,6 +244,13 @@ class WorkerMetrics:
             "reader skipped, read back; on the events topic, offsets gone from the log (retention), skipped.",
             registry=reg,
         )
+        self.loop_lag = Histogram(
+            "ssi_event_loop_lag_seconds",
+            "How much later than asked a 50 ms sleep on the worker's event loop woke up: how long work that "
+            "does not return to the loop held every event and effect behind it (stream.loop_lag).",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+            registry=reg,
+        )
         self.recovery_reseeks = Counter(
             "ssi_recovery_reseeks_total",
             "Changelog partitions a table recovery waited for in vain (no progress for 15 s) that the worker "
@@ -471,6 +478,10 @@ class WorkerMetrics:
     def input_gap(self) -> None:
         """The worker found input past the offset its state expects (read back, or gone from the log)."""
         self.input_gaps.inc()
+
+    def loop_lagged(self, seconds: float) -> None:
+        """The event loop woke a timed sleep `seconds` late."""
+        self.loop_lag.observe(seconds)
 
     def recovery_reseeked(self, partitions: int) -> None:
         """The recovery watch read `partitions` stalled changelog partitions again."""

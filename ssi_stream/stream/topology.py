@@ -49,6 +49,7 @@ from ssi_stream.stream.broker_contact import BrokerContact
 from ssi_stream.stream.delivery import ensure_complete_flush
 from ssi_stream.stream.frame_producer import FrameProducer
 from ssi_stream.stream.ingest import PartitionReader, ingest_group
+from ssi_stream.stream.loop_lag import watch_loop_lag
 from ssi_stream.stream.offset_guard import Admit, OffsetGuard
 from ssi_stream.stream.recovery_watch import RecoveryWatch
 from ssi_stream.stream.table_writes import TableWriter, send_in_batches
@@ -681,6 +682,10 @@ class ScoringTopology:
             except Exception:  # Faust's recovery changed shape: say so once, never stop the worker
                 log.exception("the table recovery watch failed and stops")
                 return
+
+    async def watch_loop_lag(self) -> None:
+        """Observe the event loop's lag (`ssi_event_loop_lag_seconds`) until the worker stops."""
+        await watch_loop_lag(self.metrics.loop_lagged, stopping=lambda: self._stopping)
 
     # -- timer: gauges ---------------------------------------------------------------------
     async def update_gauges(self) -> None:

@@ -93,8 +93,9 @@ class ScoringWorker(faust.Worker):
         topology.app.timer(self.repeats.interval / 4, name="summarise-repeated-logs")(self._summarise_repeats)
 
     async def on_start(self) -> None:
-        """Start the table recovery watch with the worker, before the app's first recovery."""
+        """Start the table recovery watch (before the app's first recovery) and the loop-lag probe."""
         self.add_future(self.topology.watch_recovery())
+        self.add_future(self.topology.watch_loop_lag())
         await super().on_start()
 
     def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:

@@ -31,6 +31,7 @@ METRICS: dict[str, tuple[str, frozenset[str]]] = {
     "ssi_backpressure_seconds_total": ("counter", frozenset()),
     "ssi_input_gaps_total": ("counter", frozenset()),
     "ssi_recovery_reseeks_total": ("counter", frozenset()),
+    "ssi_event_loop_lag_seconds": ("histogram", frozenset()),
     "ssi_quarantined_total": ("counter", frozenset({"problem"})),
     "ssi_events_misrouted_total": ("counter", frozenset()),
     "ssi_redeliveries_skipped_total": ("counter", frozenset()),

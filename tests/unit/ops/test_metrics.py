@@ -42,6 +42,7 @@ DASHBOARD_METRICS: dict[str, tuple[str, tuple[str, ...]]] = {
     "ssi_ledger_reads_total": ("counter", ("source",)),
     "ssi_input_gaps_total": ("counter", ()),
     "ssi_recovery_reseeks_total": ("counter", ()),
+    "ssi_event_loop_lag_seconds": ("histogram", ()),
     "ssi_quarantined_total": ("counter", ("problem",)),
     "ssi_events_misrouted_total": ("counter", ()),
     "ssi_redeliveries_skipped_total": ("counter", ()),
