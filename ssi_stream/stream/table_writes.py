@@ -57,6 +57,7 @@ class TableWriter:
         #: One `send` at a time: the worker's two readers share the writer, and a send waits between
         #: batches (aiokafka queues one batch per partition at a time).
         self._sending = asyncio.Lock()
+        self._skipped = False  # a `send_unless_busy` found a send in progress
 
     def put(self, table: Any, partition: int, key: bytes, value: bytes) -> None:
         """`table[key] = value` on changelog partition `partition`."""
@@ -111,11 +112,16 @@ class TableWriter:
         overtakes an earlier one of its partition."""
         async with self._sending:
             await self._send_pending(send_records)
+            while self._skipped:  # the other reader's `send_unless_busy` came meanwhile: its records too
+                self._skipped = False
+                await self._send_pending(send_records)
 
     async def send_unless_busy(self, send_records: SendRecords) -> bool:
-        """`send`, unless a send is in progress (the other reader's): then nothing waits, and what is
-        pending goes with the next `send`. True if it sent. For a reader that does not flush after."""
+        """`send`, unless a send is in progress (the other reader's): then nothing waits, and the send
+        in progress sends what is pending too before it returns (the flush after it covers them). True
+        if it sent. For a reader that does not flush after its send."""
         if self._sending.locked():
+            self._skipped = True  # the send in progress sends them before it returns
             return False
         await self.send(send_records)
         return True
@@ -123,17 +129,19 @@ class TableWriter:
     def _encode_now(self, table: Any, partition: int, key: bytes) -> None:
         """Encode a value put for `key` with `put_later` now, in its place: a write or delete follows."""
         slot = (id(table), partition, key)
-        for waiting in (self._encoding.pop(slot, None), self._later.pop(slot, None)):  # older first
+        for held in (self._encoding, self._later):  # the older first
+            waiting = held.get(slot)
             if waiting is not None:
-                _encode(*waiting)
+                _encode(*waiting)  # if it raises, it still waits
+                del held[slot]
 
     async def _send_pending(self, send_records: SendRecords) -> None:
         pending, self._pending = self._pending, []
         self._encoding, self._later = self._later, {}
         try:
             await self._encode_all()  # each once, with what it holds now
-        except BaseException:  # every record is still pending (those encoded with their value)
-            self._restore(pending)
+        except BaseException:  # every record is still pending (those encoded with their value); a send
+            self._restore(pending)  # cancelled later, in `send_records`, loses what it took (as before)
             raise
         by_partition: dict[tuple[int, int], tuple[Any, int, list[tuple[bytes, bytes | None]]]] = {}
         for table, partition, key, value in pending:  # grouped by table object: its topic name once
@@ -151,16 +159,14 @@ class TableWriter:
         close's or an interval's ledgers took up to 280 ms in one go, the other reader waiting). Meanwhile
         the other reader may write: a key put again is a record of the next send (encoded then), and a
         key written or deleted is encoded here first (`_encode_now`), so the store keeps the newer."""
-        encoding = self._encoding
-        for count, slot in enumerate(list(encoding), 1):
-            waiting = encoding.pop(slot, None)
+        encoding, count = self._encoding, 0
+        for slot in list(encoding):
+            waiting = encoding.get(slot)
             if waiting is None:  # encoded meanwhile by `_encode_now`
                 continue
-            try:
-                _encode(*waiting)
-            except BaseException:
-                encoding[slot] = waiting
-                raise
+            _encode(*waiting)  # if it raises, it still waits
+            del encoding[slot]
+            count += 1
             if count % ENCODE_CHUNK == 0:
                 await asyncio.sleep(0)
 
@@ -169,12 +175,13 @@ class TableWriter:
         not encoded yet waiting again (or dropped, where its key was put again since: that newer record
         encodes the same object at the next send)."""
         encoding, self._encoding = self._encoding, {}
+        dropped = set()
         for slot, waiting in encoding.items():
             if slot in self._later:
-                pending[:] = [record for record in pending if record is not waiting[0]]
+                dropped.add(id(waiting[0]))
             else:
                 self._later[slot] = waiting
-        self._pending[:0] = pending
+        self._pending[:0] = [record for record in pending if id(record) not in dropped]
 
 
 def _encode(record: list[Any], held: Any, encode: Callable[[Any], bytes]) -> None:

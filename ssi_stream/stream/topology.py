@@ -382,8 +382,8 @@ class ScoringTopology:
         for source in fetch:
             self._source_store.put_position(source, guards[source].to_bytes())
         # On their way now (the absorber's next flush proves them delivered), unless the absorber is
-        # sending its own: then they go with the next send, and the next fetch does not wait for that
-        # one (a close's ledgers, encoded as they are sent: seconds of input held back).
+        # sending its own: then that send sends them too before it returns (its flush covers them),
+        # and the next fetch does not wait for it (a close's ledgers, encoded as they are sent).
         await self.writes.send_unless_busy(self._send_records)
 
     def _stored_position(self, source: int) -> int | None:

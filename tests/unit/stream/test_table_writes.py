@@ -358,3 +358,31 @@ def test_an_encode_failing_after_a_return_to_the_loop_leaves_every_record_pendin
     keys = [key for _, key, _, _ in producer.sent]
     assert sorted(keys) == sorted([*held, again, early]) and keys[-3:] == [again, early, broken]
     assert writer.pending == 0
+
+
+def test_a_send_unless_busy_during_a_send_leaves_its_records_to_that_send_which_sends_them_too() -> None:
+    members, clocks = table("app-members-changelog"), table("app-source-clocks-changelog")
+    writer = TableWriter()
+    for index in range(2 * ENCODE_CHUNK):
+        writer.put_later(members, 0, b"m-%d" % index, {"v": index}, lambda value: b"%d" % value["v"])
+    answers: dict[str, Any] = {}
+
+    async def ingest(producer: FakeProducer) -> None:  # runs at the send's first return to the loop
+        writer.put(clocks, 0, b"position:0", b"42")
+        answers["keys while encoding"] = writer.later_keys(members, 0)
+        answers["sent"] = await writer.send_unless_busy(producer.send_records)
+
+    async def run() -> FakeProducer:
+        producer = FakeProducer(per_batch=10_000)
+        await asyncio.gather(writer.send(producer.send_records), ingest(producer))
+        return producer
+
+    producer = asyncio.run(run())
+    assert answers["sent"] is False  # it did not wait for the absorber's send...
+    assert writer.pending == 0  # ...which sent its position before returning
+    assert producer.sent[-1][:3] == ("app-source-clocks-changelog", b"position:0", b"42")
+    # the keys not encoded yet (the second chunk) are still "not in the store yet"
+    assert sorted(answers["keys while encoding"]) == sorted(
+        b"m-%d" % i for i in range(ENCODE_CHUNK, 2 * ENCODE_CHUNK)
+    )
+    assert asyncio.run(writer.send_unless_busy(FakeProducer().send_records)) is True  # nothing in progress
