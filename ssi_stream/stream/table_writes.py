@@ -156,7 +156,8 @@ class TableWriter:
 
     async def _encode_all(self) -> None:
         """Encode what `_send_pending` took, returning to the event loop every `ENCODE_CHUNK` values (a
-        close's or an interval's ledgers took up to 280 ms in one go, the other reader waiting). Meanwhile
+        close's or an interval's ledgers in one go held the other reader for up to ~250 ms: BENCHMARKS.md
+        "Session 17"). Meanwhile
         the other reader may write: a key put again is a record of the next send (encoded then), and a
         key written or deleted is encoded here first (`_encode_now`), so the store keeps the newer."""
         encoding, count = self._encoding, 0

@@ -786,7 +786,7 @@ _DONE: Any = object()
 
 def _taking(side: TargetSide, taken: list[TargetMessage]) -> Iterator[Step | None]:
     """`side.take(taken, store=False)`, `ABSORB_CHUNK` messages at a time, with None between chunks: a
-    pause with nothing to deliver (absorbing a catching-up fetch took up to 280 ms in one go)."""
+    pause with nothing to deliver (a whole fetch in one go held the loop: BENCHMARKS.md "Session 17")."""
     for start in range(0, len(taken), ABSORB_CHUNK):
         if start:
             yield None

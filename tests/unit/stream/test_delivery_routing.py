@@ -36,6 +36,7 @@ class FakeProducer:
         self.name, self.log, self.failing = name, log, failing
         self.partitions = Settings().partitions  # of every topic
         self.batches: list[tuple[str, int, list[tuple[bytes, bytes]]]] = []
+        self.asked: list[str] = []  # the topics whose partitions were asked for
 
     def _future(self, topic: str) -> asyncio.Future[Any]:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -59,6 +60,7 @@ class FakeProducer:
         return self
 
     async def partitions_for(self, topic: str) -> set[int]:
+        self.asked.append(topic)
         return set(range(self.partitions))
 
     def create_batch(self) -> FakeBatch:
@@ -166,6 +168,7 @@ def test_score_records_and_alerts_go_in_one_batch_a_partition_where_kafkas_parti
     assert {(topic, partition): batch for topic, partition, batch in faust.batches} == expected
     assert len(faust.batches) == len(expected), "one batch a topic partition, in the order sent"
     assert all(name == "faust" for name, _, _ in log)
+    assert faust.asked == [scores, alerts_topic]  # each topic's own partition count
     if partitions is None:  # the side's own partition
         assert {partition for _, partition, _ in faust.batches} == {target}
     else:  # with another count, spread over the topic's partitions by key
